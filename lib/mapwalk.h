@@ -1,0 +1,34 @@
+/* Map walkers: read one map's storage from the target and fill its figures
+ * (docs/figures.md).  They never print; problems found in the storage (a
+ * cycle in an overflow chain, memory missing from the core, count and live
+ * slots disagreeing) become warnings on the map entry. */
+#ifndef MAPSCAN_MAPWALK_H
+#define MAPSCAN_MAPWALK_H
+
+#include "goruntime.h"
+#include "report.h"
+#include "target.h"
+
+/* Called for each live slot with the target addresses of the key and the
+ * value (after following indirect storage); 0 if unreadable. */
+typedef void (*slot_fn)(void *arg, uint64_t key_addr, uint64_t elem_addr);
+
+/* Walk the map whose header is at addr.  Fills m->fig (and warnings).
+ * Returns 0, or -1 when the header itself cannot be read or is absurd (then
+ * nothing is filled and the caller should not report the map). */
+int map_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
+	     uint64_t addr, struct map_entry *m, slot_fn fn, void *arg);
+
+int classic_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
+		 uint64_t addr, struct map_entry *m, slot_fn fn, void *arg);
+int swiss_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
+	       uint64_t addr, struct map_entry *m, slot_fn fn, void *arg);
+
+/* ideal_bytes of docs/figures.md for `count` entries. */
+uint64_t classic_ideal(const struct goruntime *rt, const struct maptype *mt, uint64_t count);
+uint64_t swiss_ideal(const struct maptype *mt, uint64_t count);
+
+/* Buckets makeBucketArray allocates for 2^b buckets (nalloc in figures.md). */
+uint64_t classic_nalloc(const struct goruntime *rt, const struct maptype *mt, unsigned b);
+
+#endif

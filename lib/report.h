@@ -1,0 +1,75 @@
+/* The report model: everything mapscan found, in one structure that every
+ * formatter (text, JSON, TUI) reads.  Walkers fill it; formatters never
+ * compute figures of their own.
+ *
+ * The report owns all its strings and arrays; report_free releases them. */
+#ifndef MAPSCAN_REPORT_H
+#define MAPSCAN_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum map_layout { LAYOUT_UNKNOWN = 0, LAYOUT_CLASSIC, LAYOUT_SWISS };
+
+/* Figures of one map; see docs/figures.md for the exact definitions. */
+struct map_figures {
+	uint64_t count;
+	uint64_t live_slots;
+	uint64_t buckets;
+	uint64_t old_buckets;
+	uint64_t overflow_buckets;
+	uint64_t spare_overflow_buckets;
+	uint64_t empty_buckets;
+	uint64_t tombstones;
+	uint64_t tables;
+	uint64_t capacity_slots;
+	bool growing;
+	uint64_t retained_bytes;
+	uint64_t ideal_bytes;
+	uint64_t reclaimable_bytes;
+};
+
+struct map_entry {
+	uint64_t address;        /* of the header (hmap / maps.Map) */
+	char *type;              /* Go type, e.g. "map[string]*main.Session" */
+	char *key_type, *elem_type;
+	enum map_layout layout;
+	struct map_figures fig;
+	char **roots;            /* paths from globals, e.g. "main.srv.cache" */
+	size_t nroots;
+	uint64_t more_roots;     /* further paths seen but not kept */
+	char **warnings;         /* e.g. "count 10 but 9 live slots" */
+	size_t nwarnings;
+};
+
+struct report {
+	char *source;            /* core file path */
+	char *source_kind;       /* "core" */
+	char *executable;        /* executable path */
+	char *go_version;        /* runtime.buildVersion, e.g. "go1.26.8" */
+	enum map_layout layout;  /* layout the binary uses */
+	struct map_entry *maps;
+	size_t nmaps, capmaps;
+	char **warnings;         /* report-wide warnings */
+	size_t nwarnings;
+	/* totals over maps, filled by report_finish */
+	uint64_t total_retained, total_ideal, total_reclaimable, total_count;
+};
+
+const char *layout_name(enum map_layout l); /* "classic", "swiss", "unknown" */
+
+/* Append a map; returns it (zeroed but for address) or NULL on ENOMEM. */
+struct map_entry *report_add_map(struct report *r, uint64_t address);
+int map_add_root(struct map_entry *m, const char *path);   /* keeps ≤ 8 */
+int map_add_warning(struct map_entry *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int report_add_warning(struct report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Sum the totals. */
+void report_finish(struct report *r);
+
+void report_free(struct report *r); /* frees contents, not r; NULL is fine */
+
+#endif

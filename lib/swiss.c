@@ -1,0 +1,190 @@
+/* Walker for Swiss-table Go maps (internal/runtime/maps, Go 1.24+).
+ * Layout facts come from the map type's descriptor (goruntime.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mapwalk.h"
+
+enum {
+	CTRL_EMPTY_BIT = 0x80,    /* clear in a full slot */
+	CTRL_DELETED = 0xfe,      /* tombstone */
+	MAX_DIR = 1 << 24,        /* 16M tables = 16G slots: beyond any real heap */
+	MAX_GROUPS = 1 << 16,     /* tables hold at most 1024 slots; be lenient */
+	MAX_TABLE_CAP = 1024,     /* maxTableCapacity */
+	MAX_GROUP = 1 << 14,
+	MAX_HDR = 256,
+};
+
+static uint64_t rd64(const unsigned char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint64_t pow2ceil(uint64_t v)
+{
+	uint64_t p = 1;
+	while (p < v && p < (1ull << 62))
+		p <<= 1;
+	return p;
+}
+
+uint64_t swiss_ideal(const struct maptype *mt, uint64_t count)
+{
+	uint64_t bytes = mt->hdr_size;
+	if (count == 0)
+		return bytes;
+	if (count <= 8)
+		return bytes + mt->group_size;
+	if (count > (1ull << 56))
+		return bytes;
+	uint64_t target = count * 8 / 7;
+	uint64_t dir = pow2ceil((target + MAX_TABLE_CAP - 1) / MAX_TABLE_CAP);
+	uint64_t cap = pow2ceil(target / dir);
+	if (cap < 8)
+		cap = 8;
+	return bytes + 8 * dir + dir * (mt->table_size + mt->group_size * (cap / 8));
+}
+
+struct swalk {
+	const struct target *t;
+	const struct maptype *mt;
+	struct map_figures *f;
+	slot_fn fn;
+	void *arg;
+	uint64_t unreadable;
+};
+
+static uint64_t slot_addr(const struct swalk *w, uint64_t g, uint64_t off, uint64_t stride,
+			  unsigned i, bool indirect)
+{
+	uint64_t a = g + off + i * stride;
+	if (!indirect)
+		return a;
+	uint64_t p = 0;
+	return target_read_u64(w->t, a, &p) ? 0 : p;
+}
+
+static void walk_group(struct swalk *w, uint64_t g)
+{
+	const struct maptype *mt = w->mt;
+	uint64_t ctrl;
+	w->f->buckets++;
+	if (target_read_u64(w->t, g + mt->ctrl_off, &ctrl)) {
+		w->unreadable++;
+		return;
+	}
+	unsigned live = 0;
+	for (unsigned i = 0; i < 8; i++) {
+		unsigned c = (ctrl >> (8 * i)) & 0xff;
+		if (!(c & CTRL_EMPTY_BIT)) {
+			live++;
+			if (w->fn)
+				w->fn(w->arg,
+				      slot_addr(w, g, mt->key_off, mt->key_stride, i, mt->key_indirect),
+				      slot_addr(w, g, mt->elem_off, mt->val_stride, i, mt->elem_indirect));
+		} else if (c == CTRL_DELETED) {
+			w->f->tombstones++;
+		}
+	}
+	w->f->live_slots += live;
+	if (!live)
+		w->f->empty_buckets++;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int swiss_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
+	       uint64_t addr, struct map_entry *m, slot_fn fn, void *arg)
+{
+	(void)rt;
+	unsigned char h[MAX_HDR];
+	if (mt->hdr_size > sizeof(h) || mt->group_size > MAX_GROUP || mt->table_size > 64 ||
+	    target_read(t, addr, h, mt->hdr_size))
+		return -1;
+	uint64_t used = rd64(h + mt->off_count);
+	uint64_t dirptr = rd64(h + mt->off_dirptr);
+	int64_t dirlen = (int64_t)rd64(h + mt->off_dirlen);
+	if (dirlen < 0 || dirlen > MAX_DIR || (dirlen & (dirlen - 1)) || used > (1ull << 48))
+		return -1;
+
+	struct map_figures *f = &m->fig;
+	memset(f, 0, sizeof(*f));
+	struct swalk w = { .t = t, .mt = mt, .f = f, .fn = fn, .arg = arg };
+	f->count = used;
+	f->retained_bytes = mt->hdr_size;
+
+	if (dirlen == 0) {
+		if (dirptr) {
+			walk_group(&w, dirptr);
+			f->retained_bytes += mt->group_size;
+		}
+	} else {
+		uint64_t *dir = malloc((size_t)dirlen * 8);
+		if (!dir)
+			return -1;
+		if (target_read(t, dirptr, dir, (size_t)dirlen * 8)) {
+			map_add_warning(m, "directory at 0x%llx (%lld tables) is not in the core",
+					(unsigned long long)dirptr, (long long)dirlen);
+			free(dir);
+			dir = NULL;
+		}
+		f->retained_bytes += 8 * (uint64_t)dirlen;
+		/* A table fills 2^(globalDepth-localDepth) directory entries; count
+		 * each once whatever order a damaged directory has. */
+		size_t n = dir ? (size_t)dirlen : 0;
+		if (n)
+			qsort(dir, n, 8, cmp_u64);
+		for (size_t i = 0; i < n; i++) {
+			if ((i && dir[i] == dir[i - 1]) || !dir[i])
+				continue;
+			unsigned char tb[64];
+			if (target_read(t, dir[i], tb, mt->table_size)) {
+				w.unreadable++;
+				continue;
+			}
+			uint64_t groups = rd64(tb + mt->t_groups);
+			uint64_t mask = rd64(tb + mt->t_mask);
+			uint16_t cap;
+			memcpy(&cap, tb + mt->t_capacity, 2);
+			if (mask >= MAX_GROUPS || ((mask + 1) & mask) || !groups) {
+				map_add_warning(m, "table at 0x%llx has an impossible group count (%llu)",
+						(unsigned long long)dir[i], (unsigned long long)mask + 1);
+				continue;
+			}
+			if (cap != 8 * (mask + 1))
+				map_add_warning(m, "table at 0x%llx: capacity %u but %llu groups",
+						(unsigned long long)dir[i], cap,
+						(unsigned long long)mask + 1);
+			f->tables++;
+			f->retained_bytes += mt->table_size + mt->group_size * (mask + 1);
+			for (uint64_t gi = 0; gi <= mask; gi++)
+				walk_group(&w, groups + gi * mt->group_size);
+		}
+		free(dir);
+	}
+	f->capacity_slots = 8 * f->buckets;
+	f->ideal_bytes = swiss_ideal(mt, used);
+	f->reclaimable_bytes = f->retained_bytes > f->ideal_bytes ? f->retained_bytes - f->ideal_bytes : 0;
+	if (w.unreadable)
+		map_add_warning(m, "%llu groups or tables are not in the core; figures are partial",
+				(unsigned long long)w.unreadable);
+	if (f->live_slots != used && !w.unreadable)
+		map_add_warning(m, "used is %llu but %llu full slots were found "
+				"(the map was being written when the core was taken?)",
+				(unsigned long long)used, (unsigned long long)f->live_slots);
+	return 0;
+}
+
+int map_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
+	     uint64_t addr, struct map_entry *m, slot_fn fn, void *arg)
+{
+	m->layout = mt->layout;
+	return mt->layout == LAYOUT_SWISS ? swiss_walk(t, rt, mt, addr, m, fn, arg)
+					  : classic_walk(t, rt, mt, addr, m, fn, arg);
+}
