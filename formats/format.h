@@ -1,0 +1,86 @@
+/* Formatters: turn a finished report (lib/report.h) into text or JSON.
+ *
+ * Formatters only read the report: they never change it and never compute a
+ * figure of their own.  Every string in a report comes from a core file and
+ * is untrusted; formatters pass it through format_escape before printing. */
+#ifndef MAPSCAN_FORMAT_H
+#define MAPSCAN_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "report.h"
+
+#ifndef MAPSCAN_VERSION
+#define MAPSCAN_VERSION "0.0.0"
+#endif
+
+enum sort_key {
+	SORT_RECLAIMABLE,        /* largest reclaimable_bytes first */
+	SORT_RETAINED,           /* largest retained_bytes first */
+	SORT_COUNT,              /* most entries first */
+	SORT_TYPE,               /* Go type, byte order */
+	SORT_PATH,               /* first root path, byte order */
+};
+
+/* Which maps to show and how.  Maps below min_reclaimable are dropped, the
+ * rest sorted, then the first `top` kept; summary totals always cover every
+ * map of the report. */
+struct format_opts {
+	size_t top;              /* maps to show; 0 = all */
+	uint64_t min_reclaimable; /* bytes; 0 = no threshold */
+	enum sort_key sort;
+	bool color;              /* unused for now */
+};
+
+/* Write the report to out.  o may be NULL (all maps, by reclaimable).
+ * Return 0, or -1 with errno set when memory ran out or out has its error
+ * flag set after writing. */
+int format_text(FILE *out, const struct report *r, const struct format_opts *o);
+int format_json(FILE *out, const struct report *r, const struct format_opts *o);
+
+/* A whole JSON document for a failure, so a pipeline reading --json output
+ * never gets half a document: {"schema":1,"error":{code,kind,message}}. */
+int format_json_error(FILE *out, int code, const char *kind, const char *message);
+
+/* "4096", "64K", "64KiB", "64kb", "1.5M", "2G", "1MB": units are powers of
+ * 1024 (K M G T P E, optionally followed by B or iB), fractions need a unit
+ * and are rounded down to a byte.  Return 0, or -1 on junk, a negative
+ * number or a value that does not fit in 64 bits. */
+int parse_size(const char *s, uint64_t *out);
+
+/* "reclaimable", "retained", "count", "type", "path"; -1 otherwise. */
+int parse_sort_key(const char *s, enum sort_key *out);
+
+/* "0 B", "512 B", "1.5 KiB", "40.0 MiB", "512 KiB", "2.1 GiB": at most 8
+ * characters (3 significant digits, one decimal below 100), so it fits a
+ * fixed-width column.  Always NUL-terminates a non-empty buf. */
+void human_size(uint64_t bytes, char *buf, size_t n);
+
+enum escape_mode {
+	/* For a terminal: C-style escapes (\n, \x1b, \\) for control and
+	 * invalid bytes, \uXXXX for invisible or bidirectional code points;
+	 * other valid UTF-8 passes through. */
+	ESCAPE_TEXT,
+	/* For JSON (which escapes control characters itself): only bytes that
+	 * are not valid UTF-8 become the text \xNN, so the document stays
+	 * valid UTF-8. */
+	ESCAPE_JSON,
+};
+
+/* A newly allocated escaped copy of s (NULL reads as ""), owned by the
+ * caller; NULL when memory ran out. */
+char *format_escape(const char *s, enum escape_mode mode);
+
+/* Terminal columns taken by s, a string returned by format_escape. */
+size_t format_width(const char *s);
+
+/* The maps to show under o (filtered, sorted, cut to top), as a newly
+ * allocated array of pointers into r->maps that the caller frees; r is not
+ * touched.  Return 0, or -1 when memory ran out. */
+int format_select(const struct report *r, const struct format_opts *o,
+		  const struct map_entry ***sel, size_t *nsel);
+
+#endif

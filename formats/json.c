@@ -1,0 +1,176 @@
+/* The JSON formatter: one document per run, shape described in docs/json.md
+ * (schema 1).  cJSON is included here and nowhere else.
+ *
+ * cJSON keeps numbers as doubles, which cannot hold every uint64; integers
+ * are written as raw decimal text instead so that no figure is rounded. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#include "format.h"
+
+#define SCHEMA_VERSION 1
+
+/* Builders that take ownership of item and remember the first failure, so
+ * the document can be assembled without a check after every call. */
+struct builder {
+	int failed;
+};
+
+static cJSON *add(struct builder *b, cJSON *obj, const char *key, cJSON *item)
+{
+	if (!item) {
+		b->failed = 1;
+		return NULL;
+	}
+	if (!obj || !(key ? cJSON_AddItemToObject(obj, key, item)
+			  : cJSON_AddItemToArray(obj, item))) {
+		cJSON_Delete(item);
+		b->failed = 1;
+		return NULL;
+	}
+	return item;
+}
+
+static cJSON *u64(uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	return cJSON_CreateRaw(buf);
+}
+
+/* A string from the core, or null.  Bytes that are not UTF-8 become \xNN
+ * text; cJSON escapes control characters. */
+static cJSON *str(const char *s)
+{
+	char *esc;
+	cJSON *item;
+
+	if (!s)
+		return cJSON_CreateNull();
+	esc = format_escape(s, ESCAPE_JSON);
+	if (!esc)
+		return NULL;
+	item = cJSON_CreateString(esc);
+	free(esc);
+	return item;
+}
+
+static cJSON *strings(struct builder *b, char *const *v, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < n; i++)
+		add(b, a, NULL, str(v[i]));
+	return a;
+}
+
+static cJSON *map_json(struct builder *b, const struct map_entry *m)
+{
+	const struct map_figures *f = &m->fig;
+	cJSON *o = cJSON_CreateObject();
+	char addr[24];
+
+	snprintf(addr, sizeof(addr), "0x%" PRIx64, m->address);
+	add(b, o, "address", cJSON_CreateString(addr));
+	add(b, o, "type", str(m->type));
+	add(b, o, "key_type", str(m->key_type));
+	add(b, o, "elem_type", str(m->elem_type));
+	add(b, o, "layout", cJSON_CreateString(layout_name(m->layout)));
+	add(b, o, "roots", strings(b, m->roots, m->nroots));
+	add(b, o, "more_roots", u64(m->more_roots));
+	add(b, o, "count", u64(f->count));
+	add(b, o, "live_slots", u64(f->live_slots));
+	add(b, o, "buckets", u64(f->buckets));
+	add(b, o, "old_buckets", u64(f->old_buckets));
+	add(b, o, "overflow_buckets", u64(f->overflow_buckets));
+	add(b, o, "spare_overflow_buckets", u64(f->spare_overflow_buckets));
+	add(b, o, "empty_buckets", u64(f->empty_buckets));
+	add(b, o, "tombstones", u64(f->tombstones));
+	add(b, o, "tables", u64(f->tables));
+	add(b, o, "capacity_slots", u64(f->capacity_slots));
+	add(b, o, "growing", cJSON_CreateBool(f->growing));
+	add(b, o, "retained_bytes", u64(f->retained_bytes));
+	add(b, o, "ideal_bytes", u64(f->ideal_bytes));
+	add(b, o, "reclaimable_bytes", u64(f->reclaimable_bytes));
+	add(b, o, "warnings", strings(b, m->warnings, m->nwarnings));
+	return o;
+}
+
+/* Print doc followed by a newline, free it, and say whether out took it. */
+static int emit(FILE *out, cJSON *doc, int failed)
+{
+	char *text = failed ? NULL : cJSON_Print(doc);
+	int rc = 0;
+
+	cJSON_Delete(doc);
+	if (!text) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (fputs(text, out) == EOF || putc('\n', out) == EOF)
+		rc = -1;
+	free(text);
+	if (fflush(out) != 0 || ferror(out))
+		rc = -1;
+	return rc;
+}
+
+int format_json(FILE *out, const struct report *r, const struct format_opts *o)
+{
+	const struct map_entry **sel;
+	struct builder b = { 0 };
+	size_t nsel;
+	cJSON *doc, *t, *maps;
+
+	if (format_select(r, o, &sel, &nsel) < 0)
+		return -1;
+	doc = cJSON_CreateObject();
+	add(&b, doc, "schema", u64(SCHEMA_VERSION));
+
+	t = add(&b, doc, "tool", cJSON_CreateObject());
+	add(&b, t, "name", cJSON_CreateString("mapscan"));
+	add(&b, t, "version", cJSON_CreateString(MAPSCAN_VERSION));
+
+	t = add(&b, doc, "source", cJSON_CreateObject());
+	add(&b, t, "kind", str(r->source_kind));
+	add(&b, t, "path", str(r->source));
+	add(&b, t, "executable", str(r->executable));
+
+	t = add(&b, doc, "go", cJSON_CreateObject());
+	add(&b, t, "version", str(r->go_version));
+	add(&b, t, "map_layout", cJSON_CreateString(layout_name(r->layout)));
+
+	t = add(&b, doc, "summary", cJSON_CreateObject());
+	add(&b, t, "maps", u64(r->nmaps));
+	add(&b, t, "shown", u64(nsel));
+	add(&b, t, "count", u64(r->total_count));
+	add(&b, t, "retained_bytes", u64(r->total_retained));
+	add(&b, t, "ideal_bytes", u64(r->total_ideal));
+	add(&b, t, "reclaimable_bytes", u64(r->total_reclaimable));
+
+	maps = add(&b, doc, "maps", cJSON_CreateArray());
+	for (size_t i = 0; i < nsel && !b.failed; i++)
+		add(&b, maps, NULL, map_json(&b, sel[i]));
+	free(sel);
+
+	add(&b, doc, "warnings", strings(&b, r->warnings, r->nwarnings));
+	return emit(out, doc, b.failed || !doc);
+}
+
+int format_json_error(FILE *out, int code, const char *kind, const char *message)
+{
+	struct builder b = { 0 };
+	cJSON *doc = cJSON_CreateObject(), *e;
+
+	add(&b, doc, "schema", u64(SCHEMA_VERSION));
+	e = add(&b, doc, "error", cJSON_CreateObject());
+	add(&b, e, "code", cJSON_CreateNumber(code));
+	add(&b, e, "kind", str(kind));
+	add(&b, e, "message", str(message));
+	return emit(out, doc, b.failed || !doc);
+}

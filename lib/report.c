@@ -1,0 +1,165 @@
+/* The report model: storage and bookkeeping only.  Nothing here prints or
+ * computes a map's figures; walkers fill them and formatters read them. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+/* Beyond this many paths a user learns nothing new from the list; the rest
+ * are only counted (more_roots). */
+#define MAX_ROOTS 8
+
+const char *layout_name(enum map_layout l)
+{
+	switch (l) {
+	case LAYOUT_CLASSIC: return "classic";
+	case LAYOUT_SWISS:   return "swiss";
+	default:             return "unknown";
+	}
+}
+
+/* The returned entry lives in r->maps, which moves when it grows: a pointer
+ * from an earlier call is invalid after the next report_add_map. */
+struct map_entry *report_add_map(struct report *r, uint64_t address)
+{
+	if (r->nmaps == r->capmaps) {
+		size_t cap = r->capmaps ? r->capmaps * 2 : 16;
+		struct map_entry *m;
+
+		if (cap < r->capmaps || cap > SIZE_MAX / sizeof(*m)) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		m = realloc(r->maps, cap * sizeof(*m));
+		if (!m)
+			return NULL;
+		r->maps = m;
+		r->capmaps = cap;
+	}
+
+	struct map_entry *m = &r->maps[r->nmaps++];
+	memset(m, 0, sizeof(*m));
+	m->address = address;
+	return m;
+}
+
+/* Append a copy of s to a string array grown one at a time; the arrays are
+ * small (roots ≤ 8, a handful of warnings). */
+static int strv_push(char ***v, size_t *n, char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!nv)
+		return -1;
+	nv[(*n)++] = s;
+	*v = nv;
+	return 0;
+}
+
+int map_add_root(struct map_entry *m, const char *path)
+{
+	for (size_t i = 0; i < m->nroots; i++)
+		if (strcmp(m->roots[i], path) == 0)
+			return 0;
+	if (m->nroots >= MAX_ROOTS) {
+		if (m->more_roots < UINT64_MAX)
+			m->more_roots++;
+		return 0;
+	}
+
+	char *s = strdup(path);
+	if (!s || strv_push(&m->roots, &m->nroots, s) < 0) {
+		free(s);
+		return -1;
+	}
+	return 0;
+}
+
+static int strv_pushv(char ***v, size_t *n, const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		return -1;
+	if (strv_push(v, n, s) < 0) {
+		free(s);
+		return -1;
+	}
+	return 0;
+}
+
+int map_add_warning(struct map_entry *m, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = strv_pushv(&m->warnings, &m->nwarnings, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int report_add_warning(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = strv_pushv(&r->warnings, &r->nwarnings, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Figures come from a core and may be garbage: a total that would wrap
+ * sticks at UINT64_MAX instead of showing a small, believable number. */
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+void report_finish(struct report *r)
+{
+	r->total_retained = r->total_ideal = 0;
+	r->total_reclaimable = r->total_count = 0;
+	for (size_t i = 0; i < r->nmaps; i++) {
+		const struct map_figures *f = &r->maps[i].fig;
+
+		r->total_retained = sat_add(r->total_retained, f->retained_bytes);
+		r->total_ideal = sat_add(r->total_ideal, f->ideal_bytes);
+		r->total_reclaimable = sat_add(r->total_reclaimable,
+					       f->reclaimable_bytes);
+		r->total_count = sat_add(r->total_count, f->count);
+	}
+}
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void report_free(struct report *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nmaps; i++) {
+		struct map_entry *m = &r->maps[i];
+
+		free(m->type);
+		free(m->key_type);
+		free(m->elem_type);
+		strv_free(m->roots, m->nroots);
+		strv_free(m->warnings, m->nwarnings);
+	}
+	free(r->maps);
+	strv_free(r->warnings, r->nwarnings);
+	free(r->source);
+	free(r->source_kind);
+	free(r->executable);
+	free(r->go_version);
+	memset(r, 0, sizeof(*r));
+}
