@@ -63,6 +63,22 @@ struct mapping {
 	size_t size;
 };
 
+/* Which 64 KiB granules of the core reads have touched since the last
+ * trim, one bit each.  Kept behind a pointer so const readers can count. */
+struct touch {
+	uint64_t *bits;
+	size_t nwords;
+	uint64_t granules;
+};
+
+/* Once reads have touched 4096 different 64 KiB granules (the kernel maps
+ * file pages in 64 KiB batches: 256 MiB) the core mapping's pages
+ * are dropped from the process (madvise): they stay in the page cache and
+ * fault back in cheaply, and mapscan's resident set stays a small fraction
+ * of a many-GiB core instead of growing to its size. */
+#define TRIM_GRANULE_SHIFT 16
+#define TRIM_GRANULES 4096u
+
 struct target {
 	char *core_path, *exe_path;
 	struct mapping core, exe;
@@ -88,6 +104,8 @@ struct target {
 	uint16_t exe_type;
 	uint64_t exe_entry;
 	uint64_t bias;
+
+	struct touch *touch;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -682,8 +700,20 @@ static const unsigned char *locate(const struct target *t, uint64_t addr,
 	size_t i, j;
 
 	p = locate_core(t, addr, avail, &i);
-	if (p)
+	if (p) {
+		struct touch *tc = t->touch;
+		size_t g = (size_t)(p - t->core.base) >> TRIM_GRANULE_SHIFT;
+		uint64_t bit = 1ull << (g & 63);
+		if (tc->bits && g / 64 < tc->nwords && !(tc->bits[g / 64] & bit)) {
+			tc->bits[g / 64] |= bit;
+			if (++tc->granules >= TRIM_GRANULES) {
+				tc->granules = 0;
+				memset(tc->bits, 0, tc->nwords * sizeof(*tc->bits));
+				madvise((void *)t->core.base, t->core.size, MADV_DONTNEED);
+			}
+		}
 		return p;
+	}
 	/* The executable serves addr, up to the next core segment (whose
 	 * dumped bytes, if any, take precedence). */
 	limit = i < t->ncseg ? t->cseg[i].vaddr - addr : UINT64_MAX;
@@ -800,6 +830,9 @@ void target_close(struct target *t)
 	free(t->threads);
 	free(t->core_path);
 	free(t->exe_path);
+	if (t->touch)
+		free(t->touch->bits);
+	free(t->touch);
 	free(t);
 }
 
@@ -1189,6 +1222,7 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 	}
 	t = calloc(1, sizeof *t);
 	if (!t || !(t->core_path = strdup(core_path)) ||
+	    !(t->touch = calloc(1, sizeof(*t->touch))) ||
 	    (exe_path && !(t->exe_path = strdup(exe_path)))) {
 		ms_err(err, MS_EINTERNAL, "%s: out of memory", core_path);
 		target_close(t);
@@ -1198,6 +1232,9 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 	if (map_file(core_path, "core file", &t->core, &e, err) < 0 ||
 	    load_core(t, err) < 0)
 		goto fail;
+	/* Without the bitmap (no memory) reads work, just without trimming. */
+	t->touch->nwords = ((t->core.size >> TRIM_GRANULE_SHIFT) + 64) / 64;
+	t->touch->bits = calloc(t->touch->nwords, sizeof(*t->touch->bits));
 	if (exe_path) {
 		if (map_file(exe_path, "executable", &t->exe, &e, err) < 0)
 			goto fail;
