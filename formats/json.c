@@ -120,32 +120,50 @@ static int emit(FILE *out, cJSON *doc, int failed)
 	return rc;
 }
 
+/* Print item without a trailing newline and free it. */
+static int emit_part(FILE *out, cJSON *item, int failed)
+{
+	char *text = failed || !item ? NULL : cJSON_PrintUnformatted(item);
+	int rc = 0;
+
+	cJSON_Delete(item);
+	if (!text) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (fputs(text, out) == EOF)
+		rc = -1;
+	free(text);
+	return rc;
+}
+
+/* The document is streamed, one map at a time, so that a report of a
+ * million maps never becomes one cJSON tree (time and memory). */
 int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 {
 	const struct map_entry **sel;
 	struct builder b = { 0 };
 	size_t nsel;
-	cJSON *doc, *t, *maps;
+	cJSON *t;
+	int rc = 0;
 
 	if (format_select(r, o, &sel, &nsel) < 0)
 		return -1;
-	doc = cJSON_CreateObject();
-	add(&b, doc, "schema", u64(SCHEMA_VERSION));
-
-	t = add(&b, doc, "tool", cJSON_CreateObject());
+	const char *keys[] = { "tool", "source", "go", "summary" };
+	cJSON *parts[4];
+	for (int i = 0; i < 4; i++)
+		parts[i] = cJSON_CreateObject();
+	t = parts[0];
 	add(&b, t, "name", cJSON_CreateString("mapscan"));
 	add(&b, t, "version", cJSON_CreateString(MAPSCAN_VERSION));
-
-	t = add(&b, doc, "source", cJSON_CreateObject());
+	t = parts[1];
 	add(&b, t, "kind", str(r->source_kind));
 	add(&b, t, "path", str(r->source));
 	add(&b, t, "executable", str(r->executable));
-
-	t = add(&b, doc, "go", cJSON_CreateObject());
+	t = parts[2];
 	add(&b, t, "version", str(r->go_version));
 	add(&b, t, "map_layout", cJSON_CreateString(layout_name(r->layout)));
-
-	t = add(&b, doc, "summary", cJSON_CreateObject());
+	t = parts[3];
 	add(&b, t, "maps", u64(r->nmaps));
 	add(&b, t, "shown", u64(nsel));
 	add(&b, t, "count", u64(r->total_count));
@@ -153,13 +171,34 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 	add(&b, t, "ideal_bytes", u64(r->total_ideal));
 	add(&b, t, "reclaimable_bytes", u64(r->total_reclaimable));
 
-	maps = add(&b, doc, "maps", cJSON_CreateArray());
-	for (size_t i = 0; i < nsel && !b.failed; i++)
-		add(&b, maps, NULL, map_json(&b, sel[i]));
+	if (fprintf(out, "{\"schema\":%d", SCHEMA_VERSION) < 0)
+		rc = -1;
+	for (int i = 0; i < 4; i++) {
+		if (!rc && fprintf(out, ",\"%s\":", keys[i]) < 0)
+			rc = -1;
+		if (rc)
+			cJSON_Delete(parts[i]);
+		else
+			rc = emit_part(out, parts[i], b.failed);
+	}
+	if (!rc && fputs(",\"maps\":[", out) == EOF)
+		rc = -1;
+	for (size_t i = 0; i < nsel && !rc; i++) {
+		if (i && putc(',', out) == EOF)
+			rc = -1;
+		else
+			rc = emit_part(out, map_json(&b, sel[i]), b.failed);
+	}
 	free(sel);
-
-	add(&b, doc, "warnings", strings(&b, r->warnings, r->nwarnings));
-	return emit(out, doc, b.failed || !doc);
+	if (!rc && fputs("],\"warnings\":", out) == EOF)
+		rc = -1;
+	if (!rc)
+		rc = emit_part(out, strings(&b, r->warnings, r->nwarnings), b.failed);
+	if (!rc && fputs("}\n", out) == EOF)
+		rc = -1;
+	if (fflush(out) != 0 || ferror(out))
+		rc = -1;
+	return rc;
 }
 
 int format_json_error(FILE *out, int code, const char *kind, const char *message)
