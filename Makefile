@@ -4,13 +4,15 @@
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-function-declaration \
+# Project flags are appended even when CFLAGS comes from the command line
+# (make test passes sanitizer flags that way).
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-function-declaration \
            -Ilib -Iformats $(shell pkg-config --cflags libdwarf 2>/dev/null || echo -I/usr/include/libdwarf) \
            $(shell pkg-config --cflags libcjson 2>/dev/null)
 LDLIBS  += -ldwarf -lelf -lz -lcjson
 BUILD   ?= build
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
-CFLAGS  += -DMAPSCAN_VERSION='"$(VERSION)"'
+override CFLAGS += -DMAPSCAN_VERSION='"$(VERSION)"'
 
 LIB_SRC := $(wildcard lib/*.c)
 FMT_SRC := $(wildcard formats/*.c)
@@ -51,7 +53,7 @@ demo: $(BUILD)/mapscan
 	sh testdata/samples/demo.sh $(BUILD)/mapscan
 
 bench: $(BUILD)/mapscan
-	sh tests/bench.sh $(BUILD)/mapscan
+	python3 tests/bench.py --mapscan $(BUILD)/mapscan
 
 clean:
 	rm -rf build build-asan
