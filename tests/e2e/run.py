@@ -1,0 +1,705 @@
+#!/usr/bin/env python3
+"""End-to-end tests: mapscan on real cores of real Go programs.
+
+    python3 tests/e2e/run.py --mapscan build/mapscan [--keep DIR] [-k SUBSTR]
+                             [--allow-missing-toolchain]
+
+For each Go toolchain (go1.26: Swiss maps; go1.19 and go1.23.12: classic
+maps) this builds testdata/fixtures/mapstates, runs it so that it writes its
+oracle (the figures of docs/figures.md, measured from inside the program)
+and dies with a core, runs mapscan on the core and requires mapscan's JSON
+to agree with the oracle.  It also checks mapscan's text output, its errors
+on bad input (exit status, one line on stderr, JSON errors) and the bundled
+sample cores in testdata/samples/.
+
+Every check prints `ok - NAME` or `FAIL - NAME: DETAILS`; the last line is
+`N passed, M failed`, and the exit status is 1 if anything failed.  -k runs
+only the checks whose name contains SUBSTR (phases whose name is part of
+SUBSTR, or contains it, are the only ones run when there are such phases).
+
+Environment: MAPSCAN_GO126, MAPSCAN_GO119, MAPSCAN_GO123 name other go
+commands for the three toolchains (default: `go` with GOTOOLCHAIN=local,
+/usr/lib/go-1.19/bin/go, and `go` with GOTOOLCHAIN=go1.23.12).
+
+Python 3 standard library only.
+"""
+
+import argparse
+import json
+import lzma
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+FIXTURE = os.path.join(ROOT, "testdata", "fixtures", "mapstates")
+SAMPLES = os.path.join(ROOT, "testdata", "samples")
+
+# docs/figures.md, in its order.  `growing` is a bool, the others ints.
+FIGURES = ["count", "live_slots", "buckets", "old_buckets", "overflow_buckets",
+           "spare_overflow_buckets", "empty_buckets", "tombstones", "tables",
+           "capacity_slots", "growing", "retained_bytes", "ideal_bytes",
+           "reclaimable_bytes"]
+SUMMARY = ["maps", "count", "retained_bytes", "ideal_bytes", "reclaimable_bytes"]
+MAP_KEYS = ["address", "type", "key_type", "elem_type", "layout", "roots",
+            "more_roots", "warnings"] + FIGURES
+
+# Exit statuses of man/mapscan.1 (lib/error.h).
+EXIT_USAGE, EXIT_OPEN, EXIT_FORMAT, EXIT_NOTGO, EXIT_NODWARF, EXIT_MISMATCH = 2, 3, 4, 5, 6, 7
+
+HEADER_BYTES = 48  # hmap and maps.Map on amd64: a never-written map's storage
+
+RUN_TIMEOUT = 900  # seconds for one mapscan run (ASan builds are slow)
+
+
+class Toolchain:
+    def __init__(self, name, env_var, default_go, gotoolchain, layout, ldflags):
+        self.name = name
+        override = os.environ.get(env_var)
+        self.go = override or default_go
+        self.env = dict(os.environ, GOTOOLCHAIN="local" if override else gotoolchain,
+                        GOWORK="off", GO111MODULE="on", CGO_ENABLED="0")
+        self.layout = layout
+        self.ldflags = ldflags  # -checklinkname=0: the oracle links runtime.roundupsize
+
+    def run(self, args, cwd=None, timeout=600):
+        return subprocess.run([self.go] + args, cwd=cwd, env=self.env, timeout=timeout,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+TOOLCHAINS = [
+    Toolchain("go1.26", "MAPSCAN_GO126", "go", "local", "swiss", []),
+    Toolchain("go1.19", "MAPSCAN_GO119", "/usr/lib/go-1.19/bin/go", "local", "classic", []),
+    Toolchain("go1.23.12", "MAPSCAN_GO123", "go", "go1.23.12", "classic", ["-checklinkname=0"]),
+]
+PHASES = [tc.name for tc in TOOLCHAINS] + ["errors", "samples"]
+
+
+class Failure(Exception):
+    """A step a check depends on went wrong; the message says what."""
+
+
+def tail(text, n=600):
+    text = (text or "").strip()
+    return text if len(text) <= n else "..." + text[-n:]
+
+
+class Report:
+    def __init__(self, only):
+        self.only = only
+        self.passed = self.failed = 0
+
+    def wanted(self, name):
+        return not self.only or self.only in name
+
+    def ok(self, name):
+        if self.wanted(name):
+            self.passed += 1
+            print("ok - " + name, flush=True)
+
+    def fail(self, name, details):
+        if self.wanted(name):
+            self.failed += 1
+            details = " ".join(str(details).split("\n"))
+            print("FAIL - %s: %s" % (name, details), flush=True)
+
+    def check(self, name, problems):
+        """problems: a list of strings (empty = ok) or one string/None."""
+        if isinstance(problems, list):
+            problems = "; ".join(problems)
+        if problems:
+            self.fail(name, problems)
+        else:
+            self.ok(name)
+
+    @staticmethod
+    def note(text):
+        print("# " + text, flush=True)
+
+
+def unlimit_core():
+    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+
+def core_pattern():
+    try:
+        with open("/proc/sys/kernel/core_pattern") as f:
+            return f.read().strip()
+    except OSError:
+        return "|unknown"
+
+
+def capture_core(argv, rundir, env):
+    """Run argv in rundir until it dies with a core.
+
+    Returns (core path, method description).  The kernel writes the core when
+    core_pattern names a file relative to the cwd; otherwise (a pipe to a
+    crash handler, or an absolute path) the program is run with
+    MAPSCAN_WAIT=1 and captured with gcore."""
+    shutil.rmtree(rundir, ignore_errors=True)  # no stale core from an earlier run
+    os.makedirs(rundir)
+    pattern = core_pattern()
+    if not pattern.startswith("|") and not pattern.startswith("/"):
+        before = set(os.listdir(rundir))
+        p = subprocess.run(argv, cwd=rundir, env=env, preexec_fn=unlimit_core, timeout=600,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if p.returncode != -signal.SIGABRT:
+            raise Failure("%s exited with status %s, not SIGABRT: %s"
+                          % (os.path.basename(argv[0]), p.returncode, tail(p.stderr)))
+        prefix = pattern.split("%")[0]
+        new = sorted(f for f in os.listdir(rundir)
+                     if f not in before and f.startswith(prefix) and f != "oracle.json")
+        if new:
+            return os.path.join(rundir, new[0]), "kernel (core_pattern %r)" % pattern
+        Report.note("no kernel core in %s (core_pattern %r): trying gcore" % (rundir, pattern))
+    if not shutil.which("gcore"):
+        raise Failure("core_pattern is %r and gcore is not installed" % pattern)
+    env = dict(env, MAPSCAN_WAIT="1")
+    p = subprocess.Popen(argv, cwd=rundir, env=env, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline().strip()
+        if line != "ready":
+            p.kill()
+            _, err = p.communicate()
+            raise Failure("%s did not get ready (%r): %s" % (os.path.basename(argv[0]), line, tail(err)))
+        out = os.path.join(rundir, "core")
+        g = subprocess.run(["gcore", "-o", out, str(p.pid)], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=600)
+        core = "%s.%d" % (out, p.pid)
+        if g.returncode != 0 or not os.path.exists(core):
+            raise Failure("gcore failed: " + tail(g.stdout))
+        return core, "gcore (core_pattern %r)" % pattern
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.communicate()
+
+
+class Suite:
+    def __init__(self, args):
+        self.args = args
+        self.report = Report(args.k)
+        self.mapscan = os.path.abspath(args.mapscan)
+        self.work = args.keep
+        self.cache = {}
+
+    # ----- steps that several checks share, done once ---------------------
+
+    def once(self, key, fn):
+        if key not in self.cache:
+            try:
+                self.cache[key] = (True, fn())
+            except (Failure, OSError, ValueError) as e:
+                self.cache[key] = (False, str(e))
+            except subprocess.TimeoutExpired as e:
+                self.cache[key] = (False, "timed out: %s" % " ".join(map(str, e.cmd)))
+        ok, value = self.cache[key]
+        if not ok:
+            raise Failure(value)
+        return value
+
+    def toolchain_version(self, tc):
+        def probe():
+            try:
+                p = tc.run(["env", "GOVERSION"], timeout=600)
+            except OSError as e:
+                raise Failure("%s: %s" % (tc.go, e))
+            version = p.stdout.strip()
+            if p.returncode != 0 or not version.startswith(tc.name):
+                raise Failure("%s (GOTOOLCHAIN=%s) is %r, want %s: %s"
+                              % (tc.go, tc.env["GOTOOLCHAIN"], version, tc.name, tail(p.stderr, 300)))
+            return version
+        return self.once(("version", tc.name), probe)
+
+    def build(self, tc, out, src=FIXTURE, ldflags=()):
+        flags = list(tc.ldflags) + list(ldflags)
+        cmd = ["build", "-o", out] + (["-ldflags=" + " ".join(flags)] if flags else []) + ["."]
+        p = tc.run(cmd, cwd=src)
+        if p.returncode != 0:
+            raise Failure("%s %s: %s" % (tc.go, " ".join(cmd), tail(p.stderr)))
+        return out
+
+    def fixture(self, tc, variant="full"):
+        """Build and crash the fixture: returns dict(exe, core, oracle, method).
+
+        variant "full" is the fixture states, "demo" the demo service,
+        "nodwarf" the demo built with -ldflags=-w (no oracle needed)."""
+        def make():
+            self.toolchain_version(tc)
+            d = os.path.join(self.work, tc.name, variant)
+            os.makedirs(d, exist_ok=True)
+            exe = self.build(tc, os.path.join(d, "mapstates"),
+                             ldflags=["-w"] if variant == "nodwarf" else [])
+            argv = [exe] + ([] if variant == "full" else ["-demo"])
+            rundir = os.path.join(d, "run")
+            oracle = os.path.join(rundir, "oracle.json")
+            env = dict(os.environ, MAPSCAN_ORACLE=oracle, GOTRACEBACK="crash")
+            core, method = capture_core(argv, rundir, env)
+            with open(oracle) as f:
+                doc = json.load(f)
+            return dict(exe=exe, core=core, oracle=doc, method=method)
+        return self.once(("fixture", tc.name, variant), make)
+
+    def run_mapscan(self, args):
+        try:
+            p = subprocess.run([self.mapscan] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=RUN_TIMEOUT)
+        except OSError as e:
+            raise Failure("cannot run %s: %s" % (self.mapscan, e))
+        except subprocess.TimeoutExpired:
+            raise Failure("mapscan %s: timed out after %ds" % (" ".join(args), RUN_TIMEOUT))
+        return (p.returncode, p.stdout.decode("utf-8", "replace"),
+                p.stderr.decode("utf-8", "replace"))
+
+    def mapscan_json(self, args):
+        rc, out, err = self.run_mapscan(["--json"] + args)
+        if rc != 0:
+            raise Failure("mapscan --json %s: exit %d: %s" % (" ".join(args), rc, tail(err or out)))
+        try:
+            doc = json.loads(out)
+        except ValueError as e:
+            raise Failure("mapscan --json %s: not JSON (%s): %s" % (" ".join(args), e, tail(out, 200)))
+        if not isinstance(doc, dict):
+            raise Failure("mapscan --json %s: not a JSON object: %s" % (" ".join(args), tail(out, 200)))
+        return doc
+
+    # ----- phases ----------------------------------------------------------
+
+    def run(self):
+        selected = [p for p in PHASES if self.args.k and (self.args.k in p or p in self.args.k)]
+        phases = selected or PHASES
+        if not os.access(self.mapscan, os.X_OK):
+            self.report.fail("mapscan", "%s is not an executable (build it first: make)" % self.mapscan)
+        for phase in phases:
+            try:
+                if phase == "errors":
+                    self.phase_errors()
+                elif phase == "samples":
+                    self.phase_samples()
+                else:
+                    self.phase_toolchain(next(tc for tc in TOOLCHAINS if tc.name == phase))
+            except Failure as e:
+                self.report.fail(phase, e)
+            except Exception as e:  # a harness bug or an odd answer: report it, go on
+                self.report.fail(phase, "harness error: %r" % e)
+        print("%d passed, %d failed" % (self.report.passed, self.report.failed), flush=True)
+        return 1 if self.report.failed else 0
+
+    def toolchain_missing(self, tc, why):
+        if self.args.allow_missing_toolchain:
+            Report.note("WARNING: toolchain %s missing, its tests did NOT run: %s" % (tc.name, why))
+        else:
+            self.report.fail(tc.name + "/toolchain", why)
+
+    def phase_toolchain(self, tc):
+        r = self.report
+        try:
+            version = self.toolchain_version(tc)
+        except Failure as e:
+            self.toolchain_missing(tc, e)
+            return
+        r.ok(tc.name + "/toolchain")
+        Report.note("%s: %s (%s)" % (tc.name, version, tc.go))
+        try:
+            fx = self.fixture(tc)
+        except Failure as e:
+            r.fail(tc.name + "/fixture", e)
+            return
+        r.ok(tc.name + "/fixture")
+        st = os.stat(fx["core"])
+        Report.note("%s: core by %s: %s (%.1f MB, %.1f MB on disk)" % (
+            tc.name, fx["method"], fx["core"], st.st_size / 1e6, st.st_blocks * 512 / 1e6))
+        oracle = fx["oracle"]
+        r.check(tc.name + "/oracle", self.oracle_problems(oracle, tc, version))
+
+        for tag, args in (("json", [fx["core"]]), ("json-exe", ["--exe", fx["exe"], fx["core"]])):
+            name = "%s/%s" % (tc.name, tag)
+            try:
+                doc = self.mapscan_json(args)
+            except Failure as e:
+                r.fail(name, e)
+                continue
+            r.ok(name)
+            self.compare(name, doc, oracle, fx["core"])
+
+        self.text_smoke(tc.name + "/text", fx, oracle)
+
+    def oracle_problems(self, oracle, tc, version):
+        """Is the fixture in the states it means to build?  (Independent of
+        mapscan: a wrong fixture makes every later check meaningless.)"""
+        p = []
+        if oracle.get("go_version") != version:
+            p.append("go_version %r, toolchain %r" % (oracle.get("go_version"), version))
+        if oracle.get("layout") != tc.layout:
+            p.append("layout %r, want %r" % (oracle.get("layout"), tc.layout))
+        by = {m["name"]: m for m in oracle.get("maps", [])}
+
+        def want(name, cond, what):
+            m = by.get(name)
+            if m is None:
+                p.append("no map %s" % name)
+            elif not cond(m):
+                p.append("%s: want %s, got %s" % (name, what, {k: m[k] for k in FIGURES}))
+
+        want("sessions", lambda m: m["count"] == 10 and m["buckets"] >= 8192
+             and m["roots"] == ["main.sessions", "main.sessionsAlias"], "10 entries in >= 8192 buckets, 2 roots")
+        want("counters", lambda m: m["count"] == 10 and m["reclaimable_bytes"] > 1 << 20, "count 10, > 1 MiB reclaimable")
+        want("emptied", lambda m: m["count"] == 0 and m["buckets"] > 0, "count 0 with buckets")
+        want("neverWritten", lambda m: m["buckets"] == 0 and m["retained_bytes"] == HEADER_BYTES, "header only")
+        want("smallDeleted", lambda m: m["count"] == 3 and m["buckets"] == 1, "3 entries in 1 bucket")
+        want("byTenant", lambda m: m["count"] == 5, "5 inner maps")
+        if "nilMap" in by:
+            p.append("nil map listed")
+        if sum(1 for m in oracle.get("maps", []) if m["roots"] == ["main.byTenant[*]"]) != 5:
+            p.append("want 5 maps with root main.byTenant[*]")
+        if tc.layout == "swiss":
+            want("spread", lambda m: m["tables"] > 1, "several tables")
+            want("sessions", lambda m: m["tombstones"] > 0, "tombstones")
+        else:
+            want("midGrow", lambda m: m["growing"] and m["old_buckets"] >= 256, "growing from >= 256 buckets")
+            want("midGrowWide", lambda m: m["growing"] and m["old_buckets"] >= 256, "growing from >= 256 buckets")
+            want("sameSize", lambda m: m["growing"] and m["old_buckets"] == m["buckets"], "a same-size grow")
+            want("chains", lambda m: m["overflow_buckets"] > 0 and m["spare_overflow_buckets"] > 0,
+                 "overflow buckets and unused spares")
+            want("wide", lambda m: m["overflow_buckets"] > 0, "overflow buckets")
+        if tc.name != "go1.19":
+            want("cleared", lambda m: m["count"] == 0 and m["buckets"] > 0, "count 0 with buckets")
+        return p
+
+    # ----- comparing mapscan's JSON with an oracle --------------------------
+
+    def shape_problems(self, doc, oracle, core):
+        p = []
+        if not isinstance(doc, dict):
+            return ["not a JSON object"]
+        if type(doc.get("schema")) is not int or doc["schema"] != 1:
+            p.append("schema %r, want the int 1" % doc.get("schema"))
+        tool = doc.get("tool")
+        if not isinstance(tool, dict) or tool.get("name") != "mapscan" or not isinstance(tool.get("version"), str):
+            p.append("tool %r" % (tool,))
+        src = doc.get("source")
+        if not isinstance(src, dict) or src.get("kind") != "core":
+            p.append("source %r, want kind core" % (src,))
+        elif not isinstance(src.get("path"), str) or os.path.realpath(src["path"]) != os.path.realpath(core):
+            p.append("source.path %r, want %r" % (src.get("path"), core))
+        elif not isinstance(src.get("executable"), str) or not src["executable"]:
+            p.append("source.executable %r" % (src.get("executable"),))
+        go = doc.get("go")
+        if not isinstance(go, dict):
+            p.append("no go object")
+        else:
+            if go.get("version") != oracle["go_version"]:
+                p.append("go.version %r, want %r" % (go.get("version"), oracle["go_version"]))
+            if go.get("map_layout") != oracle["layout"]:
+                p.append("go.map_layout %r, want %r" % (go.get("map_layout"), oracle["layout"]))
+        summ = doc.get("summary")
+        if not isinstance(summ, dict) or not all(isinstance(summ.get(k), int) for k in SUMMARY):
+            p.append("summary %r, want ints %s" % (summ, SUMMARY))
+        if not isinstance(doc.get("warnings"), list):
+            p.append("warnings is not a list")
+        maps = doc.get("maps")
+        if not isinstance(maps, list):
+            return p + ["maps is not a list"]
+        seen = set()
+        for i, m in enumerate(maps):
+            missing = [k for k in MAP_KEYS if k not in m] if isinstance(m, dict) else MAP_KEYS
+            if missing:
+                p.append("maps[%d] lacks %s" % (i, ", ".join(missing)))
+                continue
+            bad = [k for k in FIGURES if type(m[k]) is not (bool if k == "growing" else int)]
+            if bad:
+                p.append("maps[%d]: wrong types for %s" % (i, ", ".join(bad)))
+            if not isinstance(m["roots"], list) or not all(isinstance(x, str) for x in m["roots"]):
+                p.append("maps[%d].roots %r" % (i, m["roots"]))
+            addr = parse_addr(m["address"])
+            if addr is None:
+                p.append("maps[%d].address %r is not 0x-hex" % (i, m["address"]))
+            elif addr in seen:
+                p.append("map %s listed twice" % m["address"])
+            seen.add(addr)
+            if len(p) > 10:
+                break
+        return p
+
+    def compare(self, name, doc, oracle, core):
+        r = self.report
+        shape = self.shape_problems(doc, oracle, core)
+        r.check(name + "/shape", shape)
+        maps = doc.get("maps") if isinstance(doc, dict) else None
+        if not isinstance(maps, list):
+            return
+        maps = [m for m in maps if isinstance(m, dict) and parse_addr(m.get("address")) is not None]
+        by_addr = {parse_addr(m["address"]): m for m in maps}
+
+        summ = doc.get("summary")
+        if isinstance(summ, dict):
+            p = []
+            if summ.get("maps") != len(doc["maps"]):
+                p.append("summary.maps %r, %d maps listed" % (summ.get("maps"), len(doc["maps"])))
+            for k in SUMMARY[1:]:
+                total = sum(m.get(k, 0) for m in maps if isinstance(m.get(k), int))
+                if summ.get(k) != total:
+                    p.append("summary.%s %r, sum over maps %d" % (k, summ.get(k), total))
+            r.check(name + "/summary", p)
+
+        want_addrs = set()
+        for om in oracle["maps"]:
+            addr = parse_addr(om["address"])
+            want_addrs.add(addr)
+            m = by_addr.get(addr)
+            check = "%s/map %s" % (name, om["name"])
+            if m is None:
+                r.fail(check, "no map at %s (%s, roots %s)" % (om["address"], om["type"], om["roots"]))
+                continue
+            p = []
+            for k in ["type", "key_type", "elem_type", "layout"] + FIGURES:
+                if m.get(k) != om[k] or type(m.get(k)) is not type(om[k]):
+                    p.append("%s: mapscan %r, oracle %r" % (k, m.get(k), om[k]))
+            roots = m.get("roots") if isinstance(m.get("roots"), list) else []
+            lost = [x for x in om["roots"] if x not in roots]
+            if lost:
+                p.append("roots %r lack %r" % (roots, lost))
+            r.check(check, p)
+
+        invented, inconsistent = [], []
+        for m in maps:
+            addr = parse_addr(m["address"])
+            if addr in want_addrs:
+                continue
+            roots = m.get("roots") if isinstance(m.get("roots"), list) else []
+            if any(isinstance(x, str) and x.startswith("main.") for x in roots):
+                invented.append("%s %s %s" % (m["address"], m.get("type"), roots))
+            elif m.get("growing") is False and m.get("live_slots") != m.get("count"):
+                inconsistent.append("%s %s %s: count %r, live_slots %r"
+                                    % (m["address"], m.get("type"), roots[:2], m.get("count"), m.get("live_slots")))
+        r.check(name + "/no-invented-main-maps", "maps the fixture does not hold: " + "; ".join(invented[:10])
+                if invented else None)
+        r.check(name + "/other-maps-live-slots", "; ".join(inconsistent[:10]) if inconsistent else None)
+
+    def text_smoke(self, name, fx, oracle):
+        try:
+            rc, out, err = self.run_mapscan([fx["core"]])
+        except Failure as e:
+            self.report.fail(name, e)
+            return
+        p = []
+        if rc != 0:
+            p.append("exit %d: %s" % (rc, tail(err)))
+        for word in (oracle["go_version"], oracle["layout"]):
+            if word not in out:
+                p.append("output does not mention %r" % word)
+        top = max(oracle["maps"], key=lambda m: m["reclaimable_bytes"])
+        if not any(root in out for root in top["roots"]):
+            p.append("output does not mention %s, the map with most reclaimable bytes" % top["roots"])
+        self.report.check(name, p)
+
+    # ----- bad input --------------------------------------------------------
+
+    def phase_errors(self):
+        r = self.report
+        tc = None
+        for t in TOOLCHAINS:
+            try:
+                self.toolchain_version(t)
+                tc = t
+                break
+            except Failure:
+                pass
+        if tc is None:
+            raise Failure("no Go toolchain available to make error cases")
+        d = os.path.join(self.work, "errors")
+        os.makedirs(d, exist_ok=True)
+        cases = []  # (name, args, files named, expected exit status)
+
+        def case(name, make):
+            try:
+                cases.append((name,) + make())
+            except Failure as e:
+                r.fail("errors/" + name, e)
+
+        def not_elf():
+            path = os.path.join(d, "notes.txt")
+            with open(path, "w") as f:
+                f.write("this is not an ELF file\n" * 100)
+            return [path], [path], EXIT_FORMAT
+
+        def truncated():
+            core = self.fixture(tc)["core"]
+            path = os.path.join(d, "truncated.core")
+            with open(core, "rb") as f, open(path, "wb") as g:
+                g.write(f.read(2000))
+            return [path], [path], EXIT_FORMAT
+
+        def not_go():
+            src = os.path.join(d, "abort.c")
+            exe = os.path.join(d, "abort")
+            with open(src, "w") as f:
+                f.write('#include <stdio.h>\n#include <stdlib.h>\n'
+                        'int main(int argc, char **argv) {\n'
+                        '\t(void)argv;\n'
+                        '\tif (getenv("MAPSCAN_WAIT")) { puts("ready"); fflush(stdout); getchar(); return 0; }\n'
+                        '\tabort();\n}\n')
+            cc = os.environ.get("CC", "cc")
+            p = subprocess.run([cc, "-o", exe, src], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if p.returncode != 0:
+                raise Failure("%s: %s" % (cc, tail(p.stdout)))
+            core, _ = capture_core([exe], os.path.join(d, "abort-run"), dict(os.environ))
+            return ["--exe", exe, core], [exe, core], EXIT_NOTGO
+
+        def no_dwarf():
+            fx = self.fixture(tc, "nodwarf")
+            return ["--exe", fx["exe"], fx["core"]], [fx["exe"], fx["core"]], EXIT_NODWARF
+
+        def mismatch():
+            src = os.path.join(d, "hello")
+            os.makedirs(src, exist_ok=True)
+            with open(os.path.join(src, "go.mod"), "w") as f:
+                f.write("module hello\n\ngo 1.19\n")
+            with open(os.path.join(src, "main.go"), "w") as f:
+                f.write('package main\n\nimport "os"\n\nvar greetings = map[string]int{"hello": 1}\n\n'
+                        'func main() { os.Exit(greetings[os.Args[0]]) }\n')
+            exe = self.build(tc, os.path.join(d, "hello-exe"), src=src)
+            core = self.fixture(tc)["core"]
+            return ["--exe", exe, core], [exe, core], EXIT_MISMATCH
+
+        def missing():
+            path = os.path.join(d, "no-such-dir", "core")
+            return [path], [path], EXIT_OPEN
+
+        def usage():
+            return ["--top", "x", os.path.join(d, "notes.txt")], [], EXIT_USAGE
+
+        case("non-elf", not_elf)
+        case("truncated-core", truncated)
+        case("non-go-core", not_go)
+        case("no-dwarf", no_dwarf)
+        case("mismatched-exe", mismatch)
+        case("missing-file", missing)
+        case("bad-usage", usage)
+
+        for name, args, files, code in cases:
+            check = "errors/" + name
+            try:
+                rc, out, err = self.run_mapscan(args)
+                p = []
+                if rc != code:
+                    p.append("exit %d, want %d" % (rc, code))
+                lines = err.strip("\n").split("\n") if err.strip() else []
+                if len(lines) != 1:
+                    p.append("stderr has %d lines, want 1: %r" % (len(lines), tail(err, 300)))
+                elif files and not names_a_file(lines[0], files):
+                    p.append("stderr %r names none of %s" % (lines[0], files))
+                r.check(check, p)
+
+                rc, out, err = self.run_mapscan(["--json"] + args)
+                p = []
+                if rc != code:
+                    p.append("exit %d, want %d" % (rc, code))
+                try:
+                    doc = json.loads(out)
+                except ValueError:
+                    doc = None
+                    p.append("stdout is not one JSON object: %r" % tail(out, 300))
+                if doc is not None:
+                    if not isinstance(doc, dict):
+                        doc = {}
+                    e = doc.get("error")
+                    if doc.get("schema") != 1:
+                        p.append("schema %r, want 1" % (doc.get("schema"),))
+                    if not isinstance(e, dict):
+                        p.append("no error object: %r" % tail(out, 300))
+                    else:
+                        if e.get("code") != code:
+                            p.append("error.code %r, want %d" % (e.get("code"), code))
+                        if not isinstance(e.get("kind"), str) or not e.get("kind"):
+                            p.append("error.kind %r" % (e.get("kind"),))
+                        msg = e.get("message")
+                        if not isinstance(msg, str) or not msg or "\n" in msg:
+                            p.append("error.message %r is not one line" % (msg,))
+                        elif files and not names_a_file(msg, files):
+                            p.append("error.message %r names none of %s" % (msg, files))
+                r.check(check + " --json", p)
+            except Failure as e:
+                r.fail(check, e)
+
+    # ----- bundled samples --------------------------------------------------
+
+    def phase_samples(self):
+        r = self.report
+        names = sorted(n for n in os.listdir(SAMPLES)
+                       if os.path.isfile(os.path.join(SAMPLES, n, "expect.json"))) if os.path.isdir(SAMPLES) else []
+        if not names:
+            r.fail("samples", "no samples in %s (make them with testdata/samples/make-samples.sh)" % SAMPLES)
+            return
+        for n in names:
+            src = os.path.join(SAMPLES, n)
+            name = "samples/" + n
+            try:
+                d = os.path.join(self.work, "samples", n)
+                os.makedirs(d, exist_ok=True)
+                files = {}
+                for f in ("exe", "core"):
+                    files[f] = os.path.join(d, f)
+                    with lzma.open(os.path.join(src, f + ".xz")) as i, open(files[f], "wb") as o:
+                        shutil.copyfileobj(i, o)
+                with open(os.path.join(src, "expect.json")) as f:
+                    expect = json.load(f)
+                with open(os.path.join(src, "GOVERSION")) as f:
+                    goversion = f.read().strip()
+                doc = self.mapscan_json(["--exe", files["exe"], files["core"]])
+            except (OSError, ValueError, Failure) as e:
+                r.fail(name, e)
+                continue
+            r.ok(name)
+            go = doc.get("go") if isinstance(doc, dict) and isinstance(doc.get("go"), dict) else {}
+            r.check(name + "/go", [] if go.get("version") == goversion and go.get("map_layout") == expect["layout"]
+                    else "go %r, want version %r and layout %r" % (go, goversion, expect["layout"]))
+            want = [m["count"] for m in expect["maps"] if "main.sessions" in m["roots"]]
+            got = [m.get("count") for m in doc.get("maps", []) if isinstance(m, dict)
+                   and "main.sessions" in (m.get("roots") or [])]
+            r.check(name + "/sessions", None if want and got == want[:1] else
+                    "main.sessions counts %r, expect.json says %r" % (got, want))
+            self.compare(name, doc, expect, files["core"])
+
+
+def parse_addr(s):
+    if not isinstance(s, str) or not s.startswith("0x"):
+        return None
+    try:
+        return int(s, 16)
+    except ValueError:
+        return None
+
+
+def names_a_file(text, files):
+    return any(f in text or os.path.basename(f) in text for f in files)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--mapscan", required=True, help="the mapscan binary to test")
+    ap.add_argument("--keep", metavar="DIR", help="build and keep executables, cores and oracles in DIR")
+    ap.add_argument("-k", metavar="SUBSTR", help="run only the checks whose name contains SUBSTR")
+    ap.add_argument("--allow-missing-toolchain", action="store_true",
+                    help="warn instead of failing when a Go toolchain is not installed")
+    args = ap.parse_args()
+    if args.keep:
+        args.keep = os.path.abspath(args.keep)
+        os.makedirs(args.keep, exist_ok=True)
+        return Suite(args).run()
+    work = tempfile.mkdtemp(prefix="mapscan-e2e-")
+    try:
+        args.keep = work
+        return Suite(args).run()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
