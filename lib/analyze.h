@@ -3,6 +3,8 @@
 #ifndef MAPSCAN_ANALYZE_H
 #define MAPSCAN_ANALYZE_H
 
+#include <stdbool.h>
+
 #include "error.h"
 #include "goruntime.h"
 #include "report.h"
@@ -10,7 +12,7 @@
 #include "types.h"
 
 struct analyze_opts {
-	int unused;               /* room for scan limits and root selection */
+	bool storage;             /* keep each map's storage picture (for the TUI) */
 };
 
 /* Analyse core_path (exe_path may be NULL: found from the core).  On

@@ -2,6 +2,7 @@
  * built with GOEXPERIMENT=noswissmap).  Layout facts come from the map
  * type's descriptor (goruntime.c); the runtime's behaviour it relies on is
  * described in docs/figures.md. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "mapwalk.h"
@@ -90,9 +91,11 @@ static uint64_t slot_addr(const struct cwalk *w, uint64_t b, uint64_t off, uint6
 }
 
 /* Walk one chain starting at bucket `head`.  `count_live` is false for an
- * evacuated old bucket; `current` says which array the chain hangs off. */
-static void walk_chain(struct cwalk *w, uint64_t head, bool count_live, bool current)
+ * evacuated old bucket; `current` says which array the chain hangs off.
+ * Returns the chain's summary as a storage cell. */
+static uint8_t walk_chain(struct cwalk *w, uint64_t head, bool count_live, bool current)
 {
+	unsigned total_live = 0, tomb = 0, chain = 0, head_live = 0;
 	const struct maptype *mt = w->mt;
 	struct map_figures *f = &w->m->fig;
 	unsigned char buf[MAX_BUCKET];
@@ -101,9 +104,10 @@ static void walk_chain(struct cwalk *w, uint64_t head, bool count_live, bool cur
 		const unsigned char *p = bucket_at(w, b, buf);
 		if (!p) {
 			w->unreadable++;
-			return;
+			break;
 		}
 		if (step > 0) {
+			chain++;
 			f->overflow_buckets++;
 			if (current)
 				w->chain_buckets++;
@@ -122,20 +126,30 @@ static void walk_chain(struct cwalk *w, uint64_t head, bool count_live, bool cur
 					      slot_addr(w, b, mt->vals_off, mt->val_stride, i, mt->elem_indirect));
 			} else if (p[i] == EMPTY_ONE) {
 				f->tombstones++;
+				tomb = 1;
 			}
 		}
 		f->live_slots += live;
+		total_live += live;
+		if (step == 0)
+			head_live = live;
 		if (current && live == 0)
 			f->empty_buckets++;
 		b = rd64(p + mt->ovf_off);
 		/* Brent-style cycle check: a corrupt chain must not hang us. */
 		if (b == slow) {
 			w->cycles++;
-			return;
+			break;
 		}
 		if ((step & (step + 1)) == 0)
 			slow = b;
 	}
+	struct map_storage *st = w->m->storage;
+	if (st && current) {
+		st->chain_hist[chain > 8 ? 8 : chain]++;
+		st->fill_hist[head_live]++;
+	}
+	return CELL_MAKE(total_live, tomb, chain);
 }
 
 int classic_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
@@ -175,8 +189,15 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 		w.old_hi = old + classic_nalloc(rt, mt, oldB) * bs;
 		f->retained_bytes += (w.old_hi - w.old_lo);
 	}
-	for (uint64_t i = 0; buckets && i < nb; i++)
-		walk_chain(&w, buckets + i * bs, true, true);
+	struct map_storage *st = m->storage;
+	if (st && buckets && !(st->cells = malloc(nb)))
+		map_add_warning(m, "no memory for the storage picture of %llu buckets",
+				(unsigned long long)nb);
+	for (uint64_t i = 0; buckets && i < nb; i++) {
+		uint8_t cell = walk_chain(&w, buckets + i * bs, true, true);
+		if (st && st->cells)
+			st->cells[st->ncells++] = cell;
+	}
 	for (uint64_t i = 0; old && i < f->old_buckets; i++)
 		walk_chain(&w, old + i * bs, true, false);
 	f->capacity_slots = 8 * (f->buckets + w.chain_buckets);

@@ -154,6 +154,11 @@ void report_free(struct report *r)
 		free(m->elem_type);
 		strv_free(m->roots, m->nroots);
 		strv_free(m->warnings, m->nwarnings);
+		if (m->storage) {
+			free(m->storage->cells);
+			free(m->storage->table_start);
+			free(m->storage);
+		}
 	}
 	free(r->maps);
 	strv_free(r->warnings, r->nwarnings);

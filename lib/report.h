@@ -30,6 +30,27 @@ struct map_figures {
 	uint64_t reclaimable_bytes;
 };
 
+/* A picture of a map's storage, kept only when asked for (the TUI's detail
+ * screen): one cell per bucket of the current array (classic; the cell
+ * summarises the bucket and its overflow chain) or per group (Swiss, tables
+ * one after the other).  Cell bits: 0-3 live slots (capped at 15),
+ * 4 some slot is a tombstone, 5-7 overflow buckets in the chain (capped
+ * at 7; always 0 for Swiss). */
+#define CELL_LIVE(c) ((unsigned)(c) & 0x0f)
+#define CELL_TOMB(c) (((unsigned)(c) >> 4) & 1)
+#define CELL_CHAIN(c) (((unsigned)(c) >> 5) & 7)
+#define CELL_MAKE(live, tomb, chain) \
+	((uint8_t)(((live) > 15 ? 15 : (live)) | ((tomb) ? 0x10 : 0) | (((chain) > 7 ? 7 : (chain)) << 5)))
+
+struct map_storage {
+	uint8_t *cells;
+	uint64_t ncells;
+	uint64_t *table_start;   /* Swiss: first cell of each table; ntables entries */
+	uint64_t ntables;
+	uint64_t chain_hist[9];  /* classic: buckets with 0..7, 8+ overflow buckets */
+	uint64_t fill_hist[9];   /* buckets (classic: head bucket only) or groups with 0..8 live slots */
+};
+
 struct map_entry {
 	uint64_t address;        /* of the header (hmap / maps.Map) */
 	char *type;              /* Go type, e.g. "map[string]*main.Session" */
@@ -41,6 +62,7 @@ struct map_entry {
 	uint64_t more_roots;     /* further paths seen but not kept */
 	char **warnings;         /* e.g. "count 10 but 9 live slots" */
 	size_t nwarnings;
+	struct map_storage *storage; /* NULL unless requested */
 };
 
 struct report {

@@ -280,14 +280,21 @@ static void found_map(struct roots *R, uint64_t hdr, type_id type, uint32_t node
 	 * and copy the result in afterwards. */
 	struct map_entry local;
 	memset(&local, 0, sizeof(local));
+	if (R->opts.storage && !(local.storage = calloc(1, sizeof(*local.storage)))) {
+		R->oom = true;
+		return;
+	}
 	struct slotvisit sv = { R, mt, 0, gtypes_may_hold_map(R->g, mt->key),
 				gtypes_may_hold_map(R->g, mt->elem) };
 	if (sv.key || sv.elem)
 		sv.node = node_new(R, node, P_MAPVAL, NULL, 0);
-	if (target_read(R->t, hdr, path, 1))
+	if (target_read(R->t, hdr, path, 1)) {
+		free(local.storage);
 		return; /* dangling pointer: not a map we can say anything about */
+	}
 	struct map_entry *m = report_add_map(R->r, hdr);
 	if (!m) {
+		free(local.storage);
 		R->oom = true;
 		return;
 	}
@@ -313,6 +320,7 @@ static void found_map(struct roots *R, uint64_t hdr, type_id type, uint32_t node
 	}
 	m->warnings = local.warnings;
 	m->nwarnings = local.nwarnings;
+	m->storage = local.storage;
 	const struct gtype *T = gtypes_get(R->g, type), *K = gtypes_get(R->g, mt->key),
 			   *V = gtypes_get(R->g, mt->elem);
 	m->type = strdup(T && *T->name ? T->name : "map[?]?");

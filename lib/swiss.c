@@ -54,6 +54,9 @@ struct swalk {
 	slot_fn fn;
 	void *arg;
 	uint64_t unreadable;
+	struct map_storage *st;   /* picture, when asked for */
+	uint64_t cap_cells;
+	bool failed;
 };
 
 static uint64_t slot_addr(const struct swalk *w, uint64_t g, uint64_t off, uint64_t stride,
@@ -75,7 +78,7 @@ static void walk_group(struct swalk *w, uint64_t g)
 		w->unreadable++;
 		return;
 	}
-	unsigned live = 0;
+	unsigned live = 0, tomb = 0;
 	for (unsigned i = 0; i < 8; i++) {
 		unsigned c = (ctrl >> (8 * i)) & 0xff;
 		if (!(c & CTRL_EMPTY_BIT)) {
@@ -86,11 +89,46 @@ static void walk_group(struct swalk *w, uint64_t g)
 				      slot_addr(w, g, mt->elem_off, mt->val_stride, i, mt->elem_indirect));
 		} else if (c == CTRL_DELETED) {
 			w->f->tombstones++;
+			tomb = 1;
 		}
 	}
 	w->f->live_slots += live;
 	if (!live)
 		w->f->empty_buckets++;
+	if (w->st) {
+		w->st->fill_hist[live]++;
+		if (w->st->cells && w->st->ncells < w->cap_cells)
+			w->st->cells[w->st->ncells++] = CELL_MAKE(live, tomb, 0);
+	}
+}
+
+/* Make room for n more cells (and one more table start) in the picture. */
+static void picture_grow(struct swalk *w, uint64_t n, bool table)
+{
+	struct map_storage *st = w->st;
+	if (!st || w->failed)
+		return;
+	if (st->ncells + n > w->cap_cells) {
+		uint64_t nc = w->cap_cells ? w->cap_cells : 64;
+		while (nc < st->ncells + n)
+			nc *= 2;
+		uint8_t *c = realloc(st->cells, nc);
+		if (!c) {
+			w->failed = true;
+			return;
+		}
+		st->cells = c;
+		w->cap_cells = nc;
+	}
+	if (table) {
+		uint64_t *t = realloc(st->table_start, (st->ntables + 1) * sizeof(*t));
+		if (!t) {
+			w->failed = true;
+			return;
+		}
+		st->table_start = t;
+		st->table_start[st->ntables++] = st->ncells;
+	}
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -115,12 +153,13 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 
 	struct map_figures *f = &m->fig;
 	memset(f, 0, sizeof(*f));
-	struct swalk w = { .t = t, .mt = mt, .f = f, .fn = fn, .arg = arg };
+	struct swalk w = { .t = t, .mt = mt, .f = f, .fn = fn, .arg = arg, .st = m->storage };
 	f->count = used;
 	f->retained_bytes = mt->hdr_size;
 
 	if (dirlen == 0) {
 		if (dirptr) {
+			picture_grow(&w, 1, false);
 			walk_group(&w, dirptr);
 			f->retained_bytes += mt->group_size;
 		}
@@ -163,6 +202,7 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 						(unsigned long long)mask + 1);
 			f->tables++;
 			f->retained_bytes += mt->table_size + mt->group_size * (mask + 1);
+			picture_grow(&w, mask + 1, true);
 			for (uint64_t gi = 0; gi <= mask; gi++)
 				walk_group(&w, groups + gi * mt->group_size);
 		}
@@ -171,6 +211,8 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 	f->capacity_slots = 8 * f->buckets;
 	f->ideal_bytes = swiss_ideal(mt, used);
 	f->reclaimable_bytes = f->retained_bytes > f->ideal_bytes ? f->retained_bytes - f->ideal_bytes : 0;
+	if (w.failed)
+		map_add_warning(m, "no memory for the storage picture");
 	if (w.unreadable)
 		map_add_warning(m, "%llu groups or tables are not in the core; figures are partial",
 				(unsigned long long)w.unreadable);
