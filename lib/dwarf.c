@@ -57,6 +57,8 @@ struct gtypes {
 	size_t type_hash_cap, var_hash_cap;
 	uint8_t *ptr_cache;        /* per type: 1 if it holds a pointer */
 	uint8_t *map_cache;        /* per type: 1 if a map can be reached from it */
+	uint32_t *rt_hash;         /* runtime_type -> id, open addressing */
+	size_t rt_hash_cap;
 	struct arena_block *arena;
 	int dwarf_version;
 };
@@ -468,6 +470,34 @@ static int build_indexes(struct gtypes *g)
 		return -1;
 	fixpoint(g, g->ptr_cache, false);
 	fixpoint(g, g->map_cache, true);
+
+	cap = 16;
+	while (cap < g->ntypes * 2)
+		cap *= 2;
+	g->rt_hash = calloc(cap, sizeof(*g->rt_hash));
+	if (!g->rt_hash)
+		return -1;
+	g->rt_hash_cap = cap;
+	for (size_t i = 1; i <= g->ntypes; i++) {
+		uint64_t off = g->types[i].runtime_type;
+		if (!off)
+			continue;
+		size_t h = (size_t)(off * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
+		for (;;) {
+			uint32_t cur = g->rt_hash[h];
+			if (!cur) {
+				g->rt_hash[h] = (uint32_t)i;
+				break;
+			}
+			if (g->types[cur].runtime_type == off) {
+				/* A plain typedef alias (no go_kind) loses to the real type. */
+				if (!g->types[cur].go_kind && g->types[i].go_kind)
+					g->rt_hash[h] = (uint32_t)i;
+				break;
+			}
+			h = (h + 1) & (cap - 1);
+		}
+	}
 	return 0;
 }
 
@@ -601,6 +631,7 @@ void gtypes_free(struct gtypes *g)
 	free(g->var_hash);
 	free(g->ptr_cache);
 	free(g->map_cache);
+	free(g->rt_hash);
 	free(g);
 }
 
@@ -676,6 +707,46 @@ const struct gvar *gtypes_var(const struct gtypes *g, const char *name)
 	return NULL;
 }
 
+type_id gtypes_by_runtime_type(const struct gtypes *g, uint64_t off)
+{
+	if (!off || !g->rt_hash_cap)
+		return 0;
+	size_t h = (size_t)(off * 0x9e3779b97f4a7c15ull >> 20) & (g->rt_hash_cap - 1);
+	for (uint32_t cur; (cur = g->rt_hash[h]); h = (h + 1) & (g->rt_hash_cap - 1))
+		if (g->types[cur].runtime_type == off)
+			return cur;
+	return 0;
+}
+
+bool gtypes_direct_iface(const struct gtypes *g, type_id id)
+{
+	for (int depth = 0; depth < 16; depth++) {
+		const struct gtype *t = gtypes_get(g, gtypes_resolve(g, id));
+		if (!t)
+			return false;
+		switch (t->kind) {
+		case GK_PTR: case GK_MAP: case GK_CHAN: case GK_FUNC:
+			return true;
+		case GK_ARRAY:
+			if (t->count != 1)
+				return false;
+			id = t->elem;
+			break;
+		case GK_STRUCT: {
+			size_t n;
+			const struct gmember *m = gtypes_members(g, gtypes_resolve(g, id), &n);
+			if (n != 1)
+				return false;
+			id = m[0].type;
+			break;
+		}
+		default:
+			return false;
+		}
+	}
+	return false;
+}
+
 int gtypes_dwarf_version(const struct gtypes *g)
 {
 	return g->dwarf_version;
@@ -692,7 +763,9 @@ static bool derive(const struct gtypes *g, const uint8_t *yes, type_id id, bool 
 		return true;
 	case GK_SLICE:
 		return want_map ? yes[t->elem] : true;
-	case GK_STRING: case GK_CHAN: case GK_FUNC: case GK_IFACE:
+	case GK_IFACE:
+		return true;      /* any dynamic value, a map among them */
+	case GK_STRING: case GK_CHAN: case GK_FUNC:
 		return !want_map;
 	case GK_PTR:
 		return want_map ? yes[t->target] : true;

@@ -75,6 +75,27 @@ static void read_size_classes(struct goruntime *rt, const struct gtypes *g, cons
 	}
 }
 
+/* Where type descriptors are, to resolve interface values. */
+static void read_moduledata(struct goruntime *rt, const struct gtypes *g, const struct target *t)
+{
+	const struct gvar *v = gtypes_var(g, "runtime.firstmoduledata");
+	const struct gmember *ty = v ? gtypes_member(g, v->type, "types") : NULL;
+	const struct gmember *ety = v ? gtypes_member(g, v->type, "etypes") : NULL;
+	uint64_t lo, hi, base = v ? v->addr + target_exe_bias(t) : 0;
+	if (!ty || !ety || target_read_u64(t, base + ty->offset, &lo) ||
+	    target_read_u64(t, base + ety->offset, &hi) || !lo || hi <= lo)
+		return;
+	type_id itab = gtypes_find(g, "internal/abi.ITab");
+	const struct gmember *m = itab ? gtypes_member(g, itab, "Type") : NULL;
+	if (!m && (itab = gtypes_find(g, "runtime.itab")))
+		m = gtypes_member(g, itab, "_type");
+	if (!m)
+		return;
+	rt->types = lo;
+	rt->etypes = hi;
+	rt->itab_type_off = m->offset;
+}
+
 int goruntime_init(struct goruntime *rt, const struct gtypes *g, const struct target *t,
 		   struct ms_error *err)
 {
@@ -101,6 +122,7 @@ int goruntime_init(struct goruntime *rt, const struct gtypes *g, const struct ta
 	type_id span = gtypes_find(g, "runtime.mspan");
 	rt->alloc_headers = span && gtypes_member(g, span, "largeType") != NULL;
 	read_size_classes(rt, g, t);
+	read_moduledata(rt, g, t);
 	return 0;
 }
 

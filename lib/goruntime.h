@@ -20,6 +20,10 @@ struct goruntime {
 	bool alloc_headers;        /* Go 1.22+: 8-byte malloc header on big scan objects */
 	uint16_t class_to_size[128];
 	unsigned nclasses;         /* 0 if the table could not be read */
+	/* Type descriptors live in [types, etypes) of the main module; an
+	 * interface's type word minus `types` is a DIE's DW_AT_go_runtime_type. */
+	uint64_t types, etypes;    /* 0 if unknown: interfaces are then not followed */
+	uint64_t itab_type_off;    /* offset of the concrete type in an itab */
 };
 
 /* Everything a walker needs about one map type. Offsets in bytes. */

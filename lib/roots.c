@@ -16,7 +16,7 @@
 #include "analyze.h"
 #include "mapwalk.h"
 
-enum pkind { P_VAR, P_FIELD, P_INDEX, P_MAPVAL, P_DEREF };
+enum pkind { P_VAR, P_FIELD, P_INDEX, P_MAPVAL, P_DEREF, P_DYN };
 
 struct pnode {
 	uint32_t parent;          /* index+1, 0 = none */
@@ -193,6 +193,7 @@ static void path_render(const struct roots *R, uint32_t node, char *buf, size_t 
 		case P_FIELD: w = snprintf(buf + len, n - len, ".%s", p->u.name); break;
 		case P_INDEX: w = snprintf(buf + len, n - len, "[%llu]", (unsigned long long)p->u.index); break;
 		case P_MAPVAL: w = snprintf(buf + len, n - len, "[*]"); break;
+		case P_DYN: w = snprintf(buf + len, n - len, ".(%s)", p->u.name); break;
 		default: break;
 		}
 		if (w < 0)
@@ -224,6 +225,7 @@ static void push(struct roots *R, uint64_t addr, type_id type, uint32_t node)
 }
 
 static void visit(struct roots *R, uint64_t addr, type_id type, uint32_t node);
+static void visit_iface(struct roots *R, uint64_t addr, const struct gtype *t, uint32_t node);
 
 static const struct maptype *maptype_for(struct roots *R, type_id id)
 {
@@ -336,6 +338,30 @@ static uint64_t tsize(const struct gtypes *g, type_id id)
 	return t ? t->size : 0;
 }
 
+/* An interface value: {type or itab, data}.  The type word names the
+ * dynamic type through its descriptor's offset in the types section; the
+ * data word is the value itself for pointer-shaped types, else points to it. */
+static void visit_iface(struct roots *R, uint64_t addr, const struct gtype *t, uint32_t node)
+{
+	uint64_t w[2], typ;
+	if (!R->rt->types || target_read(R->t, addr, w, sizeof(w)) || !w[0] || !w[1])
+		return;
+	typ = w[0];
+	if (gtypes_member(R->g, t->target, "tab") &&
+	    target_read_u64(R->t, w[0] + R->rt->itab_type_off, &typ))
+		return;
+	if (typ < R->rt->types || typ >= R->rt->etypes)
+		return;
+	type_id dyn = gtypes_by_runtime_type(R->g, typ - R->rt->types);
+	if (!dyn || !gtypes_may_hold_map(R->g, dyn))
+		return;
+	uint32_t n = node_new(R, node, P_DYN, gtypes_get(R->g, dyn)->name, 0);
+	if (gtypes_direct_iface(R->g, dyn))
+		visit(R, addr + 8, dyn, n);
+	else if (seen_add(R, w[1], dyn))
+		push(R, w[1], dyn, n);
+}
+
 /* Look at the value of type `type` stored at addr. */
 static void visit(struct roots *R, uint64_t addr, type_id type, uint32_t node)
 {
@@ -387,6 +413,9 @@ static void visit(struct roots *R, uint64_t addr, type_id type, uint32_t node)
 			visit(R, sl[0] + i * es, t->elem, node_new(R, node, P_INDEX, NULL, i));
 		break;
 	}
+	case GK_IFACE:
+		visit_iface(R, addr, t, node);
+		break;
 	default:
 		break;
 	}

@@ -90,9 +90,19 @@ const struct gvar *gtypes_var(const struct gtypes *g, const char *name);
 bool gtypes_has_pointers(const struct gtypes *g, type_id id);
 
 /* Can a map be reached from a value of this type, following pointers,
- * struct fields, arrays, slices and map keys/values?  Cached; used to skip
- * whole subgraphs ([]byte, strings, pointer-free structs). */
+ * struct fields, arrays, slices, map keys/values and interfaces (whose
+ * dynamic value can be anything)?  Cached; used to skip whole subgraphs
+ * ([]byte, strings, pointer-free structs). */
 bool gtypes_may_hold_map(const struct gtypes *g, type_id id);
+
+/* The type whose DW_AT_go_runtime_type is off (a type descriptor's offset
+ * from runtime.types), or 0.  Named types win over typedef aliases. */
+type_id gtypes_by_runtime_type(const struct gtypes *g, uint64_t off);
+
+/* Is a value of this type stored directly in an interface's data word
+ * (pointer-shaped: pointers, maps, chans, funcs, and one-field structs or
+ * one-element arrays of those), rather than pointed to by it? */
+bool gtypes_direct_iface(const struct gtypes *g, type_id id);
 
 /* Unique DWARF version of the first compile unit (4 or 5), for messages. */
 int gtypes_dwarf_version(const struct gtypes *g);
