@@ -62,6 +62,8 @@ struct cwalk {
 	uint64_t outside;         /* chain buckets allocated on their own */
 	uint64_t unreadable;      /* buckets missing from the core */
 	uint64_t cycles;
+	uint64_t budget;          /* overflow buckets we are still willing to visit */
+	bool over_budget;
 	uint64_t chain_buckets;   /* current array's chains */
 };
 
@@ -107,6 +109,11 @@ static uint8_t walk_chain(struct cwalk *w, uint64_t head, bool count_live, bool 
 			break;
 		}
 		if (step > 0) {
+			if (w->budget == 0) {
+				w->over_budget = true;
+				break;
+			}
+			w->budget--;
 			chain++;
 			f->overflow_buckets++;
 			if (current)
@@ -163,7 +170,7 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 	unsigned flags = h[mt->off_flags], B = h[mt->off_B];
 	uint64_t buckets = rd64(h + mt->off_buckets), old = rd64(h + mt->off_oldbuckets);
 	uint64_t extra = rd64(h + mt->off_extra);
-	if (B > MAX_B || (int64_t)count < 0)
+	if (B > MAX_B || (int64_t)count < 0 || mt->bucket_size << B >> B != mt->bucket_size)
 		return -1;
 	unsigned oldB = (flags & SAME_SIZE_GROW) ? B : B - 1;
 	if (old && B == 0 && !(flags & SAME_SIZE_GROW))
@@ -176,11 +183,18 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 	uint64_t nb = 1ull << B;
 	f->count = count;
 	f->retained_bytes = mt->hdr_size;
+	/* A bucket array is one allocation, so all of it is in the core; one
+	 * that is not came from a damaged header and is not walked. */
 	if (buckets) {
 		w.cur_lo = buckets;
 		w.cur_hi = buckets + classic_nalloc(rt, mt, B) * bs;
 		f->buckets = nb;
 		f->retained_bytes += (w.cur_hi - w.cur_lo);
+		if (!mem_readable(t, buckets, nb * bs)) {
+			map_add_warning(m, "bucket array at 0x%llx (%llu buckets) is not in the core",
+					(unsigned long long)buckets, (unsigned long long)nb);
+			buckets = 0;
+		}
 	}
 	if (old) {
 		f->growing = true;
@@ -188,7 +202,15 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 		w.old_lo = old;
 		w.old_hi = old + classic_nalloc(rt, mt, oldB) * bs;
 		f->retained_bytes += (w.old_hi - w.old_lo);
+		if (!mem_readable(t, old, f->old_buckets * bs)) {
+			map_add_warning(m, "old bucket array at 0x%llx (%llu buckets) is not in the core",
+					(unsigned long long)old, (unsigned long long)f->old_buckets);
+			old = 0;
+		}
 	}
+	/* Real maps have about as many overflow buckets as buckets at most
+	 * (more trigger a same-size grow); far more means a damaged chain. */
+	w.budget = 4 * (nb + f->old_buckets) + 65536;
 	struct map_storage *st = m->storage;
 	if (st && buckets && !(st->cells = malloc(nb)))
 		map_add_warning(m, "no memory for the storage picture of %llu buckets",
@@ -248,6 +270,9 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 	if (w.cycles)
 		map_add_warning(m, "%llu overflow chains loop back on themselves (corrupt map)",
 				(unsigned long long)w.cycles);
+	if (w.over_budget)
+		map_add_warning(m, "overflow chains are longer than any real map's; "
+				"stopped following them (corrupt map)");
 	if (f->live_slots != count && !w.unreadable)
 		map_add_warning(m, "count is %llu but %llu live slots were found "
 				"(the map was being written when the core was taken?)",

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "goruntime.h"
+#include "mapwalk.h"
 
 static const struct {
 	const char *size_classes[2];   /* class_to_size moved in Go 1.25/1.26 */
@@ -283,4 +284,21 @@ int maptype_describe(struct maptype *mt, const struct gtypes *g, type_id map_typ
 	}
 	mt->layout = LAYOUT_SWISS;
 	return describe_swiss(mt, g, hdr, name, err);
+}
+
+bool mem_readable(const struct target *t, uint64_t addr, uint64_t n)
+{
+	unsigned char b;
+	if (n == 0)
+		return true;
+	if (n - 1 > UINT64_MAX - addr)
+		return false;
+	uint64_t last = addr + n - 1;
+	for (uint64_t a = addr; a <= last; a = (a | 4095) + 1) {
+		if (target_read(t, a, &b, 1))
+			return false;
+		if ((a | 4095) >= last)
+			break;
+	}
+	return target_read(t, last, &b, 1) == 0;
 }

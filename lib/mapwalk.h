@@ -24,6 +24,11 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 int swiss_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
 	       uint64_t addr, struct map_entry *m, slot_fn fn, void *arg);
 
+/* Is every byte of [addr, addr+n) in the image?  Probes one byte per page
+ * (and the last), so it costs n/4096 lookups and copies nothing: used to
+ * refuse arrays whose length came from damaged memory before walking them. */
+bool mem_readable(const struct target *t, uint64_t addr, uint64_t n);
+
 /* ideal_bytes of docs/figures.md for `count` entries. */
 uint64_t classic_ideal(const struct goruntime *rt, const struct maptype *mt, uint64_t count);
 uint64_t swiss_ideal(const struct maptype *mt, uint64_t count);

@@ -403,9 +403,8 @@ static void visit(struct roots *R, uint64_t addr, type_id type, uint32_t node)
 		if (target_read(R->t, addr, sl, sizeof(sl)) || !sl[0] || !sl[1])
 			break;
 		/* An absurd length from a corrupt core is caught by requiring the
-		 * whole backing array to be present. */
-		if ((es && sl[1] > (1ull << 40) / es) ||
-		    (es && target_read(R->t, sl[0] + (sl[1] - 1) * es, &p, es < 8 ? es : 8)))
+		 * whole backing array (one allocation) to be present. */
+		if (es && (sl[1] > (1ull << 48) / es || !mem_readable(R->t, sl[0], sl[1] * es)))
 			break;
 		if (!seen_add(R, sl[0], rid))
 			break;

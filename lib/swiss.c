@@ -9,7 +9,7 @@ enum {
 	CTRL_EMPTY_BIT = 0x80,    /* clear in a full slot */
 	CTRL_DELETED = 0xfe,      /* tombstone */
 	MAX_DIR = 1 << 24,        /* 16M tables = 16G slots: beyond any real heap */
-	MAX_GROUPS = 1 << 16,     /* tables hold at most 1024 slots; be lenient */
+	MAX_GROUPS = 128,         /* tables hold at most 1024 slots (maxTableCapacity) */
 	MAX_TABLE_CAP = 1024,     /* maxTableCapacity */
 	MAX_GROUP = 1 << 14,
 	MAX_HDR = 256,
@@ -191,8 +191,10 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 			uint64_t mask = rd64(tb + mt->t_mask);
 			uint16_t cap;
 			memcpy(&cap, tb + mt->t_capacity, 2);
-			if (mask >= MAX_GROUPS || ((mask + 1) & mask) || !groups) {
-				map_add_warning(m, "table at 0x%llx has an impossible group count (%llu)",
+			if (mask >= MAX_GROUPS || ((mask + 1) & mask) || !groups ||
+			    !mem_readable(t, groups, (mask + 1) * mt->group_size)) {
+				map_add_warning(m, "table at 0x%llx has an impossible or unreadable group "
+						"array (%llu groups)",
 						(unsigned long long)dir[i], (unsigned long long)mask + 1);
 				continue;
 			}
