@@ -82,16 +82,6 @@ static const unsigned char *bucket_at(const struct cwalk *w, uint64_t a, unsigne
 	return NULL;
 }
 
-static uint64_t slot_addr(const struct cwalk *w, uint64_t b, uint64_t off, uint64_t stride,
-			  unsigned i, bool indirect)
-{
-	uint64_t a = b + off + i * stride;
-	if (!indirect)
-		return a;
-	uint64_t p = 0;
-	return target_read_u64(w->t, a, &p) ? 0 : p;
-}
-
 /* Walk one chain starting at bucket `head`.  `count_live` is false for an
  * evacuated old bucket; `current` says which array the chain hangs off.
  * Returns the chain's summary as a storage cell. */
@@ -129,8 +119,8 @@ static uint8_t walk_chain(struct cwalk *w, uint64_t head, bool count_live, bool 
 				live++;
 				if (w->fn)
 					w->fn(w->arg,
-					      slot_addr(w, b, mt->keys_off, mt->key_stride, i, mt->key_indirect),
-					      slot_addr(w, b, mt->vals_off, mt->val_stride, i, mt->elem_indirect));
+					      slot_addr(w->t, b, mt->keys_off, mt->key_stride, i, mt->key_indirect),
+					      slot_addr(w->t, b, mt->vals_off, mt->val_stride, i, mt->elem_indirect));
 			} else if (p[i] == EMPTY_ONE) {
 				f->tombstones++;
 				tomb = 1;

@@ -24,6 +24,18 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 int swiss_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
 	       uint64_t addr, struct map_entry *m, slot_fn fn, void *arg);
 
+/* Address of slot i's key or value in a bucket or group at base: the slot
+ * itself, or for indirect storage (keys/values over 128 bytes) the pointer
+ * it holds; 0 when that pointer cannot be read. */
+static inline uint64_t slot_addr(const struct target *t, uint64_t base, uint64_t off,
+				 uint64_t stride, unsigned i, bool indirect)
+{
+	uint64_t a = base + off + i * stride, p = 0;
+	if (!indirect)
+		return a;
+	return target_read_u64(t, a, &p) ? 0 : p;
+}
+
 /* Is every byte of [addr, addr+n) in the image?  Probes one byte per page
  * (and the last), so it costs n/4096 lookups and copies nothing: used to
  * refuse arrays whose length came from damaged memory before walking them. */

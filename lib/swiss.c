@@ -59,16 +59,6 @@ struct swalk {
 	bool failed;
 };
 
-static uint64_t slot_addr(const struct swalk *w, uint64_t g, uint64_t off, uint64_t stride,
-			  unsigned i, bool indirect)
-{
-	uint64_t a = g + off + i * stride;
-	if (!indirect)
-		return a;
-	uint64_t p = 0;
-	return target_read_u64(w->t, a, &p) ? 0 : p;
-}
-
 static void walk_group(struct swalk *w, uint64_t g)
 {
 	const struct maptype *mt = w->mt;
@@ -85,8 +75,8 @@ static void walk_group(struct swalk *w, uint64_t g)
 			live++;
 			if (w->fn)
 				w->fn(w->arg,
-				      slot_addr(w, g, mt->key_off, mt->key_stride, i, mt->key_indirect),
-				      slot_addr(w, g, mt->elem_off, mt->val_stride, i, mt->elem_indirect));
+				      slot_addr(w->t, g, mt->key_off, mt->key_stride, i, mt->key_indirect),
+				      slot_addr(w->t, g, mt->elem_off, mt->val_stride, i, mt->elem_indirect));
 		} else if (c == CTRL_DELETED) {
 			w->f->tombstones++;
 			tomb = 1;
