@@ -765,7 +765,9 @@ static bool derive(const struct gtypes *g, const uint8_t *yes, type_id id, bool 
 		return want_map ? yes[t->elem] : true;
 	case GK_IFACE:
 		return true;      /* any dynamic value, a map among them */
-	case GK_STRING: case GK_CHAN: case GK_FUNC:
+	case GK_CHAN:
+		return want_map ? yes[t->elem] : true;   /* values in its buffer */
+	case GK_STRING: case GK_FUNC:
 		return !want_map;
 	case GK_PTR:
 		return want_map ? yes[t->target] : true;

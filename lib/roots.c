@@ -16,7 +16,7 @@
 #include "analyze.h"
 #include "mapwalk.h"
 
-enum pkind { P_VAR, P_FIELD, P_INDEX, P_MAPVAL, P_DEREF, P_DYN };
+enum pkind { P_VAR, P_FIELD, P_INDEX, P_MAPVAL, P_DEREF, P_DYN, P_CHANBUF };
 
 struct pnode {
 	uint32_t parent;          /* index+1, 0 = none */
@@ -167,7 +167,7 @@ static uint32_t node_new(struct roots *R, uint32_t parent, enum pkind kind, cons
 	struct pnode *n = &R->nodes[R->nnodes++];
 	n->parent = parent;
 	n->kind = (uint8_t)kind;
-	if (kind == P_INDEX)
+	if (kind == P_INDEX || kind == P_CHANBUF)
 		n->u.index = index;
 	else
 		n->u.name = name;
@@ -194,6 +194,7 @@ static void path_render(const struct roots *R, uint32_t node, char *buf, size_t 
 		case P_INDEX: w = snprintf(buf + len, n - len, "[%llu]", (unsigned long long)p->u.index); break;
 		case P_MAPVAL: w = snprintf(buf + len, n - len, "[*]"); break;
 		case P_DYN: w = snprintf(buf + len, n - len, ".(%s)", p->u.name); break;
+		case P_CHANBUF: w = snprintf(buf + len, n - len, "<-[%llu]", (unsigned long long)p->u.index); break;
 		default: break;
 		}
 		if (w < 0)
@@ -226,6 +227,7 @@ static void push(struct roots *R, uint64_t addr, type_id type, uint32_t node)
 
 static void visit(struct roots *R, uint64_t addr, type_id type, uint32_t node);
 static void visit_iface(struct roots *R, uint64_t addr, const struct gtype *t, uint32_t node);
+static uint64_t tsize(const struct gtypes *g, type_id id);
 
 static const struct maptype *maptype_for(struct roots *R, type_id id)
 {
@@ -362,6 +364,31 @@ static void visit_iface(struct roots *R, uint64_t addr, const struct gtype *t, u
 		push(R, w[1], dyn, n);
 }
 
+/* A buffered channel's hchan: the qcount values waiting in its ring buffer,
+ * from recvx on.  Paths name them by receive order: main.jobs<-[0] is the
+ * value the next receive gets. */
+static void visit_chan(struct roots *R, uint64_t hchan, const struct gtype *t, uint32_t node)
+{
+	const struct gtype *ptr = gtypes_get(R->g, gtypes_resolve(R->g, t->target));
+	type_id hc = ptr ? ptr->target : 0;     /* chan T -> *hchan<T> -> hchan<T> */
+	const struct gmember *q = gtypes_member(R->g, hc, "qcount"),
+		*sz = gtypes_member(R->g, hc, "dataqsiz"), *buf = gtypes_member(R->g, hc, "buf"),
+		*rx = gtypes_member(R->g, hc, "recvx");
+	uint64_t qcount, size, base, recvx, es = tsize(R->g, t->elem);
+	if (!q || !sz || !buf || !rx || target_read_u64(R->t, hchan + q->offset, &qcount) ||
+	    target_read_u64(R->t, hchan + sz->offset, &size) ||
+	    target_read_u64(R->t, hchan + buf->offset, &base) ||
+	    target_read_u64(R->t, hchan + rx->offset, &recvx))
+		return;
+	/* The buffer is one allocation: refuse sizes a damaged header made up. */
+	if (!size || qcount > size || recvx >= size || !base ||
+	    (es && (size > (1ull << 48) / es || !mem_readable(R->t, base, size * es))))
+		return;
+	for (uint64_t i = 0; i < qcount && !R->oom; i++)
+		visit(R, base + ((recvx + i) % size) * es, t->elem,
+		      node_new(R, node, P_CHANBUF, NULL, i));
+}
+
 /* Look at the value of type `type` stored at addr. */
 static void visit(struct roots *R, uint64_t addr, type_id type, uint32_t node)
 {
@@ -414,6 +441,10 @@ static void visit(struct roots *R, uint64_t addr, type_id type, uint32_t node)
 	}
 	case GK_IFACE:
 		visit_iface(R, addr, t, node);
+		break;
+	case GK_CHAN:
+		if (!target_read_u64(R->t, addr, &p) && p && seen_add(R, p, rid))
+			visit_chan(R, p, t, node);
 		break;
 	default:
 		break;

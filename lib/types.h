@@ -90,8 +90,8 @@ const struct gvar *gtypes_var(const struct gtypes *g, const char *name);
 bool gtypes_has_pointers(const struct gtypes *g, type_id id);
 
 /* Can a map be reached from a value of this type, following pointers,
- * struct fields, arrays, slices, map keys/values and interfaces (whose
- * dynamic value can be anything)?  Cached; used to skip whole subgraphs
+ * struct fields, arrays, slices, map keys/values, channel buffers and
+ * interfaces (whose dynamic value can be anything)?  Cached; used to skip whole subgraphs
  * ([]byte, strings, pointer-free structs). */
 bool gtypes_may_hold_map(const struct gtypes *g, type_id id);
 
