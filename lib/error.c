@@ -34,6 +34,8 @@ const char *ms_code_name(int code)
 	case MS_ENOTGO:    return "not-go";
 	case MS_ENODWARF:  return "no-dwarf";
 	case MS_EMISMATCH: return "mismatch";
+	case MS_EPROCESS:  return "process";
+	case MS_EPERM:     return "permission";
 	}
 	return "internal";
 }

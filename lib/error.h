@@ -17,6 +17,8 @@ enum ms_code {
 	MS_ENOTGO = 5,     /* not a Go program, or an unsupported Go layout */
 	MS_ENODWARF = 6,   /* the executable has no usable DWARF */
 	MS_EMISMATCH = 7,  /* the executable does not belong to the core */
+	MS_EPROCESS = 8,   /* --pid: no such process, a zombie, exited mid-scan, cannot be stopped */
+	MS_EPERM = 9,      /* --pid: not allowed to read or stop the process */
 };
 
 struct ms_error {
