@@ -1,5 +1,5 @@
 /* A target is the memory image mapscan analyses: a core file (plus the
- * executable that produced it) today, a live process later.
+ * executable that produced it), or a live process (target_open_pid).
  *
  * Memory comes from the core's PT_LOAD segments; address ranges the kernel
  * did not dump (read-only file-backed text and rodata) are served from the
@@ -9,6 +9,7 @@
 #ifndef MAPSCAN_TARGET_H
 #define MAPSCAN_TARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,5 +58,60 @@ uint64_t target_exe_bias(const struct target *t);
 
 /* Threads from NT_PRSTATUS notes; count in *n.  Owned by the target. */
 const struct target_thread *target_threads(const struct target *t, size_t *n);
+
+/* ---- live processes ----------------------------------------------------
+ *
+ * The same reads from a running process: its memory comes from
+ * process_vm_readv (or /proc/PID/mem) through a cache of 64 KiB chunks,
+ * limited to the ranges /proc/PID/maps marks readable; its executable is
+ * /proc/PID/exe, which works even when the file was deleted or replaced
+ * since the process started.  Nothing is ever written to the process.
+ *
+ * target_view always returns NULL for a live target (readers fall back to
+ * target_read), and target_threads is empty until target_stop. */
+
+struct target_pid_opts {
+	bool no_stop;            /* never stop the process (--no-stop) */
+	uint64_t max_pause_ns;   /* resume the process after this long stopped; 0: no limit */
+};
+
+/* Open process pid.  exe_override (may be NULL) names a copy of its
+ * executable, checked against the process's read-only memory.  Nothing is
+ * stopped yet.  Errors: MS_EPROCESS (no such process, zombie, kernel
+ * thread, exited), MS_EPERM (not allowed; the message says how to fix
+ * it), MS_EMISMATCH, and those of reading the executable. */
+struct target *target_open_pid(int pid, const char *exe_override,
+			       const struct target_pid_opts *o, struct ms_error *err);
+
+/* Process id of a live target; 0 for a core. */
+int target_pid(const struct target *t);
+
+/* The executable as /proc/PID/exe names it ("/srv/app (deleted)"), or the
+ * override; for a core, target_exe_path.  Owned by the target. */
+const char *target_exe_name(const struct target *t);
+
+/* Stop every thread of a live target and start reading it afresh; it
+ * stays stopped until target_resume or target_close.  Does nothing for a
+ * core or with no_stop.  Errors: MS_EPERM, MS_EPROCESS. */
+int target_stop(struct target *t, struct ms_error *err);
+
+/* Resume a stopped live target (nothing otherwise). */
+void target_resume(struct target *t);
+
+/* Drop cached memory of a live target, so that later reads see the
+ * process as it is now (a second pass over a running process). */
+void target_forget(struct target *t);
+
+struct target_live_state {
+	bool stopped;            /* target_stop succeeded (and still holds it, unless resumed) */
+	bool cut_short;          /* resumed by the watchdog or SIGTSTP before target_resume */
+	bool gone;               /* a read found the process gone */
+	bool denied;             /* a read was refused (permission) */
+	uint64_t paused_ns;      /* how long it was stopped (after target_resume) */
+	size_t threads;          /* threads stopped */
+};
+
+/* State of a live target (all zero for a core). */
+void target_live_state(const struct target *t, struct target_live_state *s);
 
 #endif
