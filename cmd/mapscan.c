@@ -13,16 +13,26 @@
 
 static const char usage_text[] =
 	"usage: mapscan [options] CORE\n"
+	"       mapscan [options] --pid PID\n"
 	"\n"
-	"Report the Go maps in a core dump whose storage is retained but empty.\n"
-	"Go maps never shrink: after delete() or clear() the buckets stay allocated.\n"
-	"mapscan finds every map reachable from the program's global variables and\n"
-	"shows, per map, how much memory it holds and how much a fresh map with the\n"
-	"same entries would need.\n"
+	"Report the Go maps in a core dump or a running process whose storage is\n"
+	"retained but empty.  Go maps never shrink: after delete() or clear() the\n"
+	"buckets stay allocated.  mapscan finds every map reachable from the\n"
+	"program's global variables and shows, per map, how much memory it holds\n"
+	"and how much a fresh map with the same entries would need.\n"
 	"\n"
 	"options:\n"
 	"  --exe PATH              the executable that produced the core (default:\n"
 	"                          the one the core names, checked to match)\n"
+	"  --pid PID               analyse the running process PID instead of a core;\n"
+	"                          it is stopped only while mapscan reads it\n"
+	"  --no-stop               with --pid: never stop the process; maps that change\n"
+	"                          while it is read are flagged\n"
+	"  --max-pause SECONDS     with --pid: resume the process after this long even\n"
+	"                          if mapscan has not finished (default 10, none with\n"
+	"                          --save-core; 0 = none)\n"
+	"  --save-core FILE        with --pid: also write a core file of the process,\n"
+	"                          as it was while stopped, to FILE\n"
 	"  --json                  print one JSON document (schema: docs/json.md)\n"
 	"  --top N                 show the N maps with most reclaimable bytes\n"
 	"                          (text default 20, JSON default all; 0 = all)\n"
@@ -33,7 +43,8 @@ static const char usage_text[] =
 	"\n"
 	"exit status: 0 ok, 1 internal error, 2 usage, 3 cannot read a file,\n"
 	"4 not an ELF core or truncated, 5 not a Go program, 6 no DWARF,\n"
-	"7 executable does not match the core.  See mapscan(1).\n";
+	"7 executable does not match the core, 8 the process is gone or cannot be\n"
+	"stopped, 9 not allowed to read the process.  See mapscan(1).\n";
 
 static bool json_mode;
 
@@ -62,8 +73,13 @@ static int usage_error(const char *fmt, const char *arg)
 int main(int argc, char **argv)
 {
 	enum { OPT_EXE = 256, OPT_JSON, OPT_TOP, OPT_MIN, OPT_SORT };
+	enum { OPT_PID = 300, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE };
 	static const struct option longopts[] = {
 		{ "exe", required_argument, NULL, OPT_EXE },
+		{ "pid", required_argument, NULL, OPT_PID },
+		{ "no-stop", no_argument, NULL, OPT_NOSTOP },
+		{ "save-core", required_argument, NULL, OPT_SAVE },
+		{ "max-pause", required_argument, NULL, OPT_MAXPAUSE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "min-reclaimable", required_argument, NULL, OPT_MIN },
@@ -76,6 +92,10 @@ int main(int argc, char **argv)
 	struct format_opts fo = { .top = 20, .sort = SORT_RECLAIMABLE };
 	bool top_given = false;
 	const char *bad = NULL, *badfmt = NULL;
+	long pid = 0;
+	bool live_opt = false;  /* an option that needs --pid */
+	bool pause_given = false;
+	struct analyze_opts po = { .max_pause_ns = 10000000000ull };
 
 	/* --json changes how errors are shown, so find it before anything can fail. */
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
@@ -89,6 +109,37 @@ int main(int argc, char **argv)
 		case OPT_EXE:
 			exe = optarg;
 			break;
+		case OPT_PID: {
+			char *end;
+			errno = 0;
+			pid = strtol(optarg, &end, 10);
+			if (!*optarg || *end || errno || pid <= 0 || pid > 0x3fffffff) {
+				bad = optarg;
+				badfmt = "--pid needs a process id, not '%s'";
+			}
+			break;
+		}
+		case OPT_NOSTOP:
+			po.no_stop = live_opt = true;
+			break;
+		case OPT_SAVE:
+			po.save_core = optarg;
+			live_opt = true;
+			break;
+		case OPT_MAXPAUSE: {
+			char *end;
+			errno = 0;
+			double v = strtod(optarg, &end);
+			if (!*optarg || *end || errno || !(v >= 0 && v <= 86400)) {
+				bad = optarg;
+				badfmt = "--max-pause needs a number of seconds (0: no limit), not '%s'";
+			}
+			po.max_pause_ns = (uint64_t)(v * 1e9);
+			if (v > 0 && !po.max_pause_ns)
+				po.max_pause_ns = 1;
+			live_opt = pause_given = true;
+			break;
+		}
 		case OPT_JSON:
 			break;
 		case OPT_TOP: {
@@ -129,15 +180,27 @@ int main(int argc, char **argv)
 		if (bad)
 			return usage_error(badfmt, bad);
 	}
-	if (optind != argc - 1)
+	if (pid && optind < argc)
+		return usage_error("--pid and a core file (%s) exclude each other: give one",
+				   argv[optind]);
+	if (!pid && live_opt)
+		return usage_error("%s", "--no-stop, --max-pause and --save-core need --pid PID");
+	if (po.no_stop && po.save_core)
+		return usage_error("%s", "--save-core needs a stopped process: leave out --no-stop");
+	/* A core written partly from a running process would be worse than a
+	 * longer pause: by default the pause lasts until the core is written. */
+	if (po.save_core && !pause_given)
+		po.max_pause_ns = 0;
+	if (!pid && optind != argc - 1)
 		return usage_error("%s", optind >= argc ? "no core file given: mapscan [options] CORE"
-							: "give exactly one core file");
+				   " or --pid PID" : "give exactly one core file");
 	if (json_mode && !top_given)
 		fo.top = 0;
 
 	struct report r;
 	struct ms_error err = { 0, "" };
-	if (analyze_core(argv[optind], exe, NULL, &r, &err))
+	if (pid ? analyze_pid((int)pid, exe, &po, &r, &err)
+		: analyze_core(argv[optind], exe, NULL, &r, &err))
 		return fail(err.code ? err.code : MS_EINTERNAL, err.msg[0] ? err.msg : "analysis failed");
 	int rc = json_mode ? format_json(stdout, &r, &fo) : format_text(stdout, &r, &fo);
 	report_free(&r);

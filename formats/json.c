@@ -160,6 +160,13 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 	add(&b, t, "kind", str(r->source_kind));
 	add(&b, t, "path", str(r->source));
 	add(&b, t, "executable", str(r->executable));
+	/* A live process (--pid): its id and how it was read. */
+	add(&b, t, "pid", r->pid ? u64((uint64_t)r->pid) : cJSON_CreateNull());
+	add(&b, t, "stopped", r->pid ? cJSON_CreateBool(r->stopped) : cJSON_CreateNull());
+	add(&b, t, "paused_ns", r->pid ? u64(r->paused_ns) : cJSON_CreateNull());
+	add(&b, t, "threads_stopped", r->pid ? u64(r->threads_stopped) : cJSON_CreateNull());
+	add(&b, t, "consistent", cJSON_CreateBool(!r->inconsistent));
+	add(&b, t, "saved_core", str(r->saved_core));
 	t = parts[2];
 	add(&b, t, "version", str(r->go_version));
 	add(&b, t, "map_layout", cJSON_CreateString(layout_name(r->layout)));

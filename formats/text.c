@@ -703,6 +703,33 @@ out:
 	return rc;
 }
 
+/* A live process: how long it was stopped, or that it was not. */
+static int put_process(FILE *out, const struct report *r)
+{
+	double ms = (double)r->paused_ns / 1e6;
+	char *core = NULL;
+
+	if (!r->pid)
+		return 0;
+	if (r->saved_core && !(core = format_escape(r->saved_core, ESCAPE_TEXT)))
+		return -1;
+	if (!r->stopped)
+		fprintf(out, "process %d read without stopping it (--no-stop): figures may be "
+			"inconsistent\n", r->pid);
+	else if (ms < 1000)
+		fprintf(out, "process %d paused %.1f ms (%" PRIu64 " thread%s)%s\n", r->pid, ms,
+			r->threads_stopped, r->threads_stopped == 1 ? "" : "s",
+			r->inconsistent ? ", resumed before the end of the scan" : "");
+	else
+		fprintf(out, "process %d paused %.2f s (%" PRIu64 " thread%s)%s\n", r->pid, ms / 1000,
+			r->threads_stopped, r->threads_stopped == 1 ? "" : "s",
+			r->inconsistent ? ", resumed before the end of the scan" : "");
+	if (core)
+		fprintf(out, "core saved to %s\n", core);
+	free(core);
+	return 0;
+}
+
 static void put_summary(FILE *out, const struct report *r)
 {
 	char ret[16], rec[16];
@@ -756,7 +783,7 @@ int format_text(FILE *out, const struct report *r, const struct format_opts *o)
 		o = &defaults;
 	if (format_select(r, o, &sel, &nsel) < 0)
 		return -1;
-	if (put_header(out, r) < 0)
+	if (put_header(out, r) < 0 || put_process(out, r) < 0)
 		goto out;
 	put_summary(out, r);
 

@@ -1,5 +1,5 @@
-/* The library's front door: open a core, load its executable's types, find
- * and walk every map, and fill a report. */
+/* The library's front door: open a core (or a live process), load its
+ * executable's types, find and walk every map, and fill a report. */
 #ifndef MAPSCAN_ANALYZE_H
 #define MAPSCAN_ANALYZE_H
 
@@ -13,12 +13,28 @@
 
 struct analyze_opts {
 	bool storage;             /* keep each map's storage picture (for the TUI) */
+	/* live processes (analyze_pid) only */
+	bool no_stop;             /* read the process without stopping it (twice, to spot changes) */
+	uint64_t max_pause_ns;    /* resume the process after this long stopped; 0: no limit */
+	const char *save_core;    /* write a core of the stopped process to this file, or NULL */
 };
 
 /* Analyse core_path (exe_path may be NULL: found from the core).  On
  * success fills *r (caller frees with report_free) and returns 0. */
 int analyze_core(const char *core_path, const char *exe_path, const struct analyze_opts *opts,
 		 struct report *r, struct ms_error *err);
+
+/* Analyse the running process pid (exe_path may be NULL: the process's
+ * own /proc/PID/exe).  Everything that does not need the process's memory
+ * (opening the executable, loading its DWARF) happens first; then, unless
+ * opts->no_stop, all its threads are stopped for exactly the reads (and
+ * the --save-core dump), and resumed before this returns, on success and
+ * on every error.  r->paused_ns says for how long.  With no_stop the
+ * process is read twice and maps that changed between the reads carry a
+ * warning; r->inconsistent is set.  Errors as analyze_core, plus
+ * MS_EPROCESS and MS_EPERM (see error.h). */
+int analyze_pid(int pid, const char *exe_path, const struct analyze_opts *opts,
+		struct report *r, struct ms_error *err);
 
 /* Find maps reachable from global variables and add them to r. */
 int roots_scan(const struct target *t, const struct gtypes *g, const struct goruntime *rt,

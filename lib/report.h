@@ -77,6 +77,14 @@ struct report {
 	size_t nwarnings;
 	/* totals over maps, filled by report_finish */
 	uint64_t total_retained, total_ideal, total_reclaimable, total_count;
+	/* A live process (source_kind "process", source "/proc/PID"); all
+	 * zero for a core. */
+	int pid;
+	bool stopped;            /* its threads were stopped while mapscan read it */
+	uint64_t paused_ns;      /* how long they were stopped */
+	uint64_t threads_stopped;
+	bool inconsistent;       /* not read at one instant: --no-stop, or the pause was cut short */
+	const char *saved_core;  /* --save-core file written, or NULL; not owned (the caller's) */
 };
 
 const char *layout_name(enum map_layout l); /* "classic", "swiss", "unknown" */
