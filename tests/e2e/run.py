@@ -384,7 +384,9 @@ class Suite:
 
     # ----- comparing mapscan's JSON with an oracle --------------------------
 
-    def shape_problems(self, doc, oracle, core):
+    def shape_problems(self, doc, oracle, core, kind="core"):
+        """core: the path source.path must name (for kind "process",
+        tests/e2e/live.py: "/proc/PID")."""
         p = []
         if not isinstance(doc, dict):
             return ["not a JSON object"]
@@ -394,8 +396,8 @@ class Suite:
         if not isinstance(tool, dict) or tool.get("name") != "mapscan" or not isinstance(tool.get("version"), str):
             p.append("tool %r" % (tool,))
         src = doc.get("source")
-        if not isinstance(src, dict) or src.get("kind") != "core":
-            p.append("source %r, want kind core" % (src,))
+        if not isinstance(src, dict) or src.get("kind") != kind:
+            p.append("source %r, want kind %s" % (src, kind))
         elif not isinstance(src.get("path"), str) or os.path.realpath(src["path"]) != os.path.realpath(core):
             p.append("source.path %r, want %r" % (src.get("path"), core))
         elif not isinstance(src.get("executable"), str) or not src["executable"]:
@@ -437,9 +439,9 @@ class Suite:
                 break
         return p
 
-    def compare(self, name, doc, oracle, core):
+    def compare(self, name, doc, oracle, core, kind="core"):
         r = self.report
-        shape = self.shape_problems(doc, oracle, core)
+        shape = self.shape_problems(doc, oracle, core, kind)
         r.check(name + "/shape", shape)
         maps = doc.get("maps") if isinstance(doc, dict) else None
         if not isinstance(maps, list):
