@@ -177,6 +177,8 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 	add(&b, t, "retained_bytes", u64(r->total_retained));
 	add(&b, t, "ideal_bytes", u64(r->total_ideal));
 	add(&b, t, "reclaimable_bytes", u64(r->total_reclaimable));
+	add(&b, t, "heap_in_use_bytes", r->heap_known ? u64(r->heap_in_use) : cJSON_CreateNull());
+	add(&b, t, "heap_object_bytes", r->heap_known ? u64(r->heap_objects) : cJSON_CreateNull());
 
 	if (fprintf(out, "{\"schema\":%d", SCHEMA_VERSION) < 0)
 		rc = -1;

@@ -11,6 +11,7 @@
 
 #include "analyze.h"
 #include "live.h"
+#include "heap.h"
 #include "snapshot.h"
 
 int exe_is_go(const char *path, struct ms_error *err)
@@ -79,6 +80,8 @@ int analyze_core(const char *core_path, const char *exe_path, const struct analy
 	if (rc == 0)
 		rc = roots_scan(t, g, &rt, r, opts, err);
 	if (rc == 0)
+		heap_summary(r, t, g);
+	if (rc == 0)
 		report_finish(r);
 	else
 		report_free(r);
@@ -105,7 +108,10 @@ static int scan_once(const struct target *t, const struct gtypes *g,
 	if (!rt.nclasses && rt.layout == LAYOUT_CLASSIC)
 		report_add_warning(r, "the allocator's size classes could not be read; classic "
 				   "bucket arrays of 16 buckets or more may be under-counted");
-	return roots_scan(t, g, &rt, r, opts, err);
+	if (roots_scan(t, g, &rt, r, opts, err))
+		return -1;
+	heap_summary(r, t, g);
+	return 0;
 }
 
 static bool same_figures(const struct map_figures *a, const struct map_figures *b)

@@ -77,6 +77,11 @@ struct report {
 	size_t nwarnings;
 	/* totals over maps, filled by report_finish */
 	uint64_t total_retained, total_ideal, total_reclaimable, total_count;
+	/* the Go heap from the runtime's span table; heap_known is false when
+	 * that could not be read */
+	bool heap_known;
+	uint64_t heap_in_use;    /* bytes of in-use heap spans */
+	uint64_t heap_objects;   /* bytes of allocated objects in them */
 	/* A live process (source_kind "process", source "/proc/PID"); all
 	 * zero for a core. */
 	int pid;

@@ -304,8 +304,10 @@ static void found_map(struct roots *R, uint64_t hdr, type_id type, uint32_t node
 	}
 	size_t idx = (size_t)(m - R->r->maps);
 	ms = mapslot_find(R, hdr, true);
-	if (!ms)
-		return;
+	if (!ms) {
+		free(local.storage);
+		return; /* out of memory: R->oom is set and the scan stops */
+	}
 	ms->idx = idx;
 	path_render(R, node, path, sizeof(path));
 	map_add_root(m, path);

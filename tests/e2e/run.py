@@ -252,6 +252,11 @@ class Suite:
             core, method = capture_core(argv, rundir, env)
             with open(oracle) as f:
                 doc = json.load(f)
+            try:  # the runtime's HeapInuse, recorded last before the crash
+                with open(oracle + ".heap") as f:
+                    doc["heap_inuse"] = int(f.read())
+            except (OSError, ValueError):
+                pass
             return dict(exe=exe, core=core, oracle=doc, method=method)
         return self.once(("fixture", tc.name, variant), make)
 
@@ -459,6 +464,16 @@ class Suite:
                 if summ.get(k) != total:
                     p.append("summary.%s %r, sum over maps %d" % (k, summ.get(k), total))
             r.check(name + "/summary", p)
+            # Heap totals come from the span table and must equal the
+            # runtime's HeapInuse, which the fixture records allocation-free
+            # as the last thing before the crash (one span of slack).
+            want = oracle.get("heap_inuse")
+            if isinstance(want, int) and want:
+                got = summ.get("heap_in_use_bytes")
+                if not isinstance(got, int) or not (want <= got <= want + (64 << 10)):
+                    r.fail(name + "/heap", "heap_in_use_bytes %r, runtime said %d" % (got, want))
+                else:
+                    r.ok(name + "/heap")
 
         want_addrs = set()
         for om in oracle["maps"]:
