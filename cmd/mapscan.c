@@ -10,6 +10,7 @@
 
 #include "analyze.h"
 #include "format.h"
+#include "tui.h"
 
 static const char usage_text[] =
 	"usage: mapscan [options] CORE\n"
@@ -38,6 +39,8 @@ static const char usage_text[] =
 	"                          (text default 20, JSON default all; 0 = all)\n"
 	"  --min-reclaimable SIZE  hide maps with less reclaimable (e.g. 64K, 1M)\n"
 	"  --sort KEY              reclaimable (default), retained, count, type, path\n"
+	"  --tui                   browse the maps and their storage interactively\n"
+	"                          (press ? in it for the keys)\n"
 	"  -h, --help              show this help\n"
 	"  -V, --version           show the version\n"
 	"\n"
@@ -72,7 +75,7 @@ static int usage_error(const char *fmt, const char *arg)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_EXE = 256, OPT_JSON, OPT_TOP, OPT_MIN, OPT_SORT };
+	enum { OPT_EXE = 256, OPT_JSON, OPT_TOP, OPT_MIN, OPT_SORT, OPT_TUI };
 	enum { OPT_PID = 300, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE };
 	static const struct option longopts[] = {
 		{ "exe", required_argument, NULL, OPT_EXE },
@@ -84,13 +87,14 @@ int main(int argc, char **argv)
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "min-reclaimable", required_argument, NULL, OPT_MIN },
 		{ "sort", required_argument, NULL, OPT_SORT },
+		{ "tui", no_argument, NULL, OPT_TUI },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *exe = NULL;
 	struct format_opts fo = { .top = 20, .sort = SORT_RECLAIMABLE };
-	bool top_given = false;
+	bool top_given = false, tui = false;
 	const char *bad = NULL, *badfmt = NULL;
 	long pid = 0;
 	bool live_opt = false;  /* an option that needs --pid */
@@ -141,6 +145,9 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_JSON:
+			break;
+		case OPT_TUI:
+			tui = true;
 			break;
 		case OPT_TOP: {
 			char *end;
@@ -199,9 +206,22 @@ int main(int argc, char **argv)
 
 	struct report r;
 	struct ms_error err = { 0, "" };
+	if (tui && json_mode)
+		return usage_error("%s", "--tui and --json do not go together: choose one");
+	/* Before the analysis, which can take a while on a big core. */
+	if (tui && tui_check_terminal(&err))
+		return fail(err.code, err.msg);
+	struct analyze_opts ao = { .storage = tui };
+	po.storage = ao.storage;
 	if (pid ? analyze_pid((int)pid, exe, &po, &r, &err)
-		: analyze_core(argv[optind], exe, NULL, &r, &err))
+		: analyze_core(argv[optind], exe, &ao, &r, &err))
 		return fail(err.code ? err.code : MS_EINTERNAL, err.msg[0] ? err.msg : "analysis failed");
+	if (tui) {
+		struct tui_opts to = { .sort = fo.sort, .min_reclaimable = fo.min_reclaimable };
+		int trc = tui_run(&r, &to, &err);
+		report_free(&r);
+		return trc ? fail(err.code ? err.code : MS_EINTERNAL, err.msg) : 0;
+	}
 	int rc = json_mode ? format_json(stdout, &r, &fo) : format_text(stdout, &r, &fo);
 	report_free(&r);
 	if (rc || fflush(stdout) || ferror(stdout)) {
