@@ -666,7 +666,8 @@ static void attrs_init(struct tui *t)
 		[AT_FKEY] = { COLOR_BLACK, COLOR_CYAN, A_REVERSE },
 		[AT_LIVE] = { COLOR_GREEN, -1, A_NORMAL },
 		[AT_TOMB] = { COLOR_RED, -1, A_BOLD },
-		[AT_CHAIN] = { COLOR_YELLOW, -1, A_UNDERLINE },
+		/* A background, so an empty bucket with a chain shows too. */
+		[AT_CHAIN] = { COLOR_BLACK, COLOR_YELLOW, A_UNDERLINE },
 		[AT_BAR] = { COLOR_CYAN, -1, A_NORMAL },
 		[AT_BIG] = { COLOR_RED, -1, A_BOLD },
 		[AT_DIM] = { COLOR_BLUE, -1, A_NORMAL },
@@ -1519,7 +1520,7 @@ static int draw_storage(struct tui *t, const struct map_entry *m, int line)
 			x += put(y, x, COLS - x, t->ascii ? "x" : "×", t->attr[AT_TOMB], t->ascii);
 			x += put(y, x, COLS - x, " tombstone  ", A_NORMAL, t->ascii);
 			if (classic) {
-				x += put(y, x, COLS - x, t->color ? "yellow" : "underlined",
+				x += put(y, x, COLS - x, t->color ? "yellow" : "underline",
 					 t->attr[AT_CHAIN], t->ascii);
 				x += put(y, x, COLS - x, ": overflow chain  ", A_NORMAL,
 					 t->ascii);
