@@ -181,7 +181,7 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 		f->buckets = nb;
 		f->retained_bytes += (w.cur_hi - w.cur_lo);
 		if (!mem_readable(t, buckets, nb * bs)) {
-			map_add_warning(m, "bucket array at 0x%llx (%llu buckets) is not in the core",
+			map_add_warning(m, "bucket array at 0x%llx (%llu buckets) is not readable",
 					(unsigned long long)buckets, (unsigned long long)nb);
 			buckets = 0;
 		}
@@ -193,7 +193,7 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 		w.old_hi = old + classic_nalloc(rt, mt, oldB) * bs;
 		f->retained_bytes += (w.old_hi - w.old_lo);
 		if (!mem_readable(t, old, f->old_buckets * bs)) {
-			map_add_warning(m, "old bucket array at 0x%llx (%llu buckets) is not in the core",
+			map_add_warning(m, "old bucket array at 0x%llx (%llu buckets) is not readable",
 					(unsigned long long)old, (unsigned long long)f->old_buckets);
 			old = 0;
 		}
@@ -218,7 +218,7 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 	if (extra) {
 		unsigned char x[64];
 		if (mt->extra_size > sizeof(x) || target_read(t, extra, x, mt->extra_size)) {
-			map_add_warning(m, "mapextra at 0x%llx is not in the core",
+			map_add_warning(m, "mapextra at 0x%llx is not readable",
 					(unsigned long long)extra);
 		} else {
 			f->retained_bytes += mt->extra_size;
@@ -255,7 +255,7 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 	f->reclaimable_bytes = f->retained_bytes > f->ideal_bytes ? f->retained_bytes - f->ideal_bytes : 0;
 
 	if (w.unreadable)
-		map_add_warning(m, "%llu buckets are not in the core; figures are partial",
+		map_add_warning(m, "%llu buckets are not readable; figures are partial",
 				(unsigned long long)w.unreadable);
 	if (w.cycles)
 		map_add_warning(m, "%llu overflow chains loop back on themselves (corrupt map)",
@@ -265,7 +265,7 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 				"stopped following them (corrupt map)");
 	if (f->live_slots != count && !w.unreadable)
 		map_add_warning(m, "count is %llu but %llu live slots were found "
-				"(the map was being written when the core was taken?)",
+				"(was the map being written at that moment?)",
 				(unsigned long long)count, (unsigned long long)f->live_slots);
 	if (!rt->nclasses && B >= 4)
 		map_add_warning(m, "allocator size classes unknown; bucket array sizes may be low");

@@ -158,7 +158,7 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 		if (!dir)
 			return -1;
 		if (target_read(t, dirptr, dir, (size_t)dirlen * 8)) {
-			map_add_warning(m, "directory at 0x%llx (%lld tables) is not in the core",
+			map_add_warning(m, "directory at 0x%llx (%lld tables) is not readable",
 					(unsigned long long)dirptr, (long long)dirlen);
 			free(dir);
 			dir = NULL;
@@ -206,11 +206,11 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 	if (w.failed)
 		map_add_warning(m, "no memory for the storage picture");
 	if (w.unreadable)
-		map_add_warning(m, "%llu groups or tables are not in the core; figures are partial",
+		map_add_warning(m, "%llu groups or tables are not readable; figures are partial",
 				(unsigned long long)w.unreadable);
 	if (f->live_slots != used && !w.unreadable)
 		map_add_warning(m, "used is %llu but %llu full slots were found "
-				"(the map was being written when the core was taken?)",
+				"(was the map being written at that moment?)",
 				(unsigned long long)used, (unsigned long long)f->live_slots);
 	return 0;
 }

@@ -458,7 +458,8 @@ class Live:
         dlv = shutil.which("dlv") or next((c for c in (os.path.expanduser("~/go/bin/dlv"),)
                                            if os.access(c, os.X_OK)), None)
         if not dlv:
-            run.Report.note("dlv not installed: %s skipped" % name)
+            # .ci/run installs Delve; a missing one is a failure, not a skip.
+            r.fail(name, "dlv is not installed (go install github.com/go-delve/delve/cmd/dlv@v1.27.2)")
         else:
             d = subprocess.run([dlv, "core", "--check-go-version=false", "--allow-non-terminal-interactive=true",
                                 exe, core], input=b"threads\nexit\n", timeout=300,
