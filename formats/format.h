@@ -74,6 +74,10 @@ enum escape_mode {
  * caller; NULL when memory ran out. */
 char *format_escape(const char *s, enum escape_mode mode);
 
+/* Length of the valid UTF-8 sequence at s (1-4) and its code point, or 0
+ * if s starts with a byte that is not one (overlong, surrogate, cut). */
+int format_utf8_decode(const unsigned char *s, uint32_t *cp);
+
 /* Terminal columns taken by s, a string returned by format_escape. */
 size_t format_width(const char *s);
 

@@ -269,9 +269,7 @@ int parse_sort_key(const char *s, enum sort_key *out)
 
 /* ---- Escaping and measuring untrusted strings -------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (1-4) and its code point, or 0
- * if s starts with a byte that is not one (overlong, surrogate, cut). */
-static int utf8_decode(const unsigned char *s, uint32_t *cp)
+int format_utf8_decode(const unsigned char *s, uint32_t *cp)
 {
 	uint32_t v, min;
 	int len;
@@ -322,7 +320,7 @@ char *format_escape(const char *s, enum escape_mode mode)
 		return NULL;
 	while (*p) {
 		uint32_t cp;
-		int len = utf8_decode(p, &cp);
+		int len = format_utf8_decode(p, &cp);
 
 		if (len == 0) {
 			*q++ = '\\', *q++ = 'x';
@@ -385,7 +383,7 @@ static int cp_width(uint32_t c)
 static int next_cp(const char *s, int *w)
 {
 	uint32_t cp;
-	int len = utf8_decode((const unsigned char *)s, &cp);
+	int len = format_utf8_decode((const unsigned char *)s, &cp);
 
 	if (len == 0) {
 		*w = 1;

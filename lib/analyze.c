@@ -42,56 +42,6 @@ int exe_is_go(const char *path, struct ms_error *err)
 	return go;
 }
 
-int analyze_core(const char *core_path, const char *exe_path, const struct analyze_opts *opts,
-		 struct report *r, struct ms_error *err)
-{
-	memset(r, 0, sizeof(*r));
-	struct target *t = target_open_core(core_path, exe_path, err);
-	if (!t)
-		return -1;
-	const char *exe = target_exe_path(t);
-	int go = exe_is_go(exe, err);
-	if (go <= 0) {
-		if (go == 0)
-			ms_err(err, MS_ENOTGO, "%s: core of %s, which is not a Go program; mapscan "
-			       "analyses Go programs only", core_path, exe);
-		target_close(t);
-		return -1;
-	}
-	struct gtypes *g = gtypes_load(exe, err);
-	if (!g) {
-		target_close(t);
-		return -1;
-	}
-	struct goruntime rt;
-	int rc = goruntime_init(&rt, g, t, err);
-	if (rc == 0) {
-		r->source = strdup(core_path);
-		r->source_kind = strdup("core");
-		r->executable = strdup(exe);
-		r->go_version = strdup(rt.version);
-		r->layout = rt.layout;
-		if (!r->source || !r->source_kind || !r->executable || !r->go_version)
-			rc = ms_err(err, MS_EINTERNAL, "out of memory");
-	}
-	if (rc == 0 && !rt.nclasses && rt.layout == LAYOUT_CLASSIC)
-		report_add_warning(r, "the allocator's size classes could not be read; classic "
-				   "bucket arrays of 16 buckets or more may be under-counted");
-	if (rc == 0)
-		rc = roots_scan(t, g, &rt, r, opts, err);
-	if (rc == 0)
-		heap_summary(r, t, g);
-	if (rc == 0)
-		report_finish(r);
-	else
-		report_free(r);
-	gtypes_free(g);
-	target_close(t);
-	return rc;
-}
-
-/* ---- live processes --------------------------------------------------- */
-
 /* One pass over the target: runtime facts, then every map. */
 static int scan_once(const struct target *t, const struct gtypes *g,
 		     const struct analyze_opts *opts, struct report *r, struct ms_error *err)
@@ -113,6 +63,46 @@ static int scan_once(const struct target *t, const struct gtypes *g,
 	heap_summary(r, t, g);
 	return 0;
 }
+
+int analyze_core(const char *core_path, const char *exe_path, const struct analyze_opts *opts,
+		 struct report *r, struct ms_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	struct target *t = target_open_core(core_path, exe_path, err);
+	if (!t)
+		return -1;
+	const char *exe = target_exe_path(t);
+	int go = exe_is_go(exe, err);
+	if (go <= 0) {
+		if (go == 0)
+			ms_err(err, MS_ENOTGO, "%s: core of %s, which is not a Go program; mapscan "
+			       "analyses Go programs only", core_path, exe);
+		target_close(t);
+		return -1;
+	}
+	struct gtypes *g = gtypes_load(exe, err);
+	if (!g) {
+		target_close(t);
+		return -1;
+	}
+	int rc = 0;
+	r->source = strdup(core_path);
+	r->source_kind = strdup("core");
+	r->executable = strdup(exe);
+	if (!r->source || !r->source_kind || !r->executable)
+		rc = ms_err(err, MS_EINTERNAL, "out of memory");
+	if (rc == 0)
+		rc = scan_once(t, g, opts, r, err);
+	if (rc == 0)
+		report_finish(r);
+	else
+		report_free(r);
+	gtypes_free(g);
+	target_close(t);
+	return rc;
+}
+
+/* ---- live processes --------------------------------------------------- */
 
 static bool same_figures(const struct map_figures *a, const struct map_figures *b)
 {
