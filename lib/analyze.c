@@ -42,6 +42,18 @@ int exe_is_go(const char *path, struct ms_error *err)
 	return go;
 }
 
+/* The executable's types, if it is a Go program: 1 with *g set, 0 when it
+ * is not a Go program (err untouched: the caller says what it is), -1 on
+ * error (err filled). */
+static int load_go_types(const char *exe, struct gtypes **g, struct ms_error *err)
+{
+	int go = exe_is_go(exe, err);
+	if (go <= 0)
+		return go;
+	*g = gtypes_load(exe, err);
+	return *g ? 1 : -1;
+}
+
 /* One pass over the target: runtime facts, then every map. */
 static int scan_once(const struct target *t, const struct gtypes *g,
 		     const struct analyze_opts *opts, struct report *r, struct ms_error *err)
@@ -72,16 +84,12 @@ int analyze_core(const char *core_path, const char *exe_path, const struct analy
 	if (!t)
 		return -1;
 	const char *exe = target_exe_path(t);
-	int go = exe_is_go(exe, err);
+	struct gtypes *g = NULL;
+	int go = load_go_types(exe, &g, err);
 	if (go <= 0) {
 		if (go == 0)
 			ms_err(err, MS_ENOTGO, "%s: core of %s, which is not a Go program; mapscan "
 			       "analyses Go programs only", core_path, exe);
-		target_close(t);
-		return -1;
-	}
-	struct gtypes *g = gtypes_load(exe, err);
-	if (!g) {
 		target_close(t);
 		return -1;
 	}
@@ -230,16 +238,12 @@ int analyze_pid(int pid, const char *exe_path, const struct analyze_opts *opts,
 		return -1;
 	/* Everything that does not read the process comes before the stop. */
 	const char *exe = target_exe_path(t), *name = target_exe_name(t);
-	int go = exe_is_go(exe, err);
+	struct gtypes *g = NULL;
+	int go = load_go_types(exe, &g, err);
 	if (go <= 0) {
 		if (go == 0)
 			ms_err(err, MS_ENOTGO, "process %d runs %s, which is not a Go program; "
 			       "mapscan analyses Go programs only", pid, name);
-		target_close(t);
-		return -1;
-	}
-	struct gtypes *g = gtypes_load(exe, err);
-	if (!g) {
 		target_close(t);
 		return -1;
 	}

@@ -25,7 +25,6 @@ Output and exit status as tests/e2e/run.py, whose build helpers and
 comparison with the oracle this reuses.  Python 3 standard library only.
 """
 
-import argparse
 import json
 import os
 import re
@@ -35,7 +34,6 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -706,24 +704,7 @@ class Live:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--mapscan", required=True, help="the mapscan binary to test")
-    ap.add_argument("--keep", metavar="DIR", help="build and keep executables, cores and oracles in DIR")
-    ap.add_argument("-k", metavar="SUBSTR", help="run only the checks whose name contains SUBSTR")
-    ap.add_argument("--allow-missing-toolchain", action="store_true",
-                    help="warn instead of failing when a Go toolchain is not installed")
-    args = ap.parse_args()
-    if args.keep:
-        args.keep = os.path.abspath(args.keep)
-        os.makedirs(args.keep, exist_ok=True)
-        return Live(args).run()
-    work = tempfile.mkdtemp(prefix="mapscan-live-")
-    try:
-        args.keep = work
-        return Live(args).run()
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
+    return run.main(Live, "mapscan-live-", __doc__)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -708,8 +708,10 @@ def names_a_file(text, files):
     return any(f in text or os.path.basename(f) in text for f in files)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(suite=None, prefix="mapscan-e2e-", doc=None):
+    """Command line shared by the end-to-end harnesses (live.py uses it too)."""
+    suite = suite or Suite
+    ap = argparse.ArgumentParser(description=(doc or __doc__).split("\n\n")[0])
     ap.add_argument("--mapscan", required=True, help="the mapscan binary to test")
     ap.add_argument("--keep", metavar="DIR", help="build and keep executables, cores and oracles in DIR")
     ap.add_argument("-k", metavar="SUBSTR", help="run only the checks whose name contains SUBSTR")
@@ -719,11 +721,11 @@ def main():
     if args.keep:
         args.keep = os.path.abspath(args.keep)
         os.makedirs(args.keep, exist_ok=True)
-        return Suite(args).run()
-    work = tempfile.mkdtemp(prefix="mapscan-e2e-")
+        return suite(args).run()
+    work = tempfile.mkdtemp(prefix=prefix)
     try:
         args.keep = work
-        return Suite(args).run()
+        return suite(args).run()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
