@@ -717,6 +717,10 @@ int live_stop(int pid, uint64_t max_pause_ns, size_t *nthreads, struct ms_error 
 	caught_set(&block);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	install_handlers();
+	/* The watchdog child exists before the first thread stops: a SIGSTOP
+	 * to mapscan at any moment of the pause is then covered. */
+	if (max_pause_ns)
+		guard_start(max_pause_ns + GUARD_GRACE_NS);
 
 	for (;;) {
 		pid_t *tids = NULL, *known = NULL;
@@ -790,6 +794,7 @@ int live_stop(int pid, uint64_t max_pause_ns, size_t *nthreads, struct ms_error 
 		rc = ms_err(err, MS_EPROCESS, "process %d exited while mapscan was stopping it", pid);
 	if (rc) {
 		release_after_failure();
+		guard_reap();
 		restore_handlers();
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return rc;
@@ -800,7 +805,6 @@ int live_stop(int pid, uint64_t max_pause_ns, size_t *nthreads, struct ms_error 
 		uint64_t now = live_now_ns();
 		uint64_t left = deadline > now ? deadline - now : 1;
 		set_watchdog(left);
-		guard_start(left + GUARD_GRACE_NS);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return 0;
