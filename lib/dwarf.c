@@ -397,6 +397,16 @@ static uint64_t hash_str(const char *s)
 
 static void fixpoint(const struct gtypes *g, uint8_t *yes, bool want_map);
 
+/* Slots for an open-addressing table of n entries: a power of two, at most
+ * half full. */
+static size_t table_cap(size_t n)
+{
+	size_t cap = 16;
+	while (cap < n * 2)
+		cap *= 2;
+	return cap;
+}
+
 static int build_indexes(struct gtypes *g)
 {
 	/* Offsets must be ascending for id_of; they are, unless the DWARF is
@@ -421,9 +431,7 @@ static int build_indexes(struct gtypes *g)
 	free(g->var_raw);
 	g->var_raw = NULL;
 
-	size_t cap = 16;
-	while (cap < g->ntypes * 2)
-		cap *= 2;
+	size_t cap = table_cap(g->ntypes);
 	g->type_hash = calloc(cap, sizeof(*g->type_hash));
 	if (!g->type_hash)
 		return -1;
@@ -444,9 +452,7 @@ static int build_indexes(struct gtypes *g)
 			h = (h + 1) & (cap - 1);
 		}
 	}
-	cap = 16;
-	while (cap < g->nvars * 2)
-		cap *= 2;
+	cap = table_cap(g->nvars);
 	g->var_hash = calloc(cap, sizeof(*g->var_hash));
 	if (!g->var_hash)
 		return -1;
@@ -471,9 +477,7 @@ static int build_indexes(struct gtypes *g)
 	fixpoint(g, g->ptr_cache, false);
 	fixpoint(g, g->map_cache, true);
 
-	cap = 16;
-	while (cap < g->ntypes * 2)
-		cap *= 2;
+	cap = table_cap(g->ntypes);
 	g->rt_hash = calloc(cap, sizeof(*g->rt_hash));
 	if (!g->rt_hash)
 		return -1;

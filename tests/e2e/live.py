@@ -173,16 +173,7 @@ class Live:
         return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
     def ms_json(self, args, env=None):
-        rc, out, err = self.ms(["--json"] + args, env)
-        if rc != 0:
-            raise Failure("mapscan --json %s: exit %d: %s" % (" ".join(args), rc, tail(err or out)))
-        try:
-            doc = json.loads(out)
-        except ValueError as e:
-            raise Failure("mapscan --json %s: not JSON (%s): %s" % (" ".join(args), e, tail(out, 200)))
-        if not isinstance(doc, dict):
-            raise Failure("not a JSON object: %s" % tail(out, 200))
-        return doc
+        return run.json_doc(args, *self.ms(["--json"] + args, env))
 
     def start_held(self, args, env):
         """Start mapscan with a hold; return the Popen."""

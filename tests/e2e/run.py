@@ -98,6 +98,19 @@ def tail(text, n=600):
     return text if len(text) <= n else "..." + text[-n:]
 
 
+def json_doc(args, rc, out, err):
+    """The document a successful `mapscan --json ARGS` printed, or Failure."""
+    if rc != 0:
+        raise Failure("mapscan --json %s: exit %d: %s" % (" ".join(args), rc, tail(err or out)))
+    try:
+        doc = json.loads(out)
+    except ValueError as e:
+        raise Failure("mapscan --json %s: not JSON (%s): %s" % (" ".join(args), e, tail(out, 200)))
+    if not isinstance(doc, dict):
+        raise Failure("mapscan --json %s: not a JSON object: %s" % (" ".join(args), tail(out, 200)))
+    return doc
+
+
 class Report:
     def __init__(self, only):
         self.only = only
@@ -272,16 +285,7 @@ class Suite:
                 p.stderr.decode("utf-8", "replace"))
 
     def mapscan_json(self, args):
-        rc, out, err = self.run_mapscan(["--json"] + args)
-        if rc != 0:
-            raise Failure("mapscan --json %s: exit %d: %s" % (" ".join(args), rc, tail(err or out)))
-        try:
-            doc = json.loads(out)
-        except ValueError as e:
-            raise Failure("mapscan --json %s: not JSON (%s): %s" % (" ".join(args), e, tail(out, 200)))
-        if not isinstance(doc, dict):
-            raise Failure("mapscan --json %s: not a JSON object: %s" % (" ".join(args), tail(out, 200)))
-        return doc
+        return json_doc(args, *self.run_mapscan(["--json"] + args))
 
     # ----- phases ----------------------------------------------------------
 

@@ -36,6 +36,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+from run import Failure, Report  # noqa: E402  (tests/e2e/run.py: one "ok -/FAIL -" report)
 SAMPLES = os.path.join(ROOT, "testdata", "samples")
 
 WAIT = 120  # seconds to wait for a screen (ASan builds start slowly)
@@ -45,36 +47,6 @@ ROW_RE = re.compile(r"^\s*(%s)\s+(%s)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S.*?)\s*$" % (
 HIST_RE = re.compile(r"\s(8\+|[0-8]) [#█▏▎▍▌▋▊▉]*\s+(\d+)$")
 UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
          "PiB": 1 << 50, "EiB": 1 << 60}
-
-
-class Failure(Exception):
-    """A step the remaining checks depend on went wrong."""
-
-
-class Report:
-    def __init__(self, only):
-        self.only = only
-        self.passed = self.failed = 0
-
-    def wanted(self, name):
-        return not self.only or self.only in name
-
-    def check(self, name, problems):
-        """problems: a list of strings (empty = ok) or one string/None."""
-        if not self.wanted(name):
-            return
-        if isinstance(problems, list):
-            problems = "; ".join(problems)
-        if problems:
-            self.failed += 1
-            print("FAIL - %s: %s" % (name, " ".join(str(problems).split("\n"))), flush=True)
-        else:
-            self.passed += 1
-            print("ok - " + name, flush=True)
-
-    @staticmethod
-    def note(text):
-        print("# " + text, flush=True)
 
 
 def human_bytes(s):
