@@ -45,6 +45,7 @@
 #define PRSTATUS_REGS_OFF  112
 #define PRSTATUS_NREGS     27
 #define PRSTATUS_MIN_SIZE  (PRSTATUS_REGS_OFF + PRSTATUS_NREGS * 8)
+#define REG_RBP            4
 #define REG_RIP            16
 #define REG_RSP            19
 #define PRPSINFO_FNAME_OFF 40
@@ -513,6 +514,7 @@ static int note_prstatus(struct target *t, const unsigned char *d,
 	th->tid = (int32_t)rd32(d + PRSTATUS_PID_OFF);
 	th->rip = rd64(d + PRSTATUS_REGS_OFF + 8 * REG_RIP);
 	th->rsp = rd64(d + PRSTATUS_REGS_OFF + 8 * REG_RSP);
+	th->rbp = rd64(d + PRSTATUS_REGS_OFF + 8 * REG_RBP);
 	return 0;
 }
 
@@ -1763,6 +1765,7 @@ int target_stop(struct target *t, struct ms_error *err)
 		if (ptrace(PTRACE_GETREGS, tids[i], NULL, &regs) == 0) {
 			th->rip = regs.rip;
 			th->rsp = regs.rsp;
+			th->rbp = regs.rbp;
 		}
 	}
 	t->cap_threads = t->nthreads;

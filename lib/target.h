@@ -17,11 +17,11 @@
 
 struct target;
 
-/* One thread's registers, from NT_PRSTATUS (x86-64 user_regs_struct order
- * is kept in regs[]; rsp and rip copied out for convenience). */
+/* One thread's registers, from NT_PRSTATUS (or PTRACE_GETREGS for a
+ * stopped live process): the ones a frame-pointer unwind starts from. */
 struct target_thread {
 	int32_t tid;
-	uint64_t rsp, rip;
+	uint64_t rsp, rip, rbp;
 };
 
 /* Open core_path.  exe_path may be NULL: the executable is then the one the
