@@ -4,7 +4,10 @@
  * units' top-level DIEs records every type and package-level variable with
  * references kept as raw DIE offsets; a second step turns the offsets into
  * sequential ids (DIEs are visited in increasing offset order, so a binary
- * search finds them).  Function bodies are not descended into. */
+ * search finds them).  Functions are listed with their pc ranges only;
+ * their bodies (locals and their locations, closure variables) and their
+ * CFA tables are decoded the first time a caller asks, so the executable
+ * stays open until gtypes_free. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,6 +26,12 @@
 #define DW_AT_go_elem 0x2902
 #define DW_AT_go_embedded_field 0x2903
 #define DW_AT_go_runtime_type 0x2904
+/* Go 1.23+: on a closure function's variables, their offset in the
+ * closure object. */
+#define DW_AT_go_closure_offset 0x2907
+
+/* DWARF register number of rsp on amd64 (the only CFA base Go uses). */
+#define DWREG_RSP 7
 
 /* Go's abi.Kind values we care about. */
 enum { GOKIND_CHAN = 18, GOKIND_FUNC = 19, GOKIND_IFACE = 20, GOKIND_MAP = 21,
@@ -34,6 +43,34 @@ struct arena_block {
 	struct arena_block *next;
 	size_t used, cap;
 	char data[];
+};
+
+/* A function's body, decoded on first use.  Each local has one or more
+ * pc ranges, each with its location as pieces. */
+struct lrange {
+	uint64_t lo, hi;
+	uint32_t first_piece, npieces;
+};
+
+struct lvar {
+	struct glocal pub;         /* pieces filled in per range when reported */
+	uint32_t first_range, nranges;
+};
+
+struct fbody {
+	struct lvar *vars;
+	size_t nvars, capvars;
+	struct lrange *ranges;
+	size_t nranges, capranges;
+	struct gpiece *pieces;
+	size_t npieces, cappieces;
+	struct gclosure_var *cvars;
+	size_t ncvars, capcvars;
+	bool fb_cfa;               /* DW_AT_frame_base is DW_OP_call_frame_cfa */
+	int cfa_state;             /* 0 not yet, 1 rows valid, -1 none */
+	uint64_t fde_lo, fde_hi;
+	struct gcfa_row *cfa;
+	size_t ncfa;
 };
 
 /* Raw references (DIE offsets) as read, before they become ids. */
@@ -61,6 +98,19 @@ struct gtypes {
 	size_t rt_hash_cap;
 	struct arena_block *arena;
 	int dwarf_version;
+	struct gfunc *funcs;       /* sorted by lowpc */
+	Dwarf_Off *func_die;       /* DIE offset of each */
+	struct fbody **func_body;  /* NULL until decoded */
+	uint8_t *func_state;       /* 0 not decoded, 1 decoded, 2 failed */
+	size_t nfuncs, capfuncs;
+	/* Kept open for lazy decoding. */
+	Dwarf_Debug dbg;
+	int fd;
+	int fde_state;             /* 0 not loaded, 1 loaded, -1 none */
+	Dwarf_Cie *cie_data;
+	Dwarf_Signed cie_count;
+	Dwarf_Fde *fde_data;
+	Dwarf_Signed fde_count;
 };
 
 static const char *arena_strdup(struct gtypes *g, const char *s)
@@ -372,6 +422,40 @@ static int add_var(struct gtypes *g, Dwarf_Debug dbg, Dwarf_Die die)
 	return 0;
 }
 
+static int add_func(struct gtypes *g, Dwarf_Die die, Dwarf_Off off)
+{
+	Dwarf_Addr lo = 0, hi = 0;
+	Dwarf_Half form = 0;
+	enum Dwarf_Form_Class cls = DW_FORM_CLASS_UNKNOWN;
+	Dwarf_Error e = 0;
+
+	/* Abstract functions (only ever inlined) have no code of their own. */
+	if (dwarf_lowpc(die, &lo, &e) != DW_DLV_OK)
+		return 0;
+	if (dwarf_highpc_b(die, &hi, &form, &cls, &e) != DW_DLV_OK)
+		return 0;
+	if (cls == DW_FORM_CLASS_CONSTANT)
+		hi += lo;
+	if (hi <= lo)
+		return 0;
+	size_t cap = g->capfuncs;
+	if (grow((void **)&g->funcs, &cap, g->nfuncs + 1, sizeof(*g->funcs)))
+		return -1;
+	void *p = realloc(g->func_die, cap * sizeof(*g->func_die));
+	if (!p)
+		return -1;
+	g->func_die = p;
+	g->capfuncs = cap;
+	struct gfunc *f = &g->funcs[g->nfuncs];
+	f->name = die_name(g, die);
+	if (!f->name)
+		return -1;
+	f->lowpc = lo;
+	f->highpc = hi;
+	g->func_die[g->nfuncs++] = off;
+	return 0;
+}
+
 static type_id id_of(const struct gtypes *g, Dwarf_Off off)
 {
 	if (!off || !g->ntypes)
@@ -396,6 +480,7 @@ static uint64_t hash_str(const char *s)
 }
 
 static void fixpoint(const struct gtypes *g, uint8_t *yes, bool want_map);
+static int index_funcs(struct gtypes *g);
 
 /* Slots for an open-addressing table of n entries: a power of two, at most
  * half full. */
@@ -502,7 +587,7 @@ static int build_indexes(struct gtypes *g)
 			h = (h + 1) & (cap - 1);
 		}
 	}
-	return 0;
+	return index_funcs(g);
 }
 
 static int walk_units(struct gtypes *g, Dwarf_Debug dbg, struct ms_error *err, const char *path)
@@ -547,6 +632,9 @@ static int walk_units(struct gtypes *g, Dwarf_Debug dbg, struct ms_error *err, c
 				break;
 			case DW_TAG_variable:
 				r = add_var(g, dbg, die);
+				break;
+			case DW_TAG_subprogram:
+				r = add_func(g, die, off);
 				break;
 			default:
 				break;
@@ -595,9 +683,9 @@ struct gtypes *gtypes_load(const char *path, struct ms_error *err)
 		close(fd);
 		return NULL;
 	}
+	g->dbg = dbg;
+	g->fd = fd;
 	rc = walk_units(g, dbg, err, path);
-	dwarf_finish(dbg, &e);
-	close(fd);
 	if (rc) {
 		gtypes_free(g);
 		return NULL;
@@ -619,6 +707,29 @@ void gtypes_free(struct gtypes *g)
 {
 	if (!g)
 		return;
+	for (size_t i = 0; g->func_body && i < g->nfuncs; i++) {
+		struct fbody *b = g->func_body[i];
+		if (!b)
+			continue;
+		free(b->vars);
+		free(b->ranges);
+		free(b->pieces);
+		free(b->cvars);
+		free(b->cfa);
+		free(b);
+	}
+	free(g->func_body);
+	free(g->func_state);
+	free(g->funcs);
+	free(g->func_die);
+	if (g->dbg) {
+		Dwarf_Error e = 0;
+		if (g->fde_state == 1)
+			dwarf_fde_cie_list_dealloc(g->dbg, g->cie_data, g->cie_count,
+						   g->fde_data, g->fde_count);
+		dwarf_finish(g->dbg, &e);
+		close(g->fd);
+	}
 	while (g->arena) {
 		struct arena_block *n = g->arena->next;
 		free(g->arena);
@@ -771,10 +882,12 @@ static bool derive(const struct gtypes *g, const uint8_t *yes, type_id id, bool 
 		return true;      /* any dynamic value, a map among them */
 	case GK_CHAN:
 		return want_map ? yes[t->elem] : true;   /* values in its buffer */
-	case GK_STRING: case GK_FUNC:
+	case GK_STRING:
 		return !want_map;
-	case GK_PTR:
-		return want_map ? yes[t->target] : true;
+	case GK_FUNC:
+		return true;      /* a closure captures anything */
+	case GK_PTR:          /* unsafe.Pointer (no target) points to anything */
+		return want_map ? !t->target || yes[t->target] : true;
 	case GK_ARRAY:
 		return t->count && yes[t->elem];
 	case GK_TYPEDEF:
@@ -813,4 +926,676 @@ bool gtypes_has_pointers(const struct gtypes *g, type_id id)
 bool gtypes_may_hold_map(const struct gtypes *g, type_id id)
 {
 	return id <= g->ntypes && g->map_cache[id];
+}
+
+/* ---- functions ---------------------------------------------------------- */
+
+struct funcsort {
+	struct gfunc f;
+	Dwarf_Off die;
+};
+
+static int funcsort_cmp(const void *a, const void *b)
+{
+	const struct funcsort *x = a, *y = b;
+	if (x->f.lowpc != y->f.lowpc)
+		return x->f.lowpc < y->f.lowpc ? -1 : 1;
+	return x->die < y->die ? -1 : x->die > y->die;
+}
+
+/* Sort by entry pc and drop duplicates, so that gtypes_func_at can binary
+ * search; a function overlapping the next one is cut at the next's entry. */
+static int index_funcs(struct gtypes *g)
+{
+	if (!g->nfuncs)
+		return 0;
+	struct funcsort *s = malloc(g->nfuncs * sizeof(*s));
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < g->nfuncs; i++)
+		s[i] = (struct funcsort){ g->funcs[i], g->func_die[i] };
+	qsort(s, g->nfuncs, sizeof(*s), funcsort_cmp);
+	size_t n = 0;
+	for (size_t i = 0; i < g->nfuncs; i++) {
+		if (n && s[i].f.lowpc == g->funcs[n - 1].lowpc)
+			continue;
+		if (n && g->funcs[n - 1].highpc > s[i].f.lowpc)
+			g->funcs[n - 1].highpc = s[i].f.lowpc;
+		g->funcs[n] = s[i].f;
+		g->func_die[n] = s[i].die;
+		n++;
+	}
+	free(s);
+	g->nfuncs = n;
+	g->func_body = calloc(n, sizeof(*g->func_body));
+	g->func_state = calloc(n, 1);
+	return g->func_body && g->func_state ? 0 : -1;
+}
+
+const struct gfunc *gtypes_funcs(const struct gtypes *g, size_t *n)
+{
+	*n = g->nfuncs;
+	return g->funcs;
+}
+
+const struct gfunc *gtypes_func_at(const struct gtypes *g, uint64_t pc)
+{
+	size_t lo = 0, hi = g->nfuncs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->funcs[mid].lowpc <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || pc >= g->funcs[lo - 1].highpc)
+		return NULL;
+	return &g->funcs[lo - 1];
+}
+
+/* ---- location expressions ---------------------------------------------- */
+
+int gloc_decode(const struct gloc_op *ops, size_t n, bool fb_is_cfa, struct gpiece *out,
+		size_t max)
+{
+	/* A small evaluation stack: values are either constants or CFA-relative
+	 * addresses; a register location is a separate state. */
+	enum { V_CONST, V_CFA } kind[8];
+	int64_t val[8];
+	int sp = 0;
+	int reg = -1;             /* a DW_OP_regN was seen for this piece */
+	bool bad = false;         /* something not modelled: the piece is NONE */
+	size_t np = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		uint8_t a = i < n ? ops[i].atom : 0;
+		bool end = i == n;
+		if (end || a == DW_OP_piece) {
+			if (end && np && !sp && reg < 0 && !bad)
+				break;    /* trailing DW_OP_piece ended the last piece */
+			if (np >= max)
+				return -1;
+			struct gpiece *p = &out[np++];
+			p->size = end ? 0 : ops[i].op1;
+			p->off = 0;
+			if (bad || (reg < 0 && sp != 1))
+				p->kind = GPIECE_NONE;
+			else if (reg >= 0)
+				p->kind = GPIECE_REG, p->off = reg;
+			else if (kind[0] == V_CFA)
+				p->kind = GPIECE_CFA, p->off = val[0];
+			else
+				p->kind = GPIECE_NONE; /* a static address: not in a frame */
+			if (end && np > 1)
+				/* Bytes after the last DW_OP_piece: not described. */
+				p->kind = GPIECE_NONE;
+			sp = 0;
+			reg = -1;
+			bad = false;
+			if (end)
+				break;
+			continue;
+		}
+		if (bad)
+			continue;
+		if (reg >= 0) {           /* only DW_OP_piece may follow a register */
+			bad = true;
+			continue;
+		}
+		if (a >= DW_OP_reg0 && a <= DW_OP_reg31) {
+			if (sp)
+				bad = true;
+			else
+				reg = a - DW_OP_reg0;
+			continue;
+		}
+		if (a == DW_OP_regx) {
+			if (sp || ops[i].op1 > 1000)
+				bad = true;
+			else
+				reg = (int)ops[i].op1;
+			continue;
+		}
+		if (sp >= 8 && (a == DW_OP_call_frame_cfa || a == DW_OP_fbreg ||
+				(a >= DW_OP_lit0 && a <= DW_OP_lit31) ||
+				(a >= DW_OP_addr && a <= DW_OP_consts))) {
+			bad = true;
+			continue;
+		}
+		switch (a) {
+		case DW_OP_call_frame_cfa:
+			kind[sp] = V_CFA, val[sp++] = 0;
+			break;
+		case DW_OP_fbreg:
+			if (!fb_is_cfa)
+				bad = true;
+			else
+				kind[sp] = V_CFA, val[sp++] = (int64_t)ops[i].op1;
+			break;
+		case DW_OP_addr:
+		case DW_OP_const1u: case DW_OP_const2u: case DW_OP_const4u:
+		case DW_OP_const8u: case DW_OP_constu:
+		case DW_OP_const1s: case DW_OP_const2s: case DW_OP_const4s:
+		case DW_OP_const8s: case DW_OP_consts:
+			/* libdwarf hands signed operands sign-extended. */
+			kind[sp] = V_CONST, val[sp++] = (int64_t)ops[i].op1;
+			break;
+		case DW_OP_plus_uconst:
+			if (!sp)
+				bad = true;
+			else
+				val[sp - 1] += (int64_t)ops[i].op1;
+			break;
+		case DW_OP_plus:
+		case DW_OP_minus:
+			if (sp < 2 || kind[sp - 1] != V_CONST ||
+			    (a == DW_OP_minus && kind[sp - 2] != V_CFA && kind[sp - 2] != V_CONST)) {
+				bad = true;
+				break;
+			}
+			if (a == DW_OP_plus)
+				val[sp - 2] += val[sp - 1];
+			else
+				val[sp - 2] -= val[sp - 1];
+			sp--;
+			break;
+		case DW_OP_nop:
+			break;
+		default:
+			if (a >= DW_OP_lit0 && a <= DW_OP_lit31) {
+				kind[sp] = V_CONST, val[sp++] = a - DW_OP_lit0;
+				break;
+			}
+			/* DW_OP_stack_value, DW_OP_implicit_value, DW_OP_deref, ...:
+			 * not a plain place in a frame. */
+			bad = true;
+			break;
+		}
+	}
+	return (int)np;
+}
+
+/* ---- call frame information --------------------------------------------- */
+
+static int read_uleb(const uint8_t *p, size_t n, size_t *i, uint64_t *out)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; *i < n; shift += 7) {
+		uint8_t b = p[(*i)++];
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*out = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int read_sleb(const uint8_t *p, size_t n, size_t *i, int64_t *out)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+	uint8_t b = 0;
+	do {
+		if (*i >= n)
+			return -1;
+		b = p[(*i)++];
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+	} while (b & 0x80);
+	if (shift < 64 && (b & 0x40))
+		v |= ~(uint64_t)0 << shift;
+	*out = (int64_t)v;
+	return 0;
+}
+
+static int cfa_set(struct gcfa_row *rows, size_t *nrows, size_t max, uint64_t loc, int64_t off)
+{
+	if (*nrows && rows[*nrows - 1].pc == loc) {
+		rows[*nrows - 1].off = off;
+		return 0;
+	}
+	if (*nrows && rows[*nrows - 1].off == off)
+		return 0;
+	if (*nrows >= max)
+		return -1;
+	rows[(*nrows)++] = (struct gcfa_row){ loc, off };
+	return 0;
+}
+
+int gcfa_decode(const uint8_t *p, size_t n, uint64_t code_align, int64_t data_align,
+		uint64_t *loc, int64_t *off, struct gcfa_row *rows, size_t *nrows, size_t max)
+{
+	size_t i = 0;
+	uint64_t u, r;
+	int64_t sv;
+	while (i < n) {
+		uint8_t op = p[i++];
+		uint8_t hi = op & 0xc0, lo = op & 0x3f;
+		if (hi == 0x40) {             /* DW_CFA_advance_loc */
+			*loc += lo * code_align;
+			continue;
+		}
+		if (hi == 0x80) {             /* DW_CFA_offset: a register rule */
+			if (read_uleb(p, n, &i, &u))
+				return -1;
+			continue;
+		}
+		if (hi == 0xc0)               /* DW_CFA_restore */
+			continue;
+		switch (op) {
+		case 0x00:                    /* nop */
+			break;
+		case 0x02:                    /* advance_loc1 */
+			if (i + 1 > n)
+				return -1;
+			*loc += p[i] * code_align;
+			i += 1;
+			break;
+		case 0x03:                    /* advance_loc2 */
+			if (i + 2 > n)
+				return -1;
+			*loc += (uint64_t)(p[i] | p[i + 1] << 8) * code_align;
+			i += 2;
+			break;
+		case 0x04:                    /* advance_loc4 */
+			if (i + 4 > n)
+				return -1;
+			*loc += ((uint64_t)p[i] | (uint64_t)p[i + 1] << 8 |
+				 (uint64_t)p[i + 2] << 16 | (uint64_t)p[i + 3] << 24) * code_align;
+			i += 4;
+			break;
+		case 0x05:                    /* offset_extended reg, off */
+			if (read_uleb(p, n, &i, &r) || read_uleb(p, n, &i, &u))
+				return -1;
+			break;
+		case 0x06:                    /* restore_extended reg */
+		case 0x07:                    /* undefined reg */
+		case 0x08:                    /* same_value reg */
+			if (read_uleb(p, n, &i, &r))
+				return -1;
+			break;
+		case 0x09:                    /* register reg, reg */
+			if (read_uleb(p, n, &i, &r) || read_uleb(p, n, &i, &u))
+				return -1;
+			break;
+		case 0x0c:                    /* def_cfa reg, off */
+			if (read_uleb(p, n, &i, &r) || read_uleb(p, n, &i, &u) || r != DWREG_RSP)
+				return -1;
+			*off = (int64_t)u;
+			if (cfa_set(rows, nrows, max, *loc, *off))
+				return -1;
+			break;
+		case 0x0e:                    /* def_cfa_offset off */
+			if (read_uleb(p, n, &i, &u))
+				return -1;
+			*off = (int64_t)u;
+			if (cfa_set(rows, nrows, max, *loc, *off))
+				return -1;
+			break;
+		case 0x11:                    /* offset_extended_sf reg, soff */
+		case 0x14:                    /* val_offset reg, off */
+		case 0x15:                    /* val_offset_sf reg, soff */
+			if (read_uleb(p, n, &i, &r) || read_sleb(p, n, &i, &sv))
+				return -1;
+			break;
+		case 0x12:                    /* def_cfa_sf reg, soff */
+			if (read_uleb(p, n, &i, &r) || read_sleb(p, n, &i, &sv) || r != DWREG_RSP)
+				return -1;
+			*off = sv * data_align;
+			if (cfa_set(rows, nrows, max, *loc, *off))
+				return -1;
+			break;
+		case 0x13:                    /* def_cfa_offset_sf soff */
+			if (read_sleb(p, n, &i, &sv))
+				return -1;
+			*off = sv * data_align;
+			if (cfa_set(rows, nrows, max, *loc, *off))
+				return -1;
+			break;
+		default:
+			/* def_cfa_register, def_cfa_expression, remember/restore
+			 * state, ...: Go does not write them. */
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- function bodies, decoded on first use ------------------------------ */
+
+#define MAX_OPS 64            /* operations of one location expression */
+#define MAX_PIECES 16         /* pieces of one variable */
+#define MAX_SCOPE_DEPTH 32    /* nested lexical blocks / inlined calls */
+
+static bool frame_base_is_cfa(Dwarf_Debug dbg, Dwarf_Die die)
+{
+	Dwarf_Attribute a;
+	Dwarf_Error e = 0;
+	if (dwarf_attr(die, DW_AT_frame_base, &a, &e) != DW_DLV_OK)
+		return false;
+	bool yes = false;
+	Dwarf_Unsigned len = 0;
+	Dwarf_Ptr p = 0;
+	Dwarf_Half form = 0;
+	dwarf_whatform(a, &form, &e);
+	if (form == DW_FORM_exprloc && dwarf_formexprloc(a, &len, &p, &e) == DW_DLV_OK)
+		yes = len == 1 && ((unsigned char *)p)[0] == DW_OP_call_frame_cfa;
+	else if (form == DW_FORM_block1) {
+		Dwarf_Block *blk = NULL;
+		if (dwarf_formblock(a, &blk, &e) == DW_DLV_OK) {
+			yes = blk->bl_len == 1 &&
+			      ((unsigned char *)blk->bl_data)[0] == DW_OP_call_frame_cfa;
+			dwarf_dealloc(dbg, blk, DW_DLA_BLOCK);
+		}
+	}
+	dwarf_dealloc_attribute(a);
+	return yes;
+}
+
+/* Append one (range, pieces) entry for the local being built. */
+static int body_add_range(struct fbody *b, uint64_t lo, uint64_t hi,
+			  const struct gpiece *p, size_t np)
+{
+	if (grow((void **)&b->ranges, &b->capranges, b->nranges + 1, sizeof(*b->ranges)) ||
+	    grow((void **)&b->pieces, &b->cappieces, b->npieces + np, sizeof(*b->pieces)))
+		return -1;
+	b->ranges[b->nranges++] = (struct lrange){ lo, hi, (uint32_t)b->npieces, (uint32_t)np };
+	memcpy(&b->pieces[b->npieces], p, np * sizeof(*p));
+	b->npieces += np;
+	return 0;
+}
+
+/* The location of local `die` as ranges of pieces.  A single expression
+ * (not a list) holds over the enclosing scope [lo, hi) when that is known. */
+static int body_add_location(struct gtypes *g, struct fbody *b, Dwarf_Die die,
+			     uint64_t lo, uint64_t hi, bool scope_known)
+{
+	Dwarf_Attribute a;
+	Dwarf_Error e = 0;
+	if (dwarf_attr(die, DW_AT_location, &a, &e) != DW_DLV_OK)
+		return 0;
+	Dwarf_Loc_Head_c head = 0;
+	Dwarf_Unsigned count = 0;
+	if (dwarf_get_loclist_c(a, &head, &count, &e) != DW_DLV_OK) {
+		dwarf_dealloc_attribute(a);
+		return 0;
+	}
+	unsigned int lkind = DW_LKIND_unknown;
+	dwarf_get_loclist_head_kind(head, &lkind, &e);
+	int rc = 0;
+	struct gloc_op ops[MAX_OPS];
+	struct gpiece pieces[MAX_PIECES];
+	for (Dwarf_Unsigned j = 0; j < count && !rc; j++) {
+		Dwarf_Small lle = 0, src = 0;
+		Dwarf_Unsigned rawlo = 0, rawhi = 0, nops = 0, exoff = 0, ldoff = 0;
+		Dwarf_Bool unavail = 0;
+		Dwarf_Addr lopc = 0, hipc = 0;
+		Dwarf_Locdesc_c desc = 0;
+		if (dwarf_get_locdesc_entry_d(head, j, &lle, &rawlo, &rawhi, &unavail, &lopc, &hipc,
+					      &nops, &desc, &src, &exoff, &ldoff, &e) != DW_DLV_OK)
+			break;
+		if (unavail)
+			continue;
+		if (lkind == DW_LKIND_expression) {
+			if (!scope_known)
+				continue;
+			lopc = lo;
+			hipc = hi;
+		}
+		if (hipc <= lopc || !nops)
+			continue;     /* base-address entries, empty ranges, optimized out */
+		int np;
+		if (nops > MAX_OPS) {
+			np = -1;
+		} else {
+			for (Dwarf_Unsigned k = 0; k < nops; k++) {
+				Dwarf_Small atom = 0;
+				Dwarf_Unsigned o1 = 0, o2 = 0, o3 = 0, br = 0;
+				if (dwarf_get_location_op_value_c(desc, k, &atom, &o1, &o2, &o3, &br,
+								  &e) != DW_DLV_OK)
+					atom = 0xff; /* not an operation gloc_decode knows */
+				ops[k] = (struct gloc_op){ atom, o1, o2 };
+			}
+			np = gloc_decode(ops, nops, b->fb_cfa, pieces, MAX_PIECES);
+		}
+		if (np < 0) {
+			pieces[0] = (struct gpiece){ GPIECE_NONE, 0, 0 };
+			np = 1;
+		}
+		rc = body_add_range(b, lopc, hipc, pieces, (size_t)np);
+	}
+	dwarf_loc_head_c_dealloc(head);
+	dwarf_dealloc_attribute(a);
+	(void)g;
+	return rc;
+}
+
+static int body_add_local(struct gtypes *g, struct fbody *b, Dwarf_Die die, bool param,
+			  uint64_t lo, uint64_t hi, bool scope_known, bool top)
+{
+	Dwarf_Error e = 0;
+	const char *name = NULL;
+	Dwarf_Off tref = attr_ref(die, DW_AT_type);
+	char *raw = NULL;
+	if (dwarf_diename(die, &raw, &e) == DW_DLV_OK && raw) {
+		name = arena_strdup(g, raw);
+	} else {
+		/* A variable of an inlined call: name and type are on the
+		 * abstract function's DIE. */
+		Dwarf_Off origin = attr_ref(die, DW_AT_abstract_origin);
+		Dwarf_Die od = 0;
+		if (origin && dwarf_offdie_b(g->dbg, origin, 1, &od, &e) == DW_DLV_OK) {
+			name = die_name(g, od);
+			if (!tref)
+				tref = attr_ref(od, DW_AT_type);
+			dwarf_dealloc_die(od);
+		}
+	}
+	if (!name)
+		return raw ? -1 : 0;
+	type_id type = id_of(g, tref);
+
+	Dwarf_Unsigned coff = 0;
+	if (top && attr_udata(die, DW_AT_go_closure_offset, &coff) == 0) {
+		if (grow((void **)&b->cvars, &b->capcvars, b->ncvars + 1, sizeof(*b->cvars)))
+			return -1;
+		b->cvars[b->ncvars++] = (struct gclosure_var){ name, type, coff };
+	}
+
+	size_t first = b->nranges;
+	if (body_add_location(g, b, die, lo, hi, scope_known))
+		return -1;
+	if (b->nranges == first)
+		return 0;
+	if (grow((void **)&b->vars, &b->capvars, b->nvars + 1, sizeof(*b->vars)))
+		return -1;
+	struct lvar *v = &b->vars[b->nvars++];
+	v->pub = (struct glocal){ name, type, param, NULL, 0 };
+	v->first_range = (uint32_t)first;
+	v->nranges = (uint32_t)(b->nranges - first);
+	return 0;
+}
+
+static int body_walk(struct gtypes *g, struct fbody *b, Dwarf_Die scope, uint64_t lo,
+		     uint64_t hi, bool scope_known, int depth)
+{
+	Dwarf_Die child = 0, next = 0;
+	Dwarf_Error e = 0;
+	int rc = 0;
+	if (dwarf_child(scope, &child, &e) != DW_DLV_OK)
+		return 0;
+	while (child && !rc) {
+		Dwarf_Half tag = 0;
+		dwarf_tag(child, &tag, &e);
+		if (tag == DW_TAG_formal_parameter || tag == DW_TAG_variable) {
+			rc = body_add_local(g, b, child, tag == DW_TAG_formal_parameter, lo, hi,
+					    scope_known, depth == 0);
+		} else if ((tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine) &&
+			   depth < MAX_SCOPE_DEPTH) {
+			Dwarf_Addr clo = 0, chi = 0;
+			Dwarf_Half form = 0;
+			enum Dwarf_Form_Class cls = DW_FORM_CLASS_UNKNOWN;
+			/* A scope given by DW_AT_ranges is not modelled: its
+			 * single-expression locals are left out (conservative). */
+			bool known = dwarf_lowpc(child, &clo, &e) == DW_DLV_OK &&
+				     dwarf_highpc_b(child, &chi, &form, &cls, &e) == DW_DLV_OK;
+			if (known && cls == DW_FORM_CLASS_CONSTANT)
+				chi += clo;
+			rc = body_walk(g, b, child, clo, chi, known && chi > clo, depth + 1);
+		}
+		int r = dwarf_siblingof_b(g->dbg, child, 1, &next, &e);
+		dwarf_dealloc_die(child);
+		child = r == DW_DLV_OK ? next : 0;
+	}
+	if (child)
+		dwarf_dealloc_die(child);
+	return rc;
+}
+
+/* The body record of f, created on first use; its locals are decoded then
+ * too (vars_ok says whether that worked).  NULL only when out of memory. */
+static struct fbody *func_body(const struct gtypes *cg, const struct gfunc *f, bool *vars_ok)
+{
+	struct gtypes *g = (struct gtypes *)cg;   /* lazy caches */
+	if (!f || f < g->funcs || f >= g->funcs + g->nfuncs)
+		return NULL;
+	size_t i = (size_t)(f - g->funcs);
+	if (g->func_state[i]) {
+		*vars_ok = g->func_state[i] == 1;
+		return g->func_body[i];
+	}
+	struct fbody *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	g->func_body[i] = b;
+	Dwarf_Die die = 0;
+	Dwarf_Error e = 0;
+	int rc = -1;
+	if (dwarf_offdie_b(g->dbg, g->func_die[i], 1, &die, &e) == DW_DLV_OK) {
+		b->fb_cfa = frame_base_is_cfa(g->dbg, die);
+		rc = body_walk(g, b, die, f->lowpc, f->highpc, true, 0);
+		dwarf_dealloc_die(die);
+	}
+	g->func_state[i] = rc ? 2 : 1;
+	*vars_ok = !rc;
+	return b;
+}
+
+const struct gclosure_var *gtypes_closure_vars(const struct gtypes *g, const struct gfunc *f,
+					       size_t *n)
+{
+	bool ok = false;
+	struct fbody *b = func_body(g, f, &ok);
+	*n = b ? b->ncvars : 0;
+	return *n ? b->cvars : NULL;
+}
+
+int gtypes_locals_at(const struct gtypes *g, const struct gfunc *f, uint64_t pc,
+		     glocal_fn fn, void *arg)
+{
+	bool ok = false;
+	struct fbody *b = func_body(g, f, &ok);
+	if (!b || !ok)
+		return -1;
+	int count = 0;
+	for (size_t i = 0; i < b->nvars; i++) {
+		const struct lvar *v = &b->vars[i];
+		for (uint32_t k = 0; k < v->nranges; k++) {
+			const struct lrange *r = &b->ranges[v->first_range + k];
+			if (pc < r->lo || pc >= r->hi)
+				continue;
+			struct glocal l = v->pub;
+			l.pieces = &b->pieces[r->first_piece];
+			l.npieces = r->npieces;
+			fn(arg, &l);
+			count++;
+			break;
+		}
+	}
+	return count;
+}
+
+static void load_cfa(struct gtypes *g, struct fbody *b, const struct gfunc *f)
+{
+	Dwarf_Error e = 0;
+	b->cfa_state = -1;
+	if (!g->fde_state)
+		g->fde_state = dwarf_get_fde_list(g->dbg, &g->cie_data, &g->cie_count,
+						  &g->fde_data, &g->fde_count, &e) == DW_DLV_OK ? 1 : -1;
+	if (g->fde_state != 1)
+		return;
+	Dwarf_Fde fde = 0;
+	Dwarf_Addr lo = 0, hi = 0;
+	if (dwarf_get_fde_at_pc(g->fde_data, f->lowpc, &fde, &lo, &hi, &e) != DW_DLV_OK)
+		return;
+	Dwarf_Addr start = 0;
+	Dwarf_Unsigned len = 0, fde_len = 0;
+	Dwarf_Ptr fde_bytes = 0;
+	Dwarf_Off cie_off = 0, fde_off = 0;
+	Dwarf_Signed cie_index = 0;
+	if (dwarf_get_fde_range(fde, &start, &len, &fde_bytes, &fde_len, &cie_off, &cie_index,
+				&fde_off, &e) != DW_DLV_OK || !len)
+		return;
+	Dwarf_Cie cie = 0;
+	Dwarf_Unsigned cie_bytes = 0, caf = 0, init_len = 0, ilen = 0;
+	Dwarf_Small ver = 0;
+	char *aug = NULL;
+	Dwarf_Signed daf = 0;
+	Dwarf_Half rar = 0, offsz = 0;
+	Dwarf_Ptr init = 0, instr = 0;
+	if (dwarf_get_cie_of_fde(fde, &cie, &e) != DW_DLV_OK ||
+	    dwarf_get_cie_info_b(cie, &cie_bytes, &ver, &aug, &caf, &daf, &rar, &init, &init_len,
+				 &offsz, &e) != DW_DLV_OK ||
+	    dwarf_get_fde_instr_bytes(fde, &instr, &ilen, &e) != DW_DLV_OK)
+		return;
+	size_t max = init_len + ilen + 1;
+	b->cfa = malloc(max * sizeof(*b->cfa));
+	if (!b->cfa)
+		return;
+	uint64_t loc = 0;
+	int64_t off = INT64_MIN;
+	b->ncfa = 0;
+	/* The CIE's initial instructions set the rule at the entry; the FDE's
+	 * start over from location 0. */
+	int rc = gcfa_decode(init, init_len, caf, daf, &loc, &off, b->cfa, &b->ncfa, max);
+	loc = 0;
+	if (!rc && off != INT64_MIN)
+		rc = gcfa_decode(instr, ilen, caf, daf, &loc, &off, b->cfa, &b->ncfa, max);
+	if (rc || off == INT64_MIN || !b->ncfa || b->cfa[0].pc != 0) {
+		free(b->cfa);
+		b->cfa = NULL;
+		b->ncfa = 0;
+		return;
+	}
+	b->fde_lo = start;
+	b->fde_hi = start + len;
+	b->cfa_state = 1;
+}
+
+int gtypes_cfa_offset(const struct gtypes *g, const struct gfunc *f, uint64_t pc, int64_t *off)
+{
+	bool ok = false;
+	struct fbody *b = func_body(g, f, &ok);
+	if (!b)
+		return -1;
+	if (!b->cfa_state)
+		load_cfa((struct gtypes *)g, b, f);
+	if (b->cfa_state != 1 || pc < b->fde_lo || pc >= b->fde_hi)
+		return -1;
+	uint64_t rel = pc - b->fde_lo;
+	size_t lo = 0, hi = b->ncfa;   /* last row with row.pc <= rel */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b->cfa[mid].pc <= rel)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return -1;
+	*off = b->cfa[lo - 1].off;
+	return 0;
 }

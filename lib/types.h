@@ -2,8 +2,9 @@
  *
  * Consumers never see libdwarf: DIEs become small sequential ids (0 means
  * "no type"), members and variables live in flat arrays, and every name is
- * owned by the model, so gtypes_free releases everything at once.  The model
- * is read-only after gtypes_load. */
+ * owned by the model, so gtypes_free releases everything at once.  Types
+ * and variables are read-only after gtypes_load; what is inside functions
+ * is decoded lazily (see "functions" below). */
 #ifndef MAPSCAN_TYPES_H
 #define MAPSCAN_TYPES_H
 
@@ -106,5 +107,109 @@ bool gtypes_direct_iface(const struct gtypes *g, type_id id);
 
 /* Unique DWARF version of the first compile unit (4 or 5), for messages. */
 int gtypes_dwarf_version(const struct gtypes *g);
+
+/* ---- functions, their locals and frames --------------------------------
+ *
+ * Every function with code (DW_TAG_subprogram with a pc range) is listed at
+ * load time.  What lies inside one -- its locals' locations, its closure
+ * variables, its CFA table from .debug_frame -- is decoded the first time
+ * it is asked for and kept until gtypes_free (the executable stays open for
+ * that).  These lazy caches make the model unsafe to share between threads.
+ * All pcs are link-time: callers subtract target_exe_bias. */
+
+struct gfunc {
+	const char *name;         /* "main.worker", "main.mk.func1" */
+	uint64_t lowpc, highpc;   /* [lowpc, highpc); lowpc is the entry */
+};
+
+/* All functions, sorted by lowpc. */
+const struct gfunc *gtypes_funcs(const struct gtypes *g, size_t *n);
+
+/* The function whose code holds pc, or NULL. */
+const struct gfunc *gtypes_func_at(const struct gtypes *g, uint64_t pc);
+
+/* A variable captured by a closure: it lives at `offset` bytes into the
+ * closure object (a funcval: {fn uintptr; captured variables...}) whose fn
+ * is the closure function's entry pc.  A name starting with '&' means the
+ * variable was moved to the heap and the closure holds a pointer to it
+ * (type is then that pointer type). */
+struct gclosure_var {
+	const char *name;
+	type_id type;
+	uint64_t offset;
+};
+
+/* Closure variables of f (DW_AT_go_closure_offset, Go 1.23+), in DWARF
+ * order; NULL with *n = 0 when f has none or DWARF does not say (Go < 1.23).
+ * Owned by the model. */
+const struct gclosure_var *gtypes_closure_vars(const struct gtypes *g, const struct gfunc *f,
+					       size_t *n);
+
+/* Where one piece of a variable is at some pc. */
+enum gpiece_kind {
+	GPIECE_CFA,               /* in memory at CFA + off */
+	GPIECE_REG,               /* in DWARF register off */
+	GPIECE_NONE,              /* optimized out, a computed value, or an expression mapscan does not follow */
+};
+
+struct gpiece {
+	uint8_t kind;             /* enum gpiece_kind */
+	int64_t off;
+	uint64_t size;            /* bytes; 0 = the whole variable (no DW_OP_piece) */
+};
+
+/* A local variable or parameter of a function, at one pc. */
+struct glocal {
+	const char *name;         /* as DWARF names it; "&x": x was moved to the heap and
+				   * this slot holds a pointer to it (type is *T) */
+	type_id type;
+	bool param;               /* DW_TAG_formal_parameter (also results, "~r0") */
+	const struct gpiece *pieces;
+	unsigned npieces;
+};
+
+typedef void (*glocal_fn)(void *arg, const struct glocal *v);
+
+/* Call fn for every local and parameter of f (including those of its
+ * lexical blocks and of functions inlined into it) that DWARF gives a
+ * location at pc.  Returns how many, or -1 if f's DWARF could not be
+ * decoded.  *v and its pieces are valid until gtypes_free. */
+int gtypes_locals_at(const struct gtypes *g, const struct gfunc *f, uint64_t pc,
+		     glocal_fn fn, void *arg);
+
+/* The CFA at pc in f is SP + *off (.debug_frame).  -1 when unknown. */
+int gtypes_cfa_offset(const struct gtypes *g, const struct gfunc *f, uint64_t pc, int64_t *off);
+
+/* ---- decoders, exposed for unit tests ---------------------------------- */
+
+/* One operation of a DWARF location expression, as libdwarf splits it. */
+struct gloc_op {
+	uint8_t atom;
+	uint64_t op1, op2;
+};
+
+/* Turn a location expression into at most max pieces.  fb_is_cfa: the
+ * function's frame base is DW_OP_call_frame_cfa (Go always says so), which
+ * is what gives DW_OP_fbreg a meaning here.  A whole-variable location is
+ * one piece of size 0; an empty expression is one GPIECE_NONE piece.
+ * Returns the number of pieces, or -1 if there are more than max. */
+int gloc_decode(const struct gloc_op *ops, size_t n, bool fb_is_cfa, struct gpiece *out,
+		size_t max);
+
+/* One row of a CFA table: from pc (an offset from the FDE start) on, the
+ * CFA is SP + off. */
+struct gcfa_row {
+	uint64_t pc;
+	int64_t off;
+};
+
+/* Run call-frame instructions (DWARF 6.4.2), keeping only the CFA rule,
+ * which must stay SP-relative (DWARF register 7).  *loc is the current
+ * location (offset from the FDE start) and *off the current CFA offset; both
+ * carry over from the CIE's initial instructions to the FDE's.  Appends
+ * rows to rows[*nrows..max).  Returns 0, or -1 for an instruction that
+ * changes the CFA in a way not modelled, or too many rows. */
+int gcfa_decode(const uint8_t *p, size_t n, uint64_t code_align, int64_t data_align,
+		uint64_t *loc, int64_t *off, struct gcfa_row *rows, size_t *nrows, size_t max);
 
 #endif
