@@ -81,8 +81,15 @@ static cJSON *map_json(struct builder *b, const struct map_entry *m)
 	add(b, o, "key_type", str(m->key_type));
 	add(b, o, "elem_type", str(m->elem_type));
 	add(b, o, "layout", cJSON_CreateString(layout_name(m->layout)));
+	add(b, o, "type_guessed", cJSON_CreateBool(m->type_guessed));
+	add(b, o, "type_candidates", u64(m->type_guessed ? m->type_candidates : 1));
 	add(b, o, "roots", strings(b, m->roots, m->nroots));
 	add(b, o, "more_roots", u64(m->more_roots));
+	add(b, o, "references", u64(m->nroots + m->more_roots));
+	add(b, o, "reachable", cJSON_CreateBool(!m->unreachable));
+	add(b, o, "garbage", m->garbage < 0 ? cJSON_CreateNull() : cJSON_CreateBool(m->garbage > 0));
+	add(b, o, "conservative", cJSON_CreateBool(m->conservative));
+	add(b, o, "on_stack", cJSON_CreateBool(m->on_stack));
 	add(b, o, "count", u64(f->count));
 	add(b, o, "live_slots", u64(f->live_slots));
 	add(b, o, "buckets", u64(f->buckets));
@@ -179,6 +186,15 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 	add(&b, t, "reclaimable_bytes", u64(r->total_reclaimable));
 	add(&b, t, "heap_in_use_bytes", r->heap_known ? u64(r->heap_in_use) : cJSON_CreateNull());
 	add(&b, t, "heap_object_bytes", r->heap_known ? u64(r->heap_objects) : cJSON_CreateNull());
+	add(&b, t, "reclaimable_share_of_heap",
+	    r->heap_known && r->heap_in_use
+		    ? cJSON_CreateNumber((double)r->total_reclaimable / (double)r->heap_in_use)
+		    : cJSON_CreateNull());
+	add(&b, t, "unreachable_maps", u64(r->unreachable_maps));
+	add(&b, t, "unreachable_retained_bytes", u64(r->unreachable_retained));
+	add(&b, t, "unreachable_reclaimable_bytes", u64(r->unreachable_reclaimable));
+	add(&b, t, "goroutines", u64(r->goroutines));
+	add(&b, t, "heap_scanned", cJSON_CreateBool(r->heap_scanned));
 
 	if (fprintf(out, "{\"schema\":%d", SCHEMA_VERSION) < 0)
 		rc = -1;

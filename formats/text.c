@@ -614,19 +614,27 @@ static int put_map(FILE *out, const struct map_entry *m)
 	fprintf(out, "%*s%*s%*s%*s%*s%*s%*s%*s%*s%*s", W_SIZE, rec, GAP, "",
 		W_SIZE, ret, GAP, "", W_COUNT, cnt, GAP, "", W_CAP, cap,
 		GAP, "", W_FILL, fill, GAP, "");
-	if (put_name(out, m->type ? m->type : "(type unknown)", TYPE_W, 0) < 0)
+	char tsfx[48] = "";
+	if (m->type_guessed)
+		snprintf(tsfx, sizeof(tsfx), " (guess, 1 of %u)", m->type_candidates);
+	if (put_name(out, m->type ? m->type : "(type unknown)", TYPE_W - strlen(tsfx), 0) < 0)
 		return -1;
+	fputs(tsfx, out);
 	putc('\n', out);
 
 	put_spaces(out, TYPE_COL);
 	if (m->nroots == 0) {
-		fputs("(path not recorded)", out);
+		fputs(m->unreachable ? (m->garbage > 0 ? "(garbage: the last GC found it dead)"
+				       : "(nothing mapscan can read points to it)")
+				     : "(path not recorded)", out);
 	} else {
 		uint64_t more = sat_add(m->nroots - 1, m->more_roots);
-		char sfx[48] = "";
+		char sfx[64] = "";
 
 		if (more)
 			snprintf(sfx, sizeof(sfx), " +%" PRIu64 " more", more);
+		if (m->conservative)
+			snprintf(sfx + strlen(sfx), sizeof(sfx) - strlen(sfx), " (conservative)");
 		if (put_name(out, m->roots[0], TYPE_W - strlen(sfx), 1) < 0)
 			return -1;
 		fputs(sfx, out);
@@ -745,15 +753,16 @@ static void put_summary(FILE *out, const struct report *r)
 {
 	char ret[16], rec[16];
 
+	size_t reach = r->nmaps - (size_t)r->unreachable_maps;
 	if (r->nmaps == 0) {
-		fputs("no maps found reachable from global variables\n", out);
+		fputs("no maps found\n", out);
 		put_heap(out, r);
 		return;
 	}
 	human_size(r->total_retained, ret, sizeof(ret));
 	human_size(r->total_reclaimable, rec, sizeof(rec));
-	fprintf(out, "%zu map%s found, %s retained, %s reclaimable", r->nmaps,
-		r->nmaps == 1 ? "" : "s", ret, rec);
+	fprintf(out, "%zu map%s found, %s retained, %s reclaimable", reach,
+		reach == 1 ? "" : "s", ret, rec);
 	if (r->total_retained) {
 		double pct = (double)r->total_reclaimable * 100.0 /
 			     (double)r->total_retained;
@@ -768,6 +777,11 @@ static void put_summary(FILE *out, const struct report *r)
 				p >= 100 ? 99 : p);
 	}
 	putc('\n', out);
+	if (r->unreachable_maps) {
+		human_size(r->unreachable_retained, ret, sizeof(ret));
+		fprintf(out, "%" PRIu64 " more map%s nothing reaches (listed apart), %s retained\n",
+			r->unreachable_maps, r->unreachable_maps == 1 ? "" : "s", ret);
+	}
 	put_heap(out, r);
 }
 
@@ -805,11 +819,21 @@ int format_text(FILE *out, const struct report *r, const struct format_opts *o)
 			W_SIZE, "RECLAIM", GAP, "", W_SIZE, "RETAINED", GAP, "",
 			W_COUNT, "COUNT", GAP, "", W_CAP, "CAPACITY", GAP, "",
 			W_FILL, "FILL", GAP, "", "TYPE / PATH");
-		int growing = 0;
-		for (size_t i = 0; i < nsel; i++) {
-			if (put_map(out, sel[i]) < 0)
-				goto out;
-			growing |= sel[i]->fig.growing;
+		int growing = 0, apart = 0;
+		for (int pass = 0; pass < 2; pass++) {
+			for (size_t i = 0; i < nsel; i++) {
+				if (sel[i]->unreachable != pass)
+					continue;
+				if (pass && !apart++) {
+					putc('\n', out);
+					put_wrapped(out, 0, 0, "Maps nothing reaches: garbage the "
+						    "collector has not freed yet, or held through "
+						    "memory mapscan cannot read as pointers:");
+				}
+				if (put_map(out, sel[i]) < 0)
+					goto out;
+				growing |= sel[i]->fig.growing;
+			}
 		}
 		/* Evacuation only advances when the map is written, so a map
 		 * left alone mid-growth keeps both arrays indefinitely. */

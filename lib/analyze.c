@@ -70,10 +70,14 @@ static int scan_once(const struct target *t, const struct gtypes *g,
 	if (!rt.nclasses && rt.layout == LAYOUT_CLASSIC)
 		report_add_warning(r, "the allocator's size classes could not be read; classic "
 				   "bucket arrays of 16 buckets or more may be under-counted");
-	if (roots_scan(t, g, &rt, r, opts, err))
-		return -1;
-	heap_summary(r, t, g);
-	return 0;
+	struct heap h;
+	int hrc = heap_load(&h, t, g, &rt);
+	r->heap_scanned = hrc == 0;
+	int rc = roots_scan(t, g, &rt, hrc == 0 ? &h : NULL, r, opts, err);
+	if (rc == 0)
+		heap_summary(r, &h, hrc);
+	heap_free(&h);
+	return rc;
 }
 
 int analyze_core(const char *core_path, const char *exe_path, const struct analyze_opts *opts,

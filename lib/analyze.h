@@ -36,9 +36,14 @@ int analyze_core(const char *core_path, const char *exe_path, const struct analy
 int analyze_pid(int pid, const char *exe_path, const struct analyze_opts *opts,
 		struct report *r, struct ms_error *err);
 
-/* Find maps reachable from global variables and add them to r. */
+struct heap;
+
+/* Find every map and add it to r: those reachable from global variables,
+ * goroutine stacks and, through untyped memory, the heap; then, when h is
+ * not NULL, the map headers the heap holds that nothing reaches. */
 int roots_scan(const struct target *t, const struct gtypes *g, const struct goruntime *rt,
-	       struct report *r, const struct analyze_opts *opts, struct ms_error *err);
+	       const struct heap *h, struct report *r, const struct analyze_opts *opts,
+	       struct ms_error *err);
 
 /* 1 if the ELF executable at path is a Go program (has Go's sections),
  * 0 if not, -1 if it cannot be read as ELF (err filled). */

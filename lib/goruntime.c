@@ -194,6 +194,7 @@ static int describe_classic(struct maptype *mt, const struct gtypes *g, type_id 
 	const struct gtype *b = resolved(g, bucket);
 	NEED(b && b->kind == GK_STRUCT && b->size > 8, "bucket type");
 	mt->bucket_size = b->size;
+	mt->bucket = bucket;
 	NEED(!member_off(g, bucket, "keys", &mt->keys_off, &arr), "bucket.keys");
 	NEED(!slot_array(g, arr, mt->key, &mt->key_stride, &mt->key_indirect), "bucket keys array");
 	NEED(!member_off(g, bucket, "values", &mt->vals_off, &arr), "bucket.values");
@@ -236,6 +237,7 @@ static int describe_swiss(struct maptype *mt, const struct gtypes *g, type_id hd
 	const struct gtype *gt = resolved(g, group);
 	NEED(gt && gt->kind == GK_STRUCT && gt->size > 8, "group type");
 	mt->group_size = gt->size;
+	mt->bucket = group;
 	NEED(!member_off(g, group, "ctrl", &mt->ctrl_off, NULL), "group.ctrl");
 	uint64_t soff = 0;
 	if (!member_off(g, group, "slots", &soff, &slots)) {
@@ -261,6 +263,7 @@ static int describe_swiss(struct maptype *mt, const struct gtypes *g, type_id hd
 		NEED(!slot_array(g, ea, mt->elem, &mt->val_stride, &mt->elem_indirect), "group elems");
 	}
 	NEED(mt->key_off + 8 * mt->key_stride <= mt->group_size || mt->key_stride == 0, "slot offsets");
+	mt->noscan = !gtypes_has_pointers(g, group);
 	return 0;
 }
 

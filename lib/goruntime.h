@@ -30,6 +30,8 @@ struct goruntime {
 struct maptype {
 	type_id type;              /* the map typedef (GK_MAP) */
 	type_id key, elem;         /* Go key and value types */
+	type_id bucket;            /* classic bucket / Swiss group struct (its
+				    * descriptor types a heap bucket array) */
 	enum map_layout layout;
 	uint64_t hdr_size;
 	/* header fields (classic: hmap; Swiss: maps.Map) */

@@ -1,6 +1,8 @@
-/* Heap totals from the runtime's own span table: every mspan ever created
- * is in mheap_.allspans; those in state mSpanInUse hold heap objects, and
- * allocCount says how many of their elemsize-byte slots are allocated. */
+/* The heap's span table: every mspan ever created is in mheap_.allspans;
+ * those in state mSpanInUse hold heap objects (go-runtime.md §6).  Field
+ * offsets and sizes come from DWARF (freeindex and nelems changed width in
+ * Go 1.22), so one reader serves every version. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "heap.h"
@@ -10,6 +12,10 @@ enum {
 	SPAN_IN_USE = 1,           /* mSpanInUse */
 	PAGE_SIZE = 8192,          /* runtime._PageSize */
 	MAX_SPAN = 512,            /* bytes of an mspan we read */
+	HEADER = 8,                /* Go 1.22+ mallocHeaderSize */
+	HEADER_MIN = 512,          /* objects above get a header */
+	MAX_PAGES = 1u << 24,      /* 128 GiB in one span: beyond is damage */
+	MAX_SPANS = 1u << 26,
 };
 
 /* Little-endian unsigned field of 1, 2, 4 or 8 bytes. */
@@ -20,83 +26,248 @@ static uint64_t field(const unsigned char *p, uint64_t size)
 	return v;
 }
 
-struct spanfields {
-	uint64_t size;
-	const struct gmember *npages, *state, *alloc, *elemsize;
-	uint64_t npages_sz, alloc_sz, elemsize_sz;
+struct fld {
+	uint64_t off, size;
+	bool ok;
 };
 
-static uint64_t member_size(const struct gtypes *g, const struct gmember *m)
+static struct fld member(const struct gtypes *g, type_id st, const char *name)
 {
+	struct fld f = { 0, 0, false };
+	const struct gmember *m = gtypes_member(g, st, name);
 	const struct gtype *t = m ? gtypes_get(g, gtypes_resolve(g, m->type)) : NULL;
-	return t ? t->size : 0;
+	if (t && t->size && t->size <= 8) {
+		f.off = m->offset;
+		f.size = t->size;
+		f.ok = true;
+	}
+	return f;
 }
 
-int heap_stats(const struct target *t, const struct gtypes *g, struct heap_stats *hs)
+static uint64_t get(const unsigned char *buf, struct fld f)
 {
-	memset(hs, 0, sizeof(*hs));
+	return f.ok ? field(buf + f.off, f.size) : 0;
+}
+
+static int by_base(const void *a, const void *b)
+{
+	const struct hspan *x = a, *y = b;
+	return x->base < y->base ? -1 : x->base > y->base;
+}
+
+int heap_load(struct heap *h, const struct target *t, const struct gtypes *g,
+	      const struct goruntime *rt)
+{
+	memset(h, 0, sizeof(*h));
 	const struct gvar *mh = gtypes_var(g, "runtime.mheap_");
 	type_id span = gtypes_find(g, "runtime.mspan");
 	const struct gmember *all = mh ? gtypes_member(g, mh->type, "allspans") : NULL;
+	struct fld hsweep = mh ? member(g, mh->type, "sweepgen") : (struct fld){ 0, 0, false };
 	const struct gtype *st = gtypes_get(g, span);
-	if (!all || !st || st->size > MAX_SPAN)
+	if (!all || !st || st->size > MAX_SPAN || st->size < 64)
 		return -1;
-	struct spanfields f = {
-		.size = st->size,
-		.npages = gtypes_member(g, span, "npages"),
-		.state = gtypes_member(g, span, "state"),
-		.alloc = gtypes_member(g, span, "allocCount"),
-		.elemsize = gtypes_member(g, span, "elemsize"),
-	};
-	if (!f.npages || !f.state || !f.alloc || !f.elemsize)
+	struct fld start = member(g, span, "startAddr"), npages = member(g, span, "npages"),
+		   state = member(g, span, "state"), alloc = member(g, span, "allocCount"),
+		   elemsize = member(g, span, "elemsize"), nelems = member(g, span, "nelems"),
+		   freeindex = member(g, span, "freeindex"), abits = member(g, span, "allocBits"),
+		   mbits = member(g, span, "gcmarkBits"), sweepgen = member(g, span, "sweepgen"),
+		   sclass = member(g, span, "spanclass"), ltype = member(g, span, "largeType");
+	/* mSpanStateBox is a struct around one byte; its size is what we need. */
+	if (!start.ok || !npages.ok || !alloc.ok || !elemsize.ok || !nelems.ok ||
+	    !freeindex.ok || !abits.ok || !sclass.ok || !gtypes_member(g, span, "state"))
 		return -1;
-	f.npages_sz = member_size(g, f.npages);
-	f.alloc_sz = member_size(g, f.alloc);
-	f.elemsize_sz = member_size(g, f.elemsize);
+	state.off = gtypes_member(g, span, "state")->offset;
+	state.size = 1;
+	state.ok = true;
 
-	uint64_t sl[2];   /* allspans: array pointer, length */
-	if (target_read(t, mh->addr + target_exe_bias(t) + all->offset, sl, sizeof(sl)) ||
-	    sl[1] > (1ull << 32) || !mem_readable(t, sl[0], sl[1] * 8))
+	uint64_t bias = target_exe_bias(t), sl[2], hsg = 0;
+	if (target_read(t, mh->addr + bias + all->offset, sl, sizeof(sl)) || sl[1] > MAX_SPANS ||
+	    !mem_readable(t, sl[0], sl[1] * 8))
 		return -1;
+	if (hsweep.ok) {
+		unsigned char b[8] = { 0 };
+		if (!target_read(t, mh->addr + bias + hsweep.off, b, hsweep.size))
+			hsg = field(b, hsweep.size);
+	}
+	const struct gvar *phase = gtypes_var(g, "runtime.gcphase");
+	uint32_t ph = 1;
+	h->marks_valid = phase && !target_read(t, phase->addr + bias, &ph, 4) && ph == 0 && hsweep.ok &&
+			 mbits.ok && sweepgen.ok;
+	/* Green Tea (Go 1.25+) keeps a small span's marks inline until sweep. */
+	bool inline_marks = gtypes_find(g, "runtime.spanInlineMarkBits") != 0;
+
+	size_t cap = 0;
 	unsigned char buf[MAX_SPAN];
 	for (uint64_t i = 0; i < sl[1]; i++) {
 		uint64_t sp;
 		if (target_read_u64(t, sl[0] + 8 * i, &sp) || !sp)
 			continue;
-		if (target_read(t, sp, buf, f.size)) {
-			hs->bad_spans++;
+		if (target_read(t, sp, buf, st->size)) {
+			h->stats.bad_spans++;
 			continue;
 		}
-		if (buf[f.state->offset] != SPAN_IN_USE)
+		if (get(buf, state) != SPAN_IN_USE)
 			continue;
-		uint64_t npages = field(buf + f.npages->offset, f.npages_sz);
-		uint64_t elemsize = field(buf + f.elemsize->offset, f.elemsize_sz);
-		uint64_t alloc = field(buf + f.alloc->offset, f.alloc_sz);
-		if (npages == 0 || npages > (1ull << 36) || alloc * elemsize > npages * PAGE_SIZE) {
-			hs->bad_spans++;
+		struct hspan s = { 0 };
+		uint64_t np = get(buf, npages), cnt = get(buf, alloc), sc = get(buf, sclass);
+		s.base = get(buf, start);
+		s.elemsize = get(buf, elemsize);
+		uint64_t ne = get(buf, nelems), fi = get(buf, freeindex);
+		s.sizeclass = (uint8_t)(sc >> 1);
+		s.noscan = sc & 1;
+		if (np == 0 || np > MAX_PAGES || s.base % PAGE_SIZE || s.base > UINT64_MAX - np * PAGE_SIZE ||
+		    s.elemsize == 0 || s.elemsize > np * PAGE_SIZE || ne > np * PAGE_SIZE / s.elemsize ||
+		    fi > ne || cnt > ne || (s.sizeclass == 0 && ne != 1) ||
+		    (rt->nclasses && s.sizeclass && (s.sizeclass >= rt->nclasses ||
+						     rt->class_to_size[s.sizeclass] != s.elemsize))) {
+			h->stats.bad_spans++;
 			continue;
 		}
-		hs->spans++;
-		hs->in_use_bytes += npages * PAGE_SIZE;
-		hs->objects += alloc;
-		hs->object_bytes += alloc * elemsize;
+		s.end = s.base + np * PAGE_SIZE;
+		s.nelems = (uint32_t)ne;
+		s.freeindex = (uint32_t)fi;
+		s.alloc_bits = get(buf, abits);
+		s.mark_bits = get(buf, mbits);
+		s.large_type = get(buf, ltype);
+		s.header = rt->alloc_headers && !s.noscan && s.sizeclass && s.elemsize > HEADER_MIN;
+		if (sweepgen.ok && hsweep.ok) {
+			uint32_t sg = (uint32_t)get(buf, sweepgen), hg = (uint32_t)hsg;
+			s.unswept = sg == hg - 2 || sg == hg - 1 || sg == hg + 1;
+		}
+		/* Marks of an inline-mark span are not in gcmarkBits until it is
+		 * swept: say nothing about them. */
+		if (inline_marks && np == 1 && !s.noscan && s.elemsize >= 16 && s.elemsize <= 512)
+			s.mark_bits = 0;
+		if (h->nspans == cap) {
+			size_t nc = cap ? cap * 2 : 1024;
+			struct hspan *n = realloc(h->spans, nc * sizeof(*n));
+			if (!n) {
+				heap_free(h);
+				return -1;
+			}
+			h->spans = n;
+			cap = nc;
+		}
+		s.alloc_count = (uint32_t)cnt;
+		h->spans[h->nspans++] = s;
 	}
+	qsort(h->spans, h->nspans, sizeof(*h->spans), by_base);
+	/* Overlapping records cannot all be right: keep the first of each run. */
+	size_t k = 0;
+	for (size_t i = 0; i < h->nspans; i++) {
+		if (k && h->spans[i].base < h->spans[k - 1].end) {
+			h->stats.bad_spans++;
+			continue;
+		}
+		h->spans[k] = h->spans[i];
+		h->spans[k].bit0 = h->nslots;
+		h->nslots += h->spans[k].nelems;
+		h->stats.spans++;
+		h->stats.in_use_bytes += h->spans[k].end - h->spans[k].base;
+		h->stats.objects += h->spans[k].alloc_count;
+		h->stats.object_bytes += (uint64_t)h->spans[k].alloc_count * h->spans[k].elemsize;
+		k++;
+	}
+	h->nspans = k;
 	return 0;
 }
 
-void heap_summary(struct report *r, const struct target *t, const struct gtypes *g)
+void heap_free(struct heap *h)
 {
-	struct heap_stats hs;
-	if (heap_stats(t, g, &hs) != 0) {
+	if (!h)
+		return;
+	free(h->spans);
+	memset(h, 0, sizeof(*h));
+}
+
+const struct hspan *heap_span(const struct heap *h, uint64_t addr)
+{
+	size_t lo = 0, hi = h->nspans;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct hspan *s = &h->spans[mid];
+		if (addr < s->base)
+			hi = mid;
+		else if (addr >= s->end)
+			lo = mid + 1;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+static int bit(const struct target *t, uint64_t bits, uint32_t i)
+{
+	unsigned char b;
+	if (!bits || target_read(t, bits + i / 8, &b, 1))
+		return -1;
+	return (b >> (i % 8)) & 1;
+}
+
+bool heap_allocated(const struct target *t, const struct hspan *s, uint32_t i)
+{
+	if (i >= s->nelems)
+		return false;
+	if (i < s->freeindex)
+		return true;
+	return bit(t, s->alloc_bits, i) == 1;
+}
+
+bool heap_object(const struct heap *h, const struct target *t, uint64_t addr,
+		 const struct hspan **span, uint32_t *slot, uint64_t *base, uint64_t *size)
+{
+	const struct hspan *s = heap_span(h, addr);
+	if (!s)
+		return false;
+	uint64_t i = (addr - s->base) / s->elemsize;
+	if (i >= s->nelems || !heap_allocated(t, s, (uint32_t)i))
+		return false;
+	uint64_t b = s->base + i * s->elemsize, hdr = s->header ? HEADER : 0;
+	if (addr < b + hdr)
+		return false;
+	*span = s;
+	*slot = (uint32_t)i;
+	*base = b + hdr;
+	*size = s->elemsize - hdr;
+	return true;
+}
+
+int heap_garbage(const struct heap *h, const struct target *t, const struct hspan *s, uint32_t i)
+{
+	if (!h->marks_valid || !s->unswept || !s->mark_bits)
+		return -1;
+	int m = bit(t, s->mark_bits, i);
+	return m < 0 ? -1 : !m;
+}
+
+uint64_t heap_object_type(const struct target *t, const struct goruntime *rt,
+			  const struct hspan *s, uint64_t slot_base)
+{
+	uint64_t typ = 0;
+	if (!rt->alloc_headers || s->noscan)
+		return 0;
+	if (s->sizeclass == 0)
+		typ = s->large_type;
+	else if (!s->header || target_read_u64(t, slot_base, &typ))
+		return 0;
+	if (!rt->types || typ < rt->types || typ >= rt->etypes)
+		return 0;
+	return typ;
+}
+
+void heap_summary(struct report *r, const struct heap *h, int load_rc)
+{
+	if (load_rc != 0) {
 		report_add_warning(r, "the runtime's span table (runtime.mheap_.allspans) could not "
-				   "be read; heap totals are not shown");
+				   "be read; heap totals are not shown and only maps reachable "
+				   "from variables are found");
 		return;
 	}
 	r->heap_known = true;
-	r->heap_in_use = hs.in_use_bytes;
-	r->heap_objects = hs.object_bytes;
-	if (hs.bad_spans)
-		report_add_warning(r, "%llu span records could not be read; heap totals are low",
-				   (unsigned long long)hs.bad_spans);
+	r->heap_in_use = h->stats.in_use_bytes;
+	r->heap_objects = h->stats.object_bytes;
+	if (h->stats.bad_spans)
+		report_add_warning(r, "%llu span records could not be read or made no sense; heap "
+				   "totals are low and maps in those spans may be missing",
+				   (unsigned long long)h->stats.bad_spans);
 }
-

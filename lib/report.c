@@ -43,6 +43,7 @@ struct map_entry *report_add_map(struct report *r, uint64_t address)
 	struct map_entry *m = &r->maps[r->nmaps++];
 	memset(m, 0, sizeof(*m));
 	m->address = address;
+	m->garbage = -1;
 	return m;
 }
 
@@ -124,8 +125,17 @@ void report_finish(struct report *r)
 {
 	r->total_retained = r->total_ideal = 0;
 	r->total_reclaimable = r->total_count = 0;
+	r->unreachable_maps = r->unreachable_retained = r->unreachable_reclaimable = 0;
 	for (size_t i = 0; i < r->nmaps; i++) {
 		const struct map_figures *f = &r->maps[i].fig;
+
+		if (r->maps[i].unreachable) {
+			r->unreachable_maps++;
+			r->unreachable_retained = sat_add(r->unreachable_retained, f->retained_bytes);
+			r->unreachable_reclaimable = sat_add(r->unreachable_reclaimable,
+							     f->reclaimable_bytes);
+			continue;
+		}
 
 		r->total_retained = sat_add(r->total_retained, f->retained_bytes);
 		r->total_ideal = sat_add(r->total_ideal, f->ideal_bytes);

@@ -63,6 +63,18 @@ struct map_entry {
 	char **warnings;         /* e.g. "count 10 but 9 live slots" */
 	size_t nwarnings;
 	struct map_storage *storage; /* NULL unless requested */
+	/* How mapscan knows of the map.  A map no root reaches was found by
+	 * the heap scan alone: garbage the sweeper has not freed yet, or held
+	 * through memory mapscan cannot read as pointers. */
+	bool unreachable;
+	int8_t garbage;          /* 1: the last GC found it dead; 0: no; -1: cannot tell */
+	bool conservative;       /* every root is a conservative one (an untyped word
+				  * that looks like a pointer to it) */
+	bool on_stack;           /* the header is in a goroutine's stack */
+	bool type_guessed;       /* the type was not proven: `type` is the best
+				  * candidate of type_candidates map types whose
+				  * storage has this shape (figures are exact for all) */
+	uint32_t type_candidates;
 };
 
 struct report {
@@ -75,8 +87,14 @@ struct report {
 	size_t nmaps, capmaps;
 	char **warnings;         /* report-wide warnings */
 	size_t nwarnings;
-	/* totals over maps, filled by report_finish */
+	/* totals over reachable maps, filled by report_finish */
 	uint64_t total_retained, total_ideal, total_reclaimable, total_count;
+	/* the same over maps no root reaches (reported apart) */
+	uint64_t unreachable_maps, unreachable_retained, unreachable_reclaimable;
+	/* how the maps were found: goroutines whose stacks were read, and
+	 * whether the heap's span table could be enumerated */
+	uint64_t goroutines;
+	bool heap_scanned;
 	/* the Go heap from the runtime's span table; heap_known is false when
 	 * that could not be read */
 	bool heap_known;

@@ -1,30 +1,87 @@
-/* Finding maps from global variables.
+/* Finding every map, and who holds it.
  *
- * Every package-level variable whose DWARF type can lead to a map is a root.
- * Values are interpreted with their DWARF types: struct fields and array
- * elements inline, slices through their backing arrays, pointers by
- * following them (breadth first, so the path kept for a map is a shortest
- * one and a long linked list cannot exhaust the C stack), and maps by
- * walking their live slots and looking inside keys and values.  Each
- * (address, type) pair is visited once; each map is walked once, every
- * further path to it only adds a root.  Types that cannot lead to a map
- * (strings, []byte, pointer-free structs) are never read. */
+ * Roots are package-level variables (DWARF types and addresses) and the
+ * goroutines' stacks (precise frame variables where DWARF places them in
+ * stack memory, every other live stack word conservatively).  Values are
+ * interpreted with their DWARF types: struct fields and array elements
+ * inline, slices through their backing arrays, pointers by following them
+ * (breadth first, so the path kept for a map is a shortest one and a long
+ * linked list cannot exhaust the C stack), interfaces through their type
+ * word, closures through the captured variables DWARF describes, and maps
+ * by walking their live slots and looking inside keys and values.
+ *
+ * Memory without a DWARF type (what an unsafe.Pointer or a stack word
+ * points to, a closure DWARF does not describe) is read through the heap's
+ * span table: an object whose allocation header names its type continues
+ * typed; any other object is scanned word by word, an interface's type
+ * word is recognised, and a word equal to a map header's address finds
+ * that map.  Map headers are known beforehand: every allocated object of
+ * the header's size class that has a map header's shape is a candidate,
+ * and a candidate becomes a map only when its storage walks cleanly with
+ * count equal to the live slots found.
+ *
+ * Each (address, type) pair and each untyped object is visited once; each
+ * map is walked once, every further path to it only adds a root.  Types
+ * that cannot lead to a map (strings, []byte, pointer-free structs) are
+ * never read.  Candidates nothing reached are reported last, apart, as
+ * unreachable. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyze.h"
+#include "heap.h"
 #include "mapwalk.h"
-
-enum pkind { P_VAR, P_FIELD, P_INDEX, P_MAPVAL, P_DEREF, P_DYN, P_CHANBUF };
+#include "stacks.h"
+enum pkind {
+	P_VAR, P_FIELD, P_INDEX, P_MAPVAL, P_DYN, P_CHANBUF,
+	P_GOROUTINE,              /* "goroutine 17 (main.worker)": index goid, name func */
+	P_LOCAL,                  /* " → local cache" */
+	P_STACKWORD,              /* " → stack word 0xc000051f28" (conservative) */
+	P_WORD,                   /* "+16": a word of an untyped object (conservative) */
+	P_OBJ,                    /* ".(*T)": an object typed by its allocation header */
+	P_CLOSURE,                /* ".(closure main.f.func1)" */
+};
 
 struct pnode {
 	uint32_t parent;          /* index+1, 0 = none */
 	uint8_t kind;
+	bool conservative;        /* this node or one above is a guess from an untyped word */
 	union {
-		const char *name;     /* VAR, FIELD: owned by the type model */
+		const char *name;     /* VAR, FIELD, DYN, LOCAL, OBJ, CLOSURE: owned by the type model */
 		uint64_t index;
 	} u;
+	const char *func;         /* GOROUTINE: function of the frame */
+};
+
+/* A map header candidate: an allocated object of the header's size class
+ * with a header's shape (see cand_shape). */
+enum { C_NEW = 0, C_EMPTY = 1, C_MAP = 2, C_NOTMAP = 3 };
+struct cand {
+	uint64_t addr;
+	uint8_t state;            /* C_NEW (has storage) / C_EMPTY (no storage yet), then MAP or NOTMAP */
+	uint8_t reached;
+};
+
+/* Header fields common to every map type (runtime.hmap / maps.Map). */
+struct hdr_fields {
+	bool ok;
+	uint64_t size, cls;       /* header size and its size class */
+	uint64_t count, flags, B, buckets, oldbuckets, extra;           /* classic */
+	uint64_t used, dirptr, dirlen, depth, shift;                    /* Swiss */
+	bool have_depth;
+};
+
+/* Map types grouped by storage layout: two map types with the same
+ * signature give identical figures for the same memory. */
+struct shape {
+	const struct maptype *mt; /* the first map type of this layout */
+	uint32_t ntypes;
+};
+
+struct typed_shape {              /* every describable map type, with its shape */
+	const struct maptype *mt;
+	uint32_t shape;
 };
 
 struct qitem {
@@ -52,6 +109,7 @@ struct roots {
 	const struct target *t;
 	const struct gtypes *g;
 	const struct goruntime *rt;
+	const struct heap *h;         /* NULL: the span table is unknown */
 	struct report *r;
 	struct analyze_opts opts;
 	struct pnode *nodes;
@@ -65,6 +123,18 @@ struct roots {
 	uint8_t *mtbad;               /* per type id: descriptor failed */
 	bool oom;
 	int depth;
+	/* the heap side */
+	struct cand *cands;           /* sorted by address */
+	size_t ncands;
+	uint8_t *visited;             /* one bit per heap slot: untyped object scanned */
+	struct shape *shapes;         /* lazily built: map types by layout */
+	size_t nshapes;
+	struct typed_shape *alltypes;
+	size_t nalltypes;
+	bool shapes_built;
+	type_id *by_bucket;           /* bucket/group struct id -> map type id */
+	struct hdr_fields hf;
+	uint64_t heap_lo, heap_hi;
 };
 
 static uint64_t mix(uint64_t x)
@@ -150,6 +220,8 @@ static struct mapslot *mapslot_find(struct roots *R, uint64_t addr, bool insert)
 static uint32_t node_new(struct roots *R, uint32_t parent, enum pkind kind, const char *name,
 			 uint64_t index)
 {
+	bool cons = (parent && R->nodes[parent - 1].conservative) || kind == P_STACKWORD ||
+		    kind == P_WORD;
 	if (R->nnodes >= UINT32_MAX - 1) {
 		R->oom = true;
 		return parent;
@@ -167,7 +239,10 @@ static uint32_t node_new(struct roots *R, uint32_t parent, enum pkind kind, cons
 	struct pnode *n = &R->nodes[R->nnodes++];
 	n->parent = parent;
 	n->kind = (uint8_t)kind;
-	if (kind == P_INDEX || kind == P_CHANBUF)
+	n->conservative = cons;
+	n->func = NULL;
+	if (kind == P_INDEX || kind == P_CHANBUF || kind == P_GOROUTINE || kind == P_STACKWORD ||
+	    kind == P_WORD)
 		n->u.index = index;
 	else
 		n->u.name = name;
@@ -195,12 +270,47 @@ static void path_render(const struct roots *R, uint32_t node, char *buf, size_t 
 		case P_MAPVAL: w = snprintf(buf + len, n - len, "[*]"); break;
 		case P_DYN: w = snprintf(buf + len, n - len, ".(%s)", p->u.name); break;
 		case P_CHANBUF: w = snprintf(buf + len, n - len, "<-[%llu]", (unsigned long long)p->u.index); break;
+		case P_GOROUTINE:
+			w = snprintf(buf + len, n - len, "goroutine %llu (%s)",
+				     (unsigned long long)p->u.index, p->func ? p->func : "?");
+			break;
+		case P_LOCAL: w = snprintf(buf + len, n - len, " → local %s", p->u.name); break;
+		case P_STACKWORD:
+			w = snprintf(buf + len, n - len, " → stack word 0x%llx", (unsigned long long)p->u.index);
+			break;
+		case P_WORD: w = snprintf(buf + len, n - len, "+%llu", (unsigned long long)p->u.index); break;
+		case P_OBJ: w = snprintf(buf + len, n - len, ".(*%s)", p->u.name); break;
+		case P_CLOSURE: w = snprintf(buf + len, n - len, ".(closure %s)", p->u.name); break;
 		default: break;
 		}
 		if (w < 0)
 			break;
 		len += (size_t)w;
+		if (len >= n)
+			len = n - 1;
 	}
+}
+
+/* A path not yet stored: visiting a value makes one for every field and
+ * element it looks at, and most lead nowhere, so nodes are stored only
+ * when a map is found or a pointer queued (path_node). */
+struct path {
+	struct path *up;
+	uint32_t node;            /* stored node, or 0 while pending */
+	uint8_t kind;
+	const char *name;
+	uint64_t index;
+};
+#define PATH_AT(n) (&(struct path){ NULL, (n), 0, NULL, 0 })
+#define PATH(up, kind, name, index) (&(struct path){ (up), 0, (kind), (name), (index) })
+
+static uint32_t path_node(struct roots *R, struct path *p)
+{
+	if (!p)
+		return 0;
+	if (!p->node)
+		p->node = node_new(R, path_node(R, p->up), (enum pkind)p->kind, p->name, p->index);
+	return p->node;
 }
 
 static void push(struct roots *R, uint64_t addr, type_id type, uint32_t node)
@@ -225,11 +335,11 @@ static void push(struct roots *R, uint64_t addr, type_id type, uint32_t node)
 	R->q[R->qlen++] = (struct qitem){ addr, type, node };
 }
 
-static void visit(struct roots *R, uint64_t addr, type_id type, uint32_t node);
-static void visit_iface(struct roots *R, uint64_t addr, const struct gtype *t, uint32_t node);
+static void visit(struct roots *R, uint64_t addr, type_id type, struct path *p);
 static uint64_t tsize(const struct gtypes *g, type_id id);
+static void cons_word(struct roots *R, uint64_t v, struct path *p);
 
-static const struct maptype *maptype_for(struct roots *R, type_id id)
+static const struct maptype *maptype_get(struct roots *R, type_id id, bool quiet)
 {
 	if (R->mtbad[id])
 		return NULL;
@@ -243,12 +353,18 @@ static const struct maptype *maptype_for(struct roots *R, type_id id)
 		if (maptype_describe(mt, R->g, id, &err)) {
 			free(mt);
 			R->mtbad[id] = 1;
-			report_add_warning(R->r, "%s", err.msg);
+			if (!quiet)
+				report_add_warning(R->r, "%s", err.msg);
 			return NULL;
 		}
 		R->mtcache[id] = mt;
 	}
 	return R->mtcache[id];
+}
+
+static const struct maptype *maptype_for(struct roots *R, type_id id)
+{
+	return maptype_get(R, id, false);
 }
 
 struct slotvisit {
@@ -262,23 +378,466 @@ static void on_slot(void *arg, uint64_t key_addr, uint64_t elem_addr)
 {
 	struct slotvisit *sv = arg;
 	if (sv->key && key_addr)
-		visit(sv->R, key_addr, sv->mt->key, sv->node);
+		visit(sv->R, key_addr, sv->mt->key, PATH_AT(sv->node));
 	if (sv->elem && elem_addr)
-		visit(sv->R, elem_addr, sv->mt->elem, sv->node);
+		visit(sv->R, elem_addr, sv->mt->elem, PATH_AT(sv->node));
 }
 
-static void found_map(struct roots *R, uint64_t hdr, type_id type, uint32_t node)
+static void entry_clear(struct map_entry *m)
 {
-	char path[1024];
-	struct mapslot *ms = mapslot_find(R, hdr, false);
-	if (ms) {
-		path_render(R, node, path, sizeof(path));
-		map_add_root(&R->r->maps[ms->idx], path);
+	for (size_t i = 0; i < m->nwarnings; i++)
+		free(m->warnings[i]);
+	free(m->warnings);
+	m->warnings = NULL;
+	m->nwarnings = 0;
+}
+
+/* ---- map header candidates ----------------------------------------------- */
+
+static struct cand *cand_find(struct roots *R, uint64_t addr)
+{
+	size_t lo = 0, hi = R->ncands;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (R->cands[mid].addr < addr)
+			lo = mid + 1;
+		else if (R->cands[mid].addr > addr)
+			hi = mid;
+		else
+			return &R->cands[mid];
+	}
+	return NULL;
+}
+
+static uint64_t rd(const unsigned char *p, uint64_t off, unsigned n)
+{
+	uint64_t v = 0;
+	memcpy(&v, p + off, n);
+	return v;
+}
+
+static bool in_heap(const struct roots *R, uint64_t p)
+{
+	return p >= R->heap_lo && p < R->heap_hi && !(p & 7) && heap_span(R->h, p);
+}
+
+/* Does a header-sized object look like a map header?  C_NEW when it has
+ * storage to check, C_EMPTY when it has none yet (a map never written
+ * to: indistinguishable from other objects unless a typed root says so),
+ * -1 when it cannot be one. */
+static int cand_shape(const struct roots *R, const unsigned char *p)
+{
+	const struct hdr_fields *f = &R->hf;
+	if (R->rt->layout == LAYOUT_CLASSIC) {
+		uint64_t count = rd(p, f->count, 8), buckets = rd(p, f->buckets, 8),
+			 old = rd(p, f->oldbuckets, 8), extra = rd(p, f->extra, 8);
+		unsigned flags = p[f->flags], B = p[f->B];
+		if ((flags & ~0x0fu) || B > 40 || count > (1ull << 48))
+			return -1;
+		if (!buckets)
+			return count == 0 && B == 0 && !old && !extra ? C_EMPTY : -1;
+		if (!in_heap(R, buckets) || (old && !in_heap(R, old)) || (extra && !in_heap(R, extra)))
+			return -1;
+		return C_NEW;
+	}
+	uint64_t used = rd(p, f->used, 8), dir = rd(p, f->dirptr, 8);
+	int64_t len = (int64_t)rd(p, f->dirlen, 8);
+	if (used > (1ull << 48) || len < 0 || len > (1 << 24) || (len & (len - 1)))
+		return -1;
+	if (len == 0) {
+		if (!dir)
+			return used == 0 ? C_EMPTY : -1;
+		return used <= 8 && in_heap(R, dir) ? C_NEW : -1;
+	}
+	if (f->have_depth) {
+		unsigned depth = p[f->depth], shift = p[f->shift];
+		if (depth > 24 || (1ll << depth) != len || shift != 64 - depth)
+			return -1;
+	}
+	return in_heap(R, dir) ? C_NEW : -1;
+}
+
+static uint64_t fld_off(const struct gtypes *g, type_id st, const char *name, bool *ok)
+{
+	const struct gmember *m = gtypes_member(g, st, name);
+	if (!m)
+		*ok = false;
+	return m ? m->offset : 0;
+}
+
+static void hdr_fields_init(struct roots *R)
+{
+	struct hdr_fields *f = &R->hf;
+	bool ok = true;
+	type_id h;
+	if (R->rt->layout == LAYOUT_CLASSIC) {
+		h = gtypes_find(R->g, "runtime.hmap");
+		f->count = fld_off(R->g, h, "count", &ok);
+		f->flags = fld_off(R->g, h, "flags", &ok);
+		f->B = fld_off(R->g, h, "B", &ok);
+		f->buckets = fld_off(R->g, h, "buckets", &ok);
+		f->oldbuckets = fld_off(R->g, h, "oldbuckets", &ok);
+		f->extra = fld_off(R->g, h, "extra", &ok);
+	} else {
+		h = gtypes_find(R->g, "internal/runtime/maps.Map");
+		f->used = fld_off(R->g, h, "used", &ok);
+		f->dirptr = fld_off(R->g, h, "dirPtr", &ok);
+		f->dirlen = fld_off(R->g, h, "dirLen", &ok);
+		bool dok = true;
+		f->depth = fld_off(R->g, h, "globalDepth", &dok);
+		f->shift = fld_off(R->g, h, "globalShift", &dok);
+		f->have_depth = dok;
+	}
+	const struct gtype *ht = gtypes_get(R->g, h);
+	f->ok = ok && ht && ht->size >= 24 && ht->size <= 512;
+	if (f->ok) {
+		f->size = ht->size;
+		f->cls = goruntime_roundup(R->rt, f->size, false);
+	}
+}
+
+/* Every allocated object of the header's size class that has a header's
+ * shape; spans come sorted, so the list is too. */
+static void cands_collect(struct roots *R)
+{
+	const struct heap *h = R->h;
+	size_t cap = 0;
+	if (!h || !R->hf.ok || !R->rt->nclasses)
+		return;
+	for (size_t i = 0; i < h->nspans && !R->oom; i++) {
+		const struct hspan *s = &h->spans[i];
+		if (s->noscan || !s->sizeclass || s->elemsize != R->hf.cls)
+			continue;
+		for (uint32_t k = 0; k < s->nelems; k++) {
+			uint64_t a = s->base + (uint64_t)k * s->elemsize;
+			unsigned char buf[512];
+			const unsigned char *p = target_view(R->t, a, R->hf.size);
+			if (!p) {
+				if (target_read(R->t, a, buf, R->hf.size))
+					continue;
+				p = buf;
+			}
+			int st = cand_shape(R, p);
+			if (st < 0 || !heap_allocated(R->t, s, k))
+				continue;
+			if (R->ncands == cap) {
+				size_t nc = cap ? cap * 2 : 4096;
+				struct cand *n = realloc(R->cands, nc * sizeof(*n));
+				if (!n) {
+					R->oom = true;
+					return;
+				}
+				R->cands = n;
+				cap = nc;
+			}
+			R->cands[R->ncands++] = (struct cand){ a, (uint8_t)st, 0 };
+		}
+	}
+}
+
+/* ---- typing a map header from its storage ------------------------------- */
+
+static bool same_shape(const struct maptype *a, const struct maptype *b)
+{
+	if (a->layout != b->layout || a->key_indirect != b->key_indirect ||
+	    a->elem_indirect != b->elem_indirect || a->noscan != b->noscan ||
+	    a->key_stride != b->key_stride || a->val_stride != b->val_stride)
+		return false;
+	if (a->layout == LAYOUT_CLASSIC)
+		return a->bucket_size == b->bucket_size && a->keys_off == b->keys_off &&
+		       a->vals_off == b->vals_off && a->ovf_off == b->ovf_off;
+	return a->group_size == b->group_size && a->key_off == b->key_off &&
+	       a->elem_off == b->elem_off && a->ctrl_off == b->ctrl_off;
+}
+
+/* Group the program's map types by storage layout, once. */
+static void shapes_build(struct roots *R)
+{
+	size_t n = gtypes_count(R->g), cap = 0;
+	R->shapes_built = true;
+	R->by_bucket = calloc(n + 1, sizeof(*R->by_bucket));
+	if (!R->by_bucket) {
+		R->oom = true;
 		return;
 	}
-	const struct maptype *mt = maptype_for(R, type);
-	if (!mt)
+	for (type_id id = 1; id <= n && !R->oom; id++) {
+		const struct gtype *t = gtypes_get(R->g, id);
+		if (!t || t->kind != GK_MAP)
+			continue;
+		const struct maptype *mt = maptype_get(R, id, true);
+		if (!mt || mt->layout != R->rt->layout)
+			continue;
+		if (mt->bucket && mt->bucket <= n && !R->by_bucket[mt->bucket])
+			R->by_bucket[mt->bucket] = id;
+		size_t k = 0;
+		while (k < R->nshapes && !same_shape(R->shapes[k].mt, mt))
+			k++;
+		struct typed_shape *na = realloc(R->alltypes, (R->nalltypes + 1) * sizeof(*na));
+		if (!na) {
+			R->oom = true;
+			return;
+		}
+		R->alltypes = na;
+		R->alltypes[R->nalltypes++] = (struct typed_shape){ mt, (uint32_t)k };
+		if (k < R->nshapes) {
+			R->shapes[k].ntypes++;
+			continue;
+		}
+		if (R->nshapes == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct shape *ns = realloc(R->shapes, nc * sizeof(*ns));
+			if (!ns) {
+				R->oom = true;
+				return;
+			}
+			R->shapes = ns;
+			cap = nc;
+		}
+		R->shapes[R->nshapes++] = (struct shape){ mt, 1 };
+	}
+}
+
+/* The heap object holding a map's storage (classic: the bucket array;
+ * Swiss: the small map's group or the first table's group array) and how
+ * many buckets or groups the header says it has. */
+struct storage {
+	uint64_t addr, size, slot_base, n;
+	const struct hspan *span;
+	uint32_t slot;
+};
+
+static bool storage_find(struct roots *R, uint64_t hdr, struct storage *st)
+{
+	unsigned char p[512];
+	const struct hdr_fields *f = &R->hf;
+	if (!f->ok || target_read(R->t, hdr, p, f->size))
+		return false;
+	if (R->rt->layout == LAYOUT_CLASSIC) {
+		st->addr = rd(p, f->buckets, 8);
+		st->n = p[f->B];
+	} else {
+		st->addr = rd(p, f->dirptr, 8);
+		st->n = 0;
+		if (rd(p, f->dirlen, 8)) {
+			/* Directory -> first table -> its groups. */
+			const struct maptype *mt = R->nshapes ? R->shapes[0].mt : NULL;
+			uint64_t table, mask;
+			if (!mt || target_read_u64(R->t, st->addr, &table) ||
+			    target_read_u64(R->t, table + mt->t_groups, &st->addr) ||
+			    target_read_u64(R->t, table + mt->t_mask, &mask) || mask >= 128)
+				return false;
+			st->n = mask + 1;
+		}
+	}
+	uint64_t size;
+	if (!st->addr || !heap_object(R->h, R->t, st->addr, &st->span, &st->slot, &st->slot_base, &size) ||
+	    st->slot_base != st->addr)
+		return false;
+	st->size = size;
+	st->slot_base = st->span->base + (uint64_t)st->slot * st->span->elemsize;
+	return true;
+}
+
+/* Would a map of type mt have allocated storage of this size? */
+static bool storage_fits(struct roots *R, const struct maptype *mt, const struct storage *st)
+{
+	if (mt->noscan != st->span->noscan)
+		return false;
+	uint64_t want;
+	if (mt->layout == LAYOUT_CLASSIC) {
+		if (st->n > 40)
+			return false;
+		want = classic_nalloc(R->rt, mt, (unsigned)st->n) * mt->bucket_size;
+	} else {
+		want = (st->n ? st->n : 1) * mt->group_size;
+	}
+	return goruntime_roundup(R->rt, want, mt->noscan) == st->size;
+}
+
+enum { SAMPLE = 8 };
+struct sample {
+	uint64_t key[SAMPLE], elem[SAMPLE];
+	unsigned n;
+};
+
+static void on_sample(void *arg, uint64_t key_addr, uint64_t elem_addr)
+{
+	struct sample *s = arg;
+	if (s->n < SAMPLE) {
+		s->key[s->n] = key_addr;
+		s->elem[s->n] = elem_addr;
+		s->n++;
+	}
+}
+
+/* Walk the header at hdr as a map of type mt, into a scratch entry: is it
+ * a sound map (no warnings, count equal to the live slots)?  Keeps the
+ * first live slots' addresses in *smp when given. */
+static bool walks_clean(struct roots *R, const struct maptype *mt, uint64_t hdr, struct sample *smp)
+{
+	struct map_entry tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	int rc = map_walk(R->t, R->rt, mt, hdr, &tmp, smp ? on_sample : NULL, smp);
+	bool ok = rc == 0 && tmp.nwarnings == 0 && tmp.fig.count == tmp.fig.live_slots;
+	entry_clear(&tmp);
+	return ok;
+}
+
+/* How much a value at addr looks like a value of type `type`: the number
+ * of checks it passes (a string's pointer and length, a pointer that
+ * points into the image...), or -1 when one fails. */
+static long plausible(struct roots *R, uint64_t addr, type_id type, int depth)
+{
+	const struct gtype *t = gtypes_get(R->g, gtypes_resolve(R->g, type));
+	uint64_t w[3];
+	unsigned char b;
+	if (!t || !addr || depth > 3)
+		return 0;
+	switch (t->kind) {
+	case GK_BASE:
+		if (t->go_kind == 1) /* bool */
+			return target_read(R->t, addr, &b, 1) || b > 1 ? -1 : 1;
+		return 0;
+	case GK_PTR: case GK_MAP: case GK_CHAN: case GK_FUNC:
+		if (target_read_u64(R->t, addr, &w[0]))
+			return -1;
+		return !w[0] ? 0 : target_read(R->t, w[0], &b, 1) ? -1 : 1;
+	case GK_STRING:
+		if (target_read(R->t, addr, w, 16))
+			return -1;
+		if (!w[1])
+			return 1;
+		return w[1] > (1ull << 40) || !w[0] || target_read(R->t, w[0], &b, 1) ||
+		       target_read(R->t, w[0] + w[1] - 1, &b, 1) ? -1 : 2;
+	case GK_SLICE:
+		if (target_read(R->t, addr, w, 24))
+			return -1;
+		if (w[1] > w[2] || w[2] > (1ull << 40))
+			return -1;
+		return !w[2] ? 1 : !w[0] || target_read(R->t, w[0], &b, 1) ? -1 : 2;
+	case GK_IFACE:
+		if (target_read(R->t, addr, w, 16))
+			return -1;
+		if (!w[0])
+			return w[1] ? -1 : 1;
+		if (gtypes_member(R->g, gtypes_resolve(R->g, type), "tab")) {
+			uint64_t typ;
+			return target_read_u64(R->t, w[0] + R->rt->itab_type_off, &typ) ||
+			       typ < R->rt->types || typ >= R->rt->etypes ? -1 : 2;
+		}
+		return w[0] < R->rt->types || w[0] >= R->rt->etypes ? -1 : 2;
+	case GK_STRUCT: {
+		size_t n;
+		long sum = 0;
+		const struct gmember *m = gtypes_members(R->g, gtypes_resolve(R->g, type), &n);
+		for (size_t i = 0; i < n && i < 16; i++) {
+			long v = plausible(R, addr + m[i].offset, m[i].type, depth + 1);
+			if (v < 0)
+				return -1;
+			sum += v;
+		}
+		return sum;
+	}
+	case GK_ARRAY: {
+		uint64_t es = tsize(R->g, t->elem);
+		long sum = 0;
+		for (uint64_t i = 0; i < t->count && i < 4; i++) {
+			long v = plausible(R, addr + i * es, t->elem, depth + 1);
+			if (v < 0)
+				return -1;
+			sum += v;
+		}
+		return sum;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* The type of the map at hdr, from its storage: exact when the storage's
+ * allocation header names the bucket or group type, else the first map
+ * type of the first layout whose storage has this size and walks
+ * cleanly.  NULL when nothing fits (then it is not a map). */
+static const struct maptype *infer_type(struct roots *R, uint64_t hdr, bool *guessed,
+					uint32_t *ncand)
+{
+	struct storage st;
+	*guessed = false;
+	*ncand = 1;
+	if (!R->shapes_built)
+		shapes_build(R);
+	if (R->oom || !storage_find(R, hdr, &st))
+		return NULL;
+	uint64_t typ = heap_object_type(R->t, R->rt, st.span, st.slot_base);
+	type_id bt = typ ? gtypes_by_runtime_type(R->g, typ - R->rt->types) : 0;
+	if (bt && bt <= gtypes_count(R->g) && R->by_bucket[bt]) {
+		const struct maptype *mt = maptype_get(R, R->by_bucket[bt], true);
+		if (mt && walks_clean(R, mt, hdr, NULL))
+			return mt;
+	}
+	/* Layouts whose storage has this size and walks cleanly; then, of their
+	 * map types, the one whose keys and values look most like values of
+	 * those types (strings that point somewhere, pointers that are
+	 * pointers, booleans that are 0 or 1...). */
+	const struct maptype *best = NULL;
+	long best_score = -1;
+	uint32_t n = 0;
+	for (size_t k = 0; k < R->nshapes && !R->oom; k++) {
+		struct sample smp = { .n = 0 };
+		if (!storage_fits(R, R->shapes[k].mt, &st) ||
+		    !walks_clean(R, R->shapes[k].mt, hdr, &smp))
+			continue;
+		for (size_t i = 0; i < R->nalltypes; i++) {
+			if (R->alltypes[i].shape != k)
+				continue;
+			const struct maptype *mt = R->alltypes[i].mt;
+			long score = 0;
+			for (unsigned j = 0; j < smp.n && score >= 0; j++) {
+				long a = plausible(R, smp.key[j], mt->key, 0),
+				     b = plausible(R, smp.elem[j], mt->elem, 0);
+				score = a < 0 || b < 0 ? -1 : score + a + b;
+			}
+			if (score < 0)
+				continue;
+			n++;
+			if (score > best_score) {
+				best_score = score;
+				best = mt;
+			}
+		}
+	}
+	*ncand = n;
+	*guessed = n != 1;
+	return best;
+}
+
+/* ---- registering maps --------------------------------------------------- */
+
+struct how {
+	bool guessed;
+	uint32_t ncand;
+	bool unreachable;
+	int8_t garbage;
+	bool on_stack;
+};
+
+static void add_root(struct roots *R, struct map_entry *m, uint32_t node)
+{
+	char path[1024];
+	if (!node)
 		return;
+	path_render(R, node, path, sizeof(path));
+	map_add_root(m, path);
+	if (!R->nodes[node - 1].conservative)
+		m->conservative = false;
+}
+
+/* Walk the map at hdr (of type mt) and add it to the report, reached
+ * through node (0: nothing reaches it). */
+static void map_register(struct roots *R, uint64_t hdr, const struct maptype *mt, uint32_t node,
+			 const struct how *how)
+{
+	char path[1024];
 	/* Register before walking: the map may (through pointers) contain
 	 * itself, and nested maps may grow r->maps, so walk into a local entry
 	 * and copy the result in afterwards. */
@@ -288,8 +847,11 @@ static void found_map(struct roots *R, uint64_t hdr, type_id type, uint32_t node
 		R->oom = true;
 		return;
 	}
-	struct slotvisit sv = { R, mt, 0, gtypes_may_hold_map(R->g, mt->key),
-				gtypes_may_hold_map(R->g, mt->elem) };
+	struct slotvisit sv = { R, mt, 0, false, false };
+	if (node) {
+		sv.key = gtypes_may_hold_map(R->g, mt->key);
+		sv.elem = gtypes_may_hold_map(R->g, mt->elem);
+	}
 	if (sv.key || sv.elem)
 		sv.node = node_new(R, node, P_MAPVAL, NULL, 0);
 	if (target_read(R->t, hdr, path, 1)) {
@@ -303,22 +865,31 @@ static void found_map(struct roots *R, uint64_t hdr, type_id type, uint32_t node
 		return;
 	}
 	size_t idx = (size_t)(m - R->r->maps);
-	ms = mapslot_find(R, hdr, true);
+	struct mapslot *ms = mapslot_find(R, hdr, true);
 	if (!ms) {
 		free(local.storage);
 		return; /* out of memory: R->oom is set and the scan stops */
 	}
 	ms->idx = idx;
-	path_render(R, node, path, sizeof(path));
-	map_add_root(m, path);
+	m->conservative = true;
+	add_root(R, m, node);
+	if (!node)
+		m->conservative = false;
+	struct cand *c = cand_find(R, hdr);
+	if (c) {
+		c->state = C_MAP;
+		c->reached = node != 0;
+	}
 	R->depth++;
 	int rc = R->depth > 64 ? -1 : map_walk(R->t, R->rt, mt, hdr, &local,
 						(sv.key || sv.elem) ? on_slot : NULL, &sv);
 	R->depth--;
 	m = &R->r->maps[idx];
 	if (rc) {
+		path_render(R, node, path, sizeof(path));
 		report_add_warning(R->r, "map at 0x%llx (%s, %s) has an unreadable or corrupt header",
-				   (unsigned long long)hdr, gtypes_get(R->g, type)->name, path);
+				   (unsigned long long)hdr, gtypes_get(R->g, mt->type)->name,
+				   node ? path : "unreachable");
 		m->layout = mt->layout;
 	} else {
 		m->fig = local.fig;
@@ -327,13 +898,98 @@ static void found_map(struct roots *R, uint64_t hdr, type_id type, uint32_t node
 	m->warnings = local.warnings;
 	m->nwarnings = local.nwarnings;
 	m->storage = local.storage;
-	const struct gtype *T = gtypes_get(R->g, type), *K = gtypes_get(R->g, mt->key),
+	m->type_guessed = how->guessed;
+	m->type_candidates = how->ncand;
+	m->unreachable = how->unreachable;
+	m->garbage = how->garbage;
+	m->on_stack = how->on_stack;
+	const struct gtype *T = gtypes_get(R->g, mt->type), *K = gtypes_get(R->g, mt->key),
 			   *V = gtypes_get(R->g, mt->elem);
 	m->type = strdup(T && *T->name ? T->name : "map[?]?");
 	m->key_type = strdup(K ? K->name : "?");
 	m->elem_type = strdup(V ? V->name : "?");
 	if (!m->type || !m->key_type || !m->elem_type)
 		R->oom = true;
+}
+
+/* A map first reached through an untyped word, its type guessed from its
+ * storage, is now reached through a typed one: take that type (the
+ * figures do not change: they depend on the storage layout alone, which
+ * both share) and look inside its keys and values with the right types. */
+static void retype(struct roots *R, size_t idx, type_id type, uint32_t node)
+{
+	const struct maptype *mt = maptype_for(R, type);
+	struct map_entry *m = &R->r->maps[idx];
+	if (!mt || mt->layout != m->layout)
+		return;
+	const struct gtype *T = gtypes_get(R->g, mt->type), *K = gtypes_get(R->g, mt->key),
+			   *V = gtypes_get(R->g, mt->elem);
+	char *a = strdup(T && *T->name ? T->name : "map[?]?"), *b = strdup(K ? K->name : "?"),
+	     *c = strdup(V ? V->name : "?");
+	if (!a || !b || !c) {
+		free(a), free(b), free(c);
+		R->oom = true;
+		return;
+	}
+	free(m->type), free(m->key_type), free(m->elem_type);
+	m->type = a, m->key_type = b, m->elem_type = c;
+	m->type_guessed = false;
+	m->type_candidates = 1;
+	struct slotvisit sv = { R, mt, 0, gtypes_may_hold_map(R->g, mt->key),
+				gtypes_may_hold_map(R->g, mt->elem) };
+	if (!sv.key && !sv.elem)
+		return;
+	struct map_entry tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	sv.node = node_new(R, node, P_MAPVAL, NULL, 0);
+	R->depth++;
+	if (R->depth <= 64)
+		map_walk(R->t, R->rt, mt, m->address, &tmp, on_slot, &sv);
+	R->depth--;
+	entry_clear(&tmp);
+}
+
+/* A typed reference to the map header hdr of map type `type`. */
+static void found_map(struct roots *R, uint64_t hdr, type_id type, struct path *p)
+{
+	uint32_t node = path_node(R, p);
+	struct mapslot *ms = mapslot_find(R, hdr, false);
+	if (ms) {
+		add_root(R, &R->r->maps[ms->idx], node);
+		if (R->r->maps[ms->idx].type_guessed)
+			retype(R, ms->idx, type, node);
+		return;
+	}
+	const struct maptype *mt = maptype_for(R, type);
+	if (!mt)
+		return;
+	struct how how = { false, 1, false, -1, false };
+	/* Not in the heap: the compiler put a non-escaping map's header in
+	 * its function's frame. */
+	how.on_stack = R->h && R->h->nspans && !heap_span(R->h, hdr);
+	map_register(R, hdr, mt, node, &how);
+}
+
+/* An untyped word equal to the address of candidate c: a map if its
+ * storage says which.  False when it is not one. */
+static bool found_cand(struct roots *R, struct cand *c, struct path *p)
+{
+	struct mapslot *ms = mapslot_find(R, c->addr, false);
+	uint32_t node = path_node(R, p);
+	if (ms) {
+		add_root(R, &R->r->maps[ms->idx], node);
+		return true;
+	}
+	if (c->state != C_NEW)
+		return false;
+	struct how how = { false, 1, false, -1, false };
+	const struct maptype *mt = infer_type(R, c->addr, &how.guessed, &how.ncand);
+	if (!mt) {
+		c->state = C_NOTMAP;
+		return false;
+	}
+	map_register(R, c->addr, mt, node, &how);
+	return true;
 }
 
 static uint64_t tsize(const struct gtypes *g, type_id id)
@@ -345,7 +1001,7 @@ static uint64_t tsize(const struct gtypes *g, type_id id)
 /* An interface value: {type or itab, data}.  The type word names the
  * dynamic type through its descriptor's offset in the types section; the
  * data word is the value itself for pointer-shaped types, else points to it. */
-static void visit_iface(struct roots *R, uint64_t addr, const struct gtype *t, uint32_t node)
+static void visit_iface(struct roots *R, uint64_t addr, const struct gtype *t, struct path *p)
 {
 	uint64_t w[2], typ;
 	if (!R->rt->types || target_read(R->t, addr, w, sizeof(w)) || !w[0] || !w[1])
@@ -359,17 +1015,17 @@ static void visit_iface(struct roots *R, uint64_t addr, const struct gtype *t, u
 	type_id dyn = gtypes_by_runtime_type(R->g, typ - R->rt->types);
 	if (!dyn || !gtypes_may_hold_map(R->g, dyn))
 		return;
-	uint32_t n = node_new(R, node, P_DYN, gtypes_get(R->g, dyn)->name, 0);
+	struct path *n = PATH(p, P_DYN, gtypes_get(R->g, dyn)->name, 0);
 	if (gtypes_direct_iface(R->g, dyn))
 		visit(R, addr + 8, dyn, n);
 	else if (seen_add(R, w[1], dyn))
-		push(R, w[1], dyn, n);
+		push(R, w[1], dyn, path_node(R, n));
 }
 
 /* A buffered channel's hchan: the qcount values waiting in its ring buffer,
  * from recvx on.  Paths name them by receive order: main.jobs<-[0] is the
  * value the next receive gets. */
-static void visit_chan(struct roots *R, uint64_t hchan, const struct gtype *t, uint32_t node)
+static void visit_chan(struct roots *R, uint64_t hchan, const struct gtype *t, struct path *p)
 {
 	const struct gtype *ptr = gtypes_get(R->g, gtypes_resolve(R->g, t->target));
 	type_id hc = ptr ? ptr->target : 0;     /* chan T -> *hchan<T> -> hchan<T> */
@@ -387,13 +1043,117 @@ static void visit_chan(struct roots *R, uint64_t hchan, const struct gtype *t, u
 	    (es && (size > (1ull << 48) / es || !mem_readable(R->t, base, size * es))))
 		return;
 	for (uint64_t i = 0; i < qcount && !R->oom; i++)
-		visit(R, base + ((recvx + i) % size) * es, t->elem,
-		      node_new(R, node, P_CHANBUF, NULL, i));
+		visit(R, base + ((recvx + i) % size) * es, t->elem, PATH(p, P_CHANBUF, NULL, i));
 }
 
-/* Look at the value of type `type` stored at addr. */
-static void visit(struct roots *R, uint64_t addr, type_id type, uint32_t node)
+/* A closure: a func value points to {fn, captured variables...}; where
+ * DWARF says at which offsets the closure function finds its captured
+ * variables (Go 1.23+), they are typed; otherwise the object is scanned as
+ * untyped memory. */
+static void visit_func(struct roots *R, uint64_t addr, struct path *p)
 {
+	uint64_t fv, fn;
+	if (target_read_u64(R->t, addr, &fv) || !fv || target_read_u64(R->t, fv, &fn))
+		return;
+	const struct gfunc *f = gtypes_func_at(R->g, fn - target_exe_bias(R->t));
+	size_t n = 0;
+	const struct gclosure_var *cv = f ? gtypes_closure_vars(R->g, f, &n) : NULL;
+	if (!n) {
+		cons_word(R, fv, p);
+		return;
+	}
+	if (!seen_add(R, fv, 0))
+		return;
+	struct path *cn = PATH(p, P_CLOSURE, f->name, 0);
+	for (size_t i = 0; i < n && !R->oom; i++) {
+		if (!gtypes_may_hold_map(R->g, cv[i].type))
+			continue;
+		const char *name = cv[i].name[0] == '&' ? cv[i].name + 1 : cv[i].name;
+		visit(R, fv + cv[i].offset, cv[i].type, PATH(cn, P_FIELD, name, 0));
+	}
+}
+
+/* An untyped object (what a conservative word points to): every word is
+ * looked at; an interface's type word makes the next word typed. */
+static void scan_untyped(struct roots *R, uint64_t addr, struct path *p)
+{
+	const struct hspan *s;
+	uint32_t slot;
+	uint64_t base, size;
+	if (!heap_object(R->h, R->t, addr, &s, &slot, &base, &size) || s->noscan)
+		return;
+	uint64_t words = size / 8, buf[513];
+	for (uint64_t i0 = 0; i0 < words && !R->oom; i0 += 512) {
+		uint64_t n = words - i0 > 513 ? 513 : words - i0;
+		if (target_read(R->t, base + i0 * 8, buf, n * 8))
+			return;
+		uint64_t lim = n > 512 ? 512 : n;
+		for (uint64_t k = 0; k < lim; k++) {
+			uint64_t w = buf[k];
+			if (w >= R->rt->types && w < R->rt->etypes && k + 1 < n) {
+				type_id dyn = gtypes_by_runtime_type(R->g, w - R->rt->types);
+				if (dyn) {
+					if (gtypes_may_hold_map(R->g, dyn) && buf[k + 1]) {
+						struct path *wn = PATH(p, P_WORD, NULL, (i0 + k) * 8);
+						struct path *dn = PATH(wn, P_DYN, gtypes_get(R->g, dyn)->name, 0);
+						if (gtypes_direct_iface(R->g, dyn))
+							visit(R, base + (i0 + k + 1) * 8, dyn, dn);
+						else if (seen_add(R, buf[k + 1], dyn))
+							push(R, buf[k + 1], dyn, path_node(R, dn));
+					}
+					k++;
+					continue;
+				}
+			}
+			cons_word(R, w, PATH(p, P_WORD, NULL, (i0 + k) * 8));
+		}
+	}
+}
+
+/* A word that may be a pointer (an untyped word, an unsafe.Pointer): a map
+ * header, an object typed by its allocation header, or an untyped object
+ * to scan.  kind < 0: node is the path of the word itself. */
+static void cons_word(struct roots *R, uint64_t v, struct path *p)
+{
+	if (!R->h || v < R->heap_lo || v >= R->heap_hi)
+		return;
+	struct cand *c = cand_find(R, v);
+	if (c && c->state != C_NOTMAP && c->state != C_EMPTY && found_cand(R, c, p))
+		return;
+	const struct hspan *s;
+	uint32_t slot;
+	uint64_t base, size;
+	if (!heap_object(R->h, R->t, v, &s, &slot, &base, &size) || s->noscan)
+		return;
+	uint64_t bit = s->bit0 + slot;
+	if (R->visited[bit / 8] & (1u << (bit % 8)))
+		return;
+	R->visited[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	uint64_t typ = heap_object_type(R->t, R->rt, s, s->base + (uint64_t)slot * s->elemsize);
+	type_id T = typ ? gtypes_by_runtime_type(R->g, typ - R->rt->types) : 0;
+	uint64_t es = T ? tsize(R->g, T) : 0;
+	if (T && es) {
+		if (!gtypes_may_hold_map(R->g, T))
+			return;
+		struct path *on = PATH(p, P_OBJ, gtypes_get(R->g, T)->name, 0);
+		uint64_t n = size / es;
+		for (uint64_t i = 0; i < n && !R->oom; i++)
+			if (seen_add(R, base + i * es, T))
+				push(R, base + i * es, T,
+				     path_node(R, n == 1 ? on : PATH(on, P_INDEX, NULL, i)));
+		return;
+	}
+	push(R, base, 0, path_node(R, p));
+}
+
+/* Look at the value of type `type` stored at addr (type 0: an untyped
+ * heap object). */
+static void visit(struct roots *R, uint64_t addr, type_id type, struct path *pp)
+{
+	if (!type) {
+		scan_untyped(R, addr, pp);
+		return;
+	}
 	if (R->oom || !gtypes_may_hold_map(R->g, type) || R->depth > 64)
 		return;
 	type_id rid = gtypes_resolve(R->g, type);
@@ -405,25 +1165,31 @@ static void visit(struct roots *R, uint64_t addr, type_id type, uint32_t node)
 	switch (t->kind) {
 	case GK_MAP:
 		if (!target_read_u64(R->t, addr, &p) && p)
-			found_map(R, p, type, node);
+			found_map(R, p, type, pp);
 		break;
 	case GK_PTR:
-		if (!target_read_u64(R->t, addr, &p) && p && seen_add(R, p, t->target))
-			push(R, p, t->target, node);
+		if (target_read_u64(R->t, addr, &p) || !p)
+			break;
+		if (!t->target)
+			cons_word(R, p, pp);      /* unsafe.Pointer */
+		else if (seen_add(R, p, t->target))
+			push(R, p, t->target, path_node(R, pp));
+		break;
+	case GK_FUNC:
+		visit_func(R, addr, pp);
 		break;
 	case GK_STRUCT: {
 		size_t n;
 		const struct gmember *m = gtypes_members(R->g, rid, &n);
 		for (size_t i = 0; i < n; i++)
 			if (gtypes_may_hold_map(R->g, m[i].type))
-				visit(R, addr + m[i].offset, m[i].type,
-				      node_new(R, node, P_FIELD, m[i].name, 0));
+				visit(R, addr + m[i].offset, m[i].type, PATH(pp, P_FIELD, m[i].name, 0));
 		break;
 	}
 	case GK_ARRAY: {
 		uint64_t es = tsize(R->g, t->elem);
 		for (uint64_t i = 0; i < t->count && !R->oom; i++)
-			visit(R, addr + i * es, t->elem, node_new(R, node, P_INDEX, NULL, i));
+			visit(R, addr + i * es, t->elem, PATH(pp, P_INDEX, NULL, i));
 		break;
 	}
 	case GK_SLICE: {
@@ -438,15 +1204,15 @@ static void visit(struct roots *R, uint64_t addr, type_id type, uint32_t node)
 		if (!seen_add(R, sl[0], rid))
 			break;
 		for (uint64_t i = 0; i < sl[1] && !R->oom; i++)
-			visit(R, sl[0] + i * es, t->elem, node_new(R, node, P_INDEX, NULL, i));
+			visit(R, sl[0] + i * es, t->elem, PATH(pp, P_INDEX, NULL, i));
 		break;
 	}
 	case GK_IFACE:
-		visit_iface(R, addr, t, node);
+		visit_iface(R, addr, t, pp);
 		break;
 	case GK_CHAN:
 		if (!target_read_u64(R->t, addr, &p) && p && seen_add(R, p, rid))
-			visit_chan(R, p, t, node);
+			visit_chan(R, p, t, pp);
 		break;
 	default:
 		break;
@@ -454,33 +1220,153 @@ static void visit(struct roots *R, uint64_t addr, type_id type, uint32_t node)
 	R->depth--;
 }
 
-int roots_scan(const struct target *t, const struct gtypes *g, const struct goruntime *rt,
-	       struct report *r, const struct analyze_opts *opts, struct ms_error *err)
+/* ---- goroutine stacks ----------------------------------------------------- */
+
+struct stackword {
+	uint64_t addr, value;
+	uint32_t gnode;
+};
+
+struct stackctx {
+	struct roots *R;
+	uint64_t goid;
+	uint32_t gnode;           /* "goroutine N (f)" of the current frame */
+	uint64_t frame_sp;
+	/* Conservative words wait until every precise root has been followed:
+	 * a map is then typed by a precise path whenever one exists. */
+	struct stackword *words;
+	size_t nwords, capwords;
+};
+
+static uint32_t frame_node(struct stackctx *c, const struct gframe *f)
 {
-	struct roots R = { .t = t, .g = g, .rt = rt, .r = r };
+	struct roots *R = c->R;
+	if (c->gnode && c->goid == f->goid && c->frame_sp == f->sp)
+		return c->gnode;
+	c->goid = f->goid;
+	c->frame_sp = f->sp;
+	c->gnode = node_new(R, 0, P_GOROUTINE, NULL, f->goid);
+	if (c->gnode)
+		R->nodes[c->gnode - 1].func = f->func;
+	return c->gnode;
+}
+
+static void on_stack_var(void *arg, const struct gframe *f, const char *name, type_id type,
+			 uint64_t addr)
+{
+	struct stackctx *c = arg;
+	if (c->R->oom || !gtypes_may_hold_map(c->R->g, type))
+		return;
+	visit(c->R, addr, type, PATH(PATH_AT(frame_node(c, f)), P_LOCAL, name, 0));
+}
+
+static void on_stack_word(void *arg, const struct gframe *f, uint64_t addr, uint64_t value)
+{
+	struct stackctx *c = arg;
+	struct roots *R = c->R;
+	if (R->oom || !R->h || value < R->heap_lo || value >= R->heap_hi)
+		return;
+	if (c->nwords == c->capwords) {
+		size_t nc = c->capwords ? c->capwords * 2 : 1024;
+		struct stackword *n = realloc(c->words, nc * sizeof(*n));
+		if (!n) {
+			R->oom = true;
+			return;
+		}
+		c->words = n;
+		c->capwords = nc;
+	}
+	c->words[c->nwords++] = (struct stackword){ addr, value, frame_node(c, f) };
+}
+
+/* ---- the scan ------------------------------------------------------------- */
+
+static void drain(struct roots *R)
+{
+	while (R->qhead < R->qlen && !R->oom) {
+		struct qitem it = R->q[R->qhead++];
+		visit(R, it.addr, it.type, PATH_AT(it.node));
+	}
+}
+
+/* Candidates no root reached: maps the heap holds that nothing mapscan can
+ * read points to, reported apart. */
+static void unreached(struct roots *R)
+{
+	for (size_t i = 0; i < R->ncands && !R->oom; i++) {
+		struct cand *c = &R->cands[i];
+		if (c->state != C_NEW || mapslot_find(R, c->addr, false))
+			continue;
+		struct how how = { false, 1, true, -1, false };
+		const struct maptype *mt = infer_type(R, c->addr, &how.guessed, &how.ncand);
+		if (!mt) {
+			c->state = C_NOTMAP;
+			continue;
+		}
+		const struct hspan *s = heap_span(R->h, c->addr);
+		if (s)
+			how.garbage = (int8_t)heap_garbage(R->h, R->t, s,
+							   (uint32_t)((c->addr - s->base) / s->elemsize));
+		map_register(R, c->addr, mt, 0, &how);
+	}
+}
+
+int roots_scan(const struct target *t, const struct gtypes *g, const struct goruntime *rt,
+	       const struct heap *h, struct report *r, const struct analyze_opts *opts,
+	       struct ms_error *err)
+{
+	struct roots R = { .t = t, .g = g, .rt = rt, .h = h, .r = r };
 	if (opts)
 		R.opts = *opts;
 	R.mtcache = calloc(gtypes_count(g) + 1, sizeof(*R.mtcache));
 	R.mtbad = calloc(gtypes_count(g) + 1, 1);
 	if (!R.mtcache || !R.mtbad)
 		R.oom = true;
+	if (h && h->nspans) {
+		R.heap_lo = h->spans[0].base;
+		R.heap_hi = h->spans[h->nspans - 1].end;
+		R.visited = calloc(h->nslots / 8 + 1, 1);
+		if (!R.visited)
+			R.oom = true;
+		hdr_fields_init(&R);
+		cands_collect(&R);
+	} else {
+		R.h = NULL;
+	}
 	size_t nv;
 	const struct gvar *v = gtypes_vars(g, &nv);
 	uint64_t bias = target_exe_bias(t);
 	for (size_t i = 0; i < nv && !R.oom; i++) {
-		if (!gtypes_may_hold_map(g, v[i].type))
+		/* The allocator's own metadata (arenas, span records: gigabytes
+		 * of pointers on a big heap) holds no program data; the heap is
+		 * enumerated from the span table instead. */
+		if (!gtypes_may_hold_map(g, v[i].type) || !strcmp(v[i].name, "runtime.mheap_"))
 			continue;
-		visit(&R, v[i].addr + bias, v[i].type, node_new(&R, 0, P_VAR, v[i].name, 0));
+		visit(&R, v[i].addr + bias, v[i].type, PATH(NULL, P_VAR, v[i].name, 0));
 	}
 	/* Globals first, then what they point to, level by level: the first
 	 * path recorded for a map is a shortest one. */
-	while (R.qhead < R.qlen && !R.oom) {
-		struct qitem it = R.q[R.qhead++];
-		visit(&R, it.addr, it.type, it.node);
+	drain(&R);
+	struct stackctx sc = { .R = &R };
+	struct stacks_stats ss;
+	memset(&ss, 0, sizeof(ss));
+	struct ms_error serr;
+	if (!R.oom && stacks_scan(t, g, rt, on_stack_var, on_stack_word, &sc, &ss, &serr) < 0)
+		report_add_warning(r, "%s; maps held only by goroutine stacks are reported as "
+				   "unreachable", serr.msg);
+	r->goroutines = ss.goroutines;
+	drain(&R);
+	for (size_t i = 0; i < sc.nwords && !R.oom; i++) {
+		cons_word(&R, sc.words[i].value,
+			  PATH(PATH_AT(sc.words[i].gnode), P_STACKWORD, NULL, sc.words[i].addr));
+		drain(&R);
 	}
+	free(sc.words);
+	if (R.h)
+		unreached(&R);
 	int rc = 0;
 	if (R.oom)
-		rc = ms_err(err, MS_EINTERNAL, "out of memory while following pointers from globals");
+		rc = ms_err(err, MS_EINTERNAL, "out of memory while following pointers");
 	for (size_t i = 0; R.mtcache && i <= gtypes_count(g); i++)
 		free(R.mtcache[i]);
 	free(R.mtcache);
@@ -489,5 +1375,10 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	free(R.q);
 	free(R.seen.keys);
 	free(R.maps);
+	free(R.cands);
+	free(R.visited);
+	free(R.shapes);
+	free(R.alltypes);
+	free(R.by_bucket);
 	return rc;
 }

@@ -639,7 +639,9 @@ static const char *const map_keys[] = {
 	"more_roots", "count", "live_slots", "buckets", "old_buckets",
 	"overflow_buckets", "spare_overflow_buckets", "empty_buckets",
 	"tombstones", "tables", "capacity_slots", "growing", "retained_bytes",
-	"ideal_bytes", "reclaimable_bytes", "warnings",
+	"ideal_bytes", "reclaimable_bytes", "warnings", "type_guessed",
+	"type_candidates", "references", "reachable", "garbage", "conservative",
+	"on_stack",
 };
 
 static cJSON *get(const cJSON *o, const char *k)
