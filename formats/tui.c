@@ -135,7 +135,10 @@ int tui_rows_init(struct tui_rows *rows, const struct report *r, uint64_t min_re
 	for (size_t i = 0; i < n; i++) {
 		const struct map_entry *m = &r->maps[i];
 
-		rows->type[i] = escape_name(m->type ? m->type : "(type unknown)", ascii);
+		char tbuf[1024];
+		snprintf(tbuf, sizeof(tbuf), "%s%s", m->type ? m->type : "(type unknown)",
+			 m->type_guessed ? " (guess)" : "");
+		rows->type[i] = escape_name(tbuf, ascii);
 		rows->path[i] = escape_name(m->nroots ? m->roots[0] : "", ascii);
 		if (!rows->type[i] || !rows->path[i] ||
 		    !(rows->hay[i] = make_hay(m, rows->type[i], ascii)))
@@ -988,12 +991,17 @@ static void draw_list_row(struct tui *t, int y, size_t i, bool selected, int tw,
 	put_name(t, y, t->col_x[TUI_COL_TYPE], tw, t->rows.type[i], false, base);
 
 	uint64_t more = (m->nroots > 1 ? m->nroots - 1 : 0) + m->more_roots;
-	char sfx[32] = "";
+	char sfx[64] = "";
 	if (more)
 		snprintf(sfx, sizeof(sfx), " (+%" PRIu64 ")", more);
 	int sw = (int)strlen(sfx), x = t->col_x[TUI_COL_PATH];
+	if (m->conservative)
+		snprintf(sfx + strlen(sfx), sizeof(sfx) - strlen(sfx), " (conservative)");
+	sw = (int)strlen(sfx);
 	if (!m->nroots) {
-		put(y, x, pw, "(path not recorded)", base, t->ascii);
+		put(y, x, pw, m->unreachable ? (m->garbage > 0 ? "(garbage, not yet freed)"
+						: "(unreachable)") : "(path not recorded)",
+		    base, t->ascii);
 	} else {
 		char buf[1024];
 		const char *p = t->rows.path[i];
