@@ -1,0 +1,525 @@
+/* Goroutine stacks: unwinding and precise locals (see stacks.h).
+ *
+ * Per goroutine: find where its innermost frame starts, unwind to the
+ * outermost frame (runtime.goexit) with .debug_frame's CFA rules, report
+ * the locals DWARF places wholly in stack memory at each frame's pc, and
+ * hand every other non-zero word of [sp, stack.hi) to the conservative
+ * callback.  A stack that cannot be unwound from some frame on is passed on
+ * conservatively from there. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "stacks.h"
+
+#define G_DEAD 6
+#define G_RUNNING 2
+#define G_SYSCALL 3
+#define G_IDLE 0
+#define G_DEADEXTRA 11          /* Go 1.26+ */
+#define G_SCAN 0x1000
+
+#define MAX_GOROUTINES (1u << 24)
+#define MAX_MS (1u << 16)
+#define MAX_FRAMES_PER_G 100000u
+#define MAX_FRAMES_TOTAL (1u << 24)
+#define MAX_STACK (1ull << 30)  /* Go's maximum stack on 64-bit */
+#define MAX_G_SIZE 4096
+#define CHUNK 65536
+
+/* Field offsets, all from DWARF. */
+struct layout {
+	uint64_t g_size;
+	uint64_t stack_lo, stack_hi;          /* g.stack.lo / hi */
+	uint64_t sched_sp, sched_pc, sched_bp;
+	uint64_t sys_sp, sys_pc, sys_bp;      /* sys_bp: 0 if absent (< 1.23) */
+	bool has_sys_bp;
+	uint64_t status, goid;
+	uint64_t m_procid, m_curg, m_alllink;
+	uint64_t allgs, allglen, allm;        /* link-time addresses */
+	bool has_allm;
+};
+
+/* A running goroutine's registers, matched through its m. */
+struct gregs {
+	uint64_t g;
+	const struct target_thread *th;
+};
+
+struct frame {
+	struct gframe pub;
+	uint64_t lpc;             /* link-time pc to look up locals (pc or pc-1) */
+	bool precise;             /* unwound (not a conservative span) */
+};
+
+struct scan {
+	const struct target *t;
+	const struct gtypes *g;
+	uint64_t bias;
+	stack_var_fn var_fn;
+	stack_word_fn word_fn;
+	void *arg;
+	struct stacks_stats st;
+	struct frame *frames;
+	size_t nframes, capframes;
+	uint64_t total_frames;
+	uint64_t *covered;        /* bitmap over the words of [lo, hi) */
+	size_t capcovered;        /* in uint64_t */
+	uint64_t lo, hi;          /* live stack being scanned: [sp0, stack.hi) */
+	const struct frame *cur;  /* frame whose locals are being reported */
+	const struct gfunc *f_goexit, *f_async, *f_sigpanic, *f_sysswitch;
+	const struct gfunc *f_mstart, *f_rt0;
+	unsigned char buf[CHUNK];
+};
+
+static int member_off(const struct gtypes *g, type_id st, const char *path, uint64_t *out)
+{
+	/* path is "a" or "a.b": nested members */
+	char name[64];
+	uint64_t off = 0;
+	type_id cur = st;
+	while (*path) {
+		const char *dot = strchr(path, '.');
+		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+		if (n >= sizeof(name))
+			return -1;
+		memcpy(name, path, n);
+		name[n] = 0;
+		const struct gmember *m = gtypes_member(g, cur, name);
+		if (!m)
+			return -1;
+		off += m->offset;
+		cur = m->type;
+		path += n + (dot ? 1 : 0);
+	}
+	/* An atomic.Uint32 and the like: the value is a field of a struct. */
+	const struct gtype *t = gtypes_get(g, gtypes_resolve(g, cur));
+	if (t && t->kind == GK_STRUCT) {
+		const struct gmember *v = gtypes_member(g, cur, "value");
+		if (v)
+			off += v->offset;
+	}
+	*out = off;
+	return 0;
+}
+
+static int layout_init(struct layout *L, const struct gtypes *g, struct ms_error *err)
+{
+	memset(L, 0, sizeof(*L));
+	type_id gt = gtypes_find(g, "runtime.g");
+	type_id mt = gtypes_find(g, "runtime.m");
+	const struct gvar *allgs = gtypes_var(g, "runtime.allgs");
+	const struct gvar *allglen = gtypes_var(g, "runtime.allglen");
+	const struct gvar *allm = gtypes_var(g, "runtime.allm");
+	const struct gtype *gtype = gtypes_get(g, gt);
+	if (!gt || !gtype || !allgs)
+		return ms_err(err, MS_ENOTGO, "the executable's DWARF has no runtime.g or "
+			      "runtime.allgs; goroutine stacks cannot be found");
+	L->g_size = gtype->size;
+	L->allgs = allgs->addr;
+	L->allglen = allglen ? allglen->addr : 0;
+	if (L->g_size == 0 || L->g_size > MAX_G_SIZE ||
+	    member_off(g, gt, "stack.lo", &L->stack_lo) ||
+	    member_off(g, gt, "stack.hi", &L->stack_hi) ||
+	    member_off(g, gt, "sched.sp", &L->sched_sp) ||
+	    member_off(g, gt, "sched.pc", &L->sched_pc) ||
+	    member_off(g, gt, "sched.bp", &L->sched_bp) ||
+	    member_off(g, gt, "syscallsp", &L->sys_sp) ||
+	    member_off(g, gt, "syscallpc", &L->sys_pc) ||
+	    member_off(g, gt, "atomicstatus", &L->status) ||
+	    member_off(g, gt, "goid", &L->goid))
+		return ms_err(err, MS_ENOTGO, "runtime.g in the executable's DWARF lacks a "
+			      "field mapscan needs (stack, sched, syscallsp, atomicstatus, goid)");
+	L->has_sys_bp = member_off(g, gt, "syscallbp", &L->sys_bp) == 0;
+	/* Registers of running goroutines are optional. */
+	if (mt && allm && !member_off(g, mt, "procid", &L->m_procid) &&
+	    !member_off(g, mt, "curg", &L->m_curg) && !member_off(g, mt, "alllink", &L->m_alllink)) {
+		L->allm = allm->addr;
+		L->has_allm = true;
+	}
+	uint64_t ends[] = { L->stack_lo, L->stack_hi, L->sched_sp, L->sched_pc, L->sched_bp,
+			    L->sys_sp, L->sys_pc, L->sys_bp, L->goid };
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (ends[i] + 8 > L->g_size)
+			return ms_err(err, MS_ENOTGO, "runtime.g in the executable's DWARF has a "
+				      "field past its end");
+	if (L->status + 4 > L->g_size)
+		return ms_err(err, MS_ENOTGO, "runtime.g in the executable's DWARF has a "
+			      "field past its end");
+	return 0;
+}
+
+static uint64_t rd64(const unsigned char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint32_t rd32(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* Running goroutines and the threads they run on: allm -> m.alllink, m.curg,
+ * m.procid (the thread id). */
+static size_t collect_regs(const struct target *t, const struct layout *L, uint64_t bias,
+			   struct gregs **out)
+{
+	size_t nth = 0;
+	const struct target_thread *th = target_threads(t, &nth);
+	*out = NULL;
+	if (!L->has_allm || !nth)
+		return 0;
+	struct gregs *r = calloc(nth, sizeof(*r));
+	if (!r)
+		return 0;
+	size_t n = 0;
+	uint64_t m = 0;
+	if (target_read_u64(t, L->allm + bias, &m))
+		m = 0;
+	for (unsigned i = 0; m && i < MAX_MS && n < nth; i++) {
+		uint64_t procid = 0, curg = 0, next = 0;
+		if (target_read_u64(t, m + L->m_procid, &procid) ||
+		    target_read_u64(t, m + L->m_curg, &curg) ||
+		    target_read_u64(t, m + L->m_alllink, &next))
+			break;
+		for (size_t k = 0; curg && k < nth; k++)
+			if ((uint64_t)(uint32_t)th[k].tid == procid) {
+				r[n].g = curg;
+				r[n].th = &th[k];
+				n++;
+				break;
+			}
+		m = next;
+	}
+	*out = r;
+	return n;
+}
+
+static struct frame *frame_push(struct scan *S)
+{
+	if (S->nframes == S->capframes) {
+		size_t nc = S->capframes ? S->capframes * 2 : 256;
+		struct frame *p = realloc(S->frames, nc * sizeof(*p));
+		if (!p)
+			return NULL;
+		S->frames = p;
+		S->capframes = nc;
+	}
+	struct frame *f = &S->frames[S->nframes++];
+	memset(f, 0, sizeof(*f));
+	return f;
+}
+
+/* Unwind from (pc, sp, bp) within [lo, hi).  Fills S->frames with the
+ * frames found and, if unwinding stops early, a last conservative span
+ * up to hi.  Returns true if the whole stack was unwound. */
+static bool unwind(struct scan *S, uint64_t goid, uint64_t pc, uint64_t sp, uint64_t bp,
+		   bool exact, uint64_t hi)
+{
+	S->nframes = 0;
+	bool ok = false;
+	for (unsigned depth = 0;; depth++) {
+		if (depth >= MAX_FRAMES_PER_G || S->total_frames >= MAX_FRAMES_TOTAL ||
+		    sp >= hi || (sp & 7))
+			break;
+		uint64_t lpc = (exact ? pc : pc - 1) - S->bias;
+		const struct gfunc *fn = gtypes_func_at(S->g, lpc);
+		int64_t off = 0;
+		uint64_t cfa;
+		if (fn && gtypes_cfa_offset(S->g, fn, lpc, &off) == 0 && off > 0 &&
+		    (uint64_t)off <= hi - sp)
+			cfa = sp + (uint64_t)off;
+		else if (bp > sp && bp < hi && hi - bp >= 16 && !(bp & 7))
+			cfa = bp + 16;    /* no CFA rule: trust the frame pointer */
+		else
+			break;
+		if (cfa <= sp || cfa > hi || (cfa & 7))
+			break;
+		struct frame *f = frame_push(S);
+		if (!f)
+			break;
+		f->pub = (struct gframe){ goid, fn ? fn->name : "?", fn, pc, sp, cfa, depth };
+		f->lpc = lpc;
+		f->precise = true;
+		S->total_frames++;
+		if (fn && (fn == S->f_goexit || fn == S->f_mstart || fn == S->f_rt0)) {
+			ok = true;    /* the outermost frame of a goroutine */
+			break;
+		}
+		uint64_t ret = 0;
+		if (cfa == hi) {
+			ok = true;    /* nothing above: the whole stack is covered */
+			break;
+		}
+		if (target_read_u64(S->t, cfa - 8, &ret))
+			break;
+		if (!ret) {
+			ok = true;    /* nothing called this frame */
+			break;
+		}
+		/* The caller's frame pointer was saved at CFA-16 if this frame set
+		 * up its own; otherwise (prologue, frameless leaf) BP is still the
+		 * caller's. */
+		if (bp == cfa - 16 && target_read_u64(S->t, cfa - 16, &bp))
+			bp = 0;
+		/* After an injected call the "return address" is the interrupted
+		 * instruction itself, not the one after a CALL. */
+		exact = fn && (fn == S->f_async || fn == S->f_sigpanic);
+		pc = ret;
+		sp = cfa;
+	}
+	uint64_t end = S->nframes ? S->frames[S->nframes - 1].pub.cfa : sp;
+	if (!ok && end < hi) {
+		struct frame *f = frame_push(S);
+		if (f) {
+			f->pub = (struct gframe){ goid, "?", NULL, 0, end, hi,
+						  (unsigned)(S->nframes - 1) };
+			f->precise = false;
+		}
+	}
+	return ok;
+}
+
+static uint64_t type_size(const struct gtypes *g, type_id id)
+{
+	const struct gtype *t = gtypes_get(g, gtypes_resolve(g, id));
+	return t ? t->size : 0;
+}
+
+static void cover(struct scan *S, uint64_t addr, uint64_t size)
+{
+	/* Only whole words: a word shared with something else stays
+	 * conservative. */
+	uint64_t a = (addr + 7) & ~7ull, e = (addr + size) & ~7ull;
+	for (; a < e; a += 8) {
+		uint64_t w = (a - S->lo) / 8;
+		S->covered[w / 64] |= 1ull << (w % 64);
+	}
+}
+
+static void on_local(void *arg, const struct glocal *v)
+{
+	struct scan *S = arg;
+	const struct frame *f = S->cur;
+	uint64_t size = type_size(S->g, v->type);
+	if (!v->type || !size || !v->npieces)
+		return;
+	uint64_t addr = 0;
+	bool whole = false;
+	const struct gpiece *p = v->pieces;
+	if (v->npieces == 1 && p[0].kind == GPIECE_CFA && (p[0].size == 0 || p[0].size == size)) {
+		addr = f->pub.cfa + (uint64_t)p[0].off;
+		whole = true;
+	} else if (p[0].kind == GPIECE_CFA) {
+		/* Pieces that are all in memory, one after the other, make up the
+		 * variable at the first one's address. */
+		uint64_t at = f->pub.cfa + (uint64_t)p[0].off, sum = 0;
+		whole = true;
+		for (unsigned i = 0; i < v->npieces && whole; i++) {
+			if (p[i].kind != GPIECE_CFA || !p[i].size ||
+			    f->pub.cfa + (uint64_t)p[i].off != at + sum)
+				whole = false;
+			sum += p[i].size;
+		}
+		whole = whole && sum == size;
+		addr = at;
+	}
+	if (!whole || addr < S->lo || addr > S->hi || size > S->hi - addr)
+		return;
+	S->st.precise_vars++;
+	cover(S, addr, size);
+	if (S->var_fn)
+		S->var_fn(S->arg, &f->pub, v->name, v->type, addr);
+}
+
+/* Words of [S->lo, S->hi) not covered, to word_fn with their frame. */
+static void scan_words(struct scan *S)
+{
+	size_t fi = 0;
+	for (uint64_t base = S->lo; base < S->hi;) {
+		uint64_t n = S->hi - base < CHUNK ? S->hi - base : CHUNK;
+		if (target_read(S->t, base, S->buf, n)) {
+			/* A hole: go page by page to keep what is there. */
+			uint64_t pg = ((base >> 12) + 1) << 12;
+			n = pg - base < n ? pg - base : n;
+			if (target_read(S->t, base, S->buf, n)) {
+				base += n;
+				continue;
+			}
+		}
+		for (uint64_t k = 0; k + 8 <= n; k += 8) {
+			uint64_t a = base + k, w = (a - S->lo) / 8;
+			if (S->covered[w / 64] & (1ull << (w % 64)))
+				continue;
+			uint64_t v = rd64(S->buf + k);
+			if (!v)
+				continue;
+			while (fi + 1 < S->nframes && a >= S->frames[fi].pub.cfa)
+				fi++;
+			const struct frame *f = &S->frames[fi];
+			/* The return address slot of an unwound frame is code. */
+			if (f->precise && a == f->pub.cfa - 8)
+				continue;
+			S->st.conservative_words++;
+			if (S->word_fn)
+				S->word_fn(S->arg, &f->pub, a, v);
+		}
+		base += n;
+	}
+}
+
+static void scan_goroutine(struct scan *S, uint64_t goid, uint64_t stack_lo, uint64_t stack_hi,
+			   bool have_start, uint64_t pc, uint64_t sp, uint64_t bp, bool exact)
+{
+	bool ok;
+	if (have_start && sp >= stack_lo && sp < stack_hi) {
+		ok = unwind(S, goid, pc, sp, bp, exact, stack_hi);
+	} else {
+		S->nframes = 0;
+		struct frame *f = frame_push(S);
+		if (!f)
+			return;
+		f->pub = (struct gframe){ goid, "?", NULL, 0, stack_lo, stack_hi, 0 };
+		ok = false;
+	}
+	if (!S->nframes)
+		return;
+	S->st.goroutines++;
+	if (!ok)
+		S->st.unwind_failures++;
+	S->lo = S->frames[0].pub.sp;
+	S->hi = stack_hi;
+	size_t words = (size_t)((S->hi - S->lo) / 8), need = (words + 63) / 64;
+	if (need > S->capcovered) {
+		free(S->covered);
+		S->covered = malloc(need * sizeof(*S->covered));
+		S->capcovered = S->covered ? need : 0;
+		if (!S->covered)
+			return;
+	}
+	memset(S->covered, 0, need * sizeof(*S->covered));
+	for (size_t i = 0; i < S->nframes; i++) {
+		const struct frame *f = &S->frames[i];
+		if (!f->precise)
+			continue;
+		S->st.frames++;
+		if (f->pub.fn) {
+			S->cur = f;
+			gtypes_locals_at(S->g, f->pub.fn, f->lpc, on_local, S);
+		}
+	}
+	scan_words(S);
+}
+
+static const struct gfunc *func_named(const struct gtypes *g, const char *name)
+{
+	size_t n;
+	const struct gfunc *f = gtypes_funcs(g, &n);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(f[i].name, name))
+			return &f[i];
+	return NULL;
+}
+
+int stacks_scan(const struct target *t, const struct gtypes *g, const struct goruntime *rt,
+		stack_var_fn var_fn, stack_word_fn word_fn, void *arg, struct stacks_stats *st,
+		struct ms_error *err)
+{
+	(void)rt;
+	struct layout L;
+	if (st)
+		memset(st, 0, sizeof(*st));
+	if (layout_init(&L, g, err))
+		return -1;
+	struct scan *S = calloc(1, sizeof(*S));
+	if (!S)
+		return ms_err(err, MS_EINTERNAL, "out of memory scanning goroutine stacks");
+	S->t = t;
+	S->g = g;
+	S->bias = target_exe_bias(t);
+	S->var_fn = var_fn;
+	S->word_fn = word_fn;
+	S->arg = arg;
+	S->f_goexit = func_named(g, "runtime.goexit");
+	S->f_async = func_named(g, "runtime.asyncPreempt");
+	S->f_sigpanic = func_named(g, "runtime.sigpanic");
+	S->f_sysswitch = func_named(g, "runtime.systemstack_switch");
+	S->f_mstart = func_named(g, "runtime.mstart");
+	S->f_rt0 = func_named(g, "runtime.rt0_go");
+
+	uint64_t arr = 0, len = 0, glen = 0, at = L.allgs + S->bias;
+	if (target_read_u64(t, at, &arr) || target_read_u64(t, at + 8, &len)) {
+		free(S);
+		return ms_err(err, MS_ENOTGO, "cannot read runtime.allgs at %#llx; the core "
+			      "may be truncated", (unsigned long long)at);
+	}
+	/* allglen is what the runtime itself trusts; the slice may be longer
+	 * for a moment while it grows. */
+	if (L.allglen && !target_read_u64(t, L.allglen + S->bias, &glen) && glen < len)
+		len = glen;
+	if (len > MAX_GOROUTINES)
+		len = MAX_GOROUTINES;
+
+	struct gregs *regs = NULL;
+	size_t nregs = collect_regs(t, &L, S->bias, &regs);
+	unsigned char gbuf[MAX_G_SIZE];
+	uint64_t ptrs[512];
+	for (uint64_t i = 0; i < len; i += 512) {
+		uint64_t n = len - i < 512 ? len - i : 512;
+		if (target_read(t, arr + i * 8, ptrs, n * 8))
+			break;
+		for (uint64_t k = 0; k < n; k++) {
+			uint64_t gp = ptrs[k];
+			if (!gp || target_read(t, gp, gbuf, L.g_size))
+				continue;
+			uint32_t status = rd32(gbuf + L.status) & ~(uint32_t)G_SCAN;
+			if (status == G_DEAD || status == G_IDLE || status == G_DEADEXTRA)
+				continue;
+			uint64_t lo = rd64(gbuf + L.stack_lo), hi = rd64(gbuf + L.stack_hi);
+			if (!lo || hi <= lo || hi - lo > MAX_STACK || (lo & 7) || (hi & 7))
+				continue;
+			uint64_t goid = rd64(gbuf + L.goid);
+			uint64_t pc = rd64(gbuf + L.sched_pc), sp = rd64(gbuf + L.sched_sp);
+			uint64_t bp = rd64(gbuf + L.sched_bp);
+			bool have = true, exact = false;
+			if (status == G_SYSCALL) {
+				pc = rd64(gbuf + L.sys_pc);
+				sp = rd64(gbuf + L.sys_sp);
+				bp = L.has_sys_bp ? rd64(gbuf + L.sys_bp) : 0;
+			} else if (status == G_RUNNING) {
+				/* g.sched is stale unless the goroutine switched to the
+				 * system stack (which saves it); the thread's registers
+				 * are right if they point into this stack. */
+				const struct gfunc *sf = gtypes_func_at(g, pc - S->bias);
+				have = sf && sf == S->f_sysswitch;
+				for (size_t r = 0; r < nregs; r++) {
+					const struct target_thread *th = regs[r].th;
+					if (regs[r].g == gp && th->rsp >= lo && th->rsp < hi) {
+						pc = th->rip;
+						sp = th->rsp;
+						bp = th->rbp;
+						have = exact = true;
+						break;
+					}
+				}
+			}
+			if (have && !exact) {
+				/* A goroutine that has not run yet starts at its
+				 * function's entry, which is not a return address. */
+				const struct gfunc *sf = gtypes_func_at(g, pc - S->bias);
+				exact = sf && sf->lowpc == pc - S->bias;
+			}
+			scan_goroutine(S, goid, lo, hi, have, pc, sp, bp, exact);
+		}
+	}
+	if (st)
+		*st = S->st;
+	free(regs);
+	free(S->frames);
+	free(S->covered);
+	free(S);
+	return 0;
+}
