@@ -384,7 +384,7 @@ static int add_type(struct gtypes *g, Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half
 		switch (t->go_kind) {
 		case GOKIND_MAP: t->kind = GK_MAP; t->size = 8; break;
 		case GOKIND_CHAN: t->kind = GK_CHAN; t->size = 8; break;
-		case GOKIND_IFACE: t->kind = GK_IFACE; break;
+		case GOKIND_IFACE: t->kind = GK_IFACE; t->size = 16; break;
 		case GOKIND_FUNC: t->kind = GK_FUNC; t->size = 8; break;
 		default: t->kind = GK_TYPEDEF; break;
 		}
