@@ -124,6 +124,13 @@ int heap_load(struct heap *h, const struct target *t, const struct gtypes *g,
 			continue;
 		}
 		s.end = s.base + np * PAGE_SIZE;
+		/* A record that claims memory the image does not have is damage
+		 * (or a heap the core lost): its objects cannot be read anyway. */
+		unsigned char probe;
+		if (target_read(t, s.base, &probe, 1) || target_read(t, s.end - 1, &probe, 1)) {
+			h->stats.bad_spans++;
+			continue;
+		}
 		s.nelems = (uint32_t)ne;
 		s.freeindex = (uint32_t)fi;
 		s.alloc_bits = get(buf, abits);

@@ -70,6 +70,7 @@ struct hdr_fields {
 	uint64_t count, flags, B, buckets, oldbuckets, extra;           /* classic */
 	uint64_t used, dirptr, dirlen, depth, shift;                    /* Swiss */
 	bool have_depth;
+	type_id type;             /* runtime.hmap / maps.Map */
 };
 
 /* Map types grouped by storage layout: two map types with the same
@@ -488,6 +489,7 @@ static void hdr_fields_init(struct roots *R)
 		f->shift = fld_off(R->g, h, "globalShift", &dok);
 		f->have_depth = dok;
 	}
+	f->type = gtypes_resolve(R->g, h);
 	const struct gtype *ht = gtypes_get(R->g, h);
 	f->ok = ok && ht && ht->size >= 24 && ht->size <= 512;
 	if (f->ok) {
@@ -508,13 +510,16 @@ static void cands_collect(struct roots *R)
 		const struct hspan *s = &h->spans[i];
 		if (s->noscan || !s->sizeclass || s->elemsize != R->hf.cls)
 			continue;
-		for (uint32_t k = 0; k < s->nelems; k++) {
+		unsigned misses = 0;
+		for (uint32_t k = 0; k < s->nelems && misses < 64; k++) {
 			uint64_t a = s->base + (uint64_t)k * s->elemsize;
 			unsigned char buf[512];
 			const unsigned char *p = target_view(R->t, a, R->hf.size);
 			if (!p) {
-				if (target_read(R->t, a, buf, R->hf.size))
+				if (target_read(R->t, a, buf, R->hf.size)) {
+					misses++;   /* a span the image lacks: give up on it */
 					continue;
+				}
 				p = buf;
 			}
 			int st = cand_shape(R, p);
@@ -533,6 +538,17 @@ static void cands_collect(struct roots *R)
 			R->cands[R->ncands++] = (struct cand){ a, (uint8_t)st, 0 };
 		}
 	}
+}
+
+/* A typed pointer to p says what p is: unless that is the runtime's map
+ * header type itself, the candidate at p (if any) is not a map. */
+static void not_a_header(struct roots *R, uint64_t p, type_id type)
+{
+	if (!R->ncands || gtypes_resolve(R->g, type) == R->hf.type)
+		return;
+	struct cand *c = cand_find(R, p);
+	if (c && c->state != C_MAP)
+		c->state = C_NOTMAP;
 }
 
 /* ---- typing a map header from its storage ------------------------------- */
@@ -963,6 +979,14 @@ static void found_map(struct roots *R, uint64_t hdr, type_id type, struct path *
 	const struct maptype *mt = maptype_for(R, type);
 	if (!mt)
 		return;
+	/* A typed word met in untyped memory (an interface's words in an
+	 * object no type describes) may be stale: the header must then be a
+	 * live heap object with a header's shape that walks as a sound map. */
+	if (node && R->nodes[node - 1].conservative) {
+		struct cand *c = cand_find(R, hdr);
+		if (!c || c->state == C_NOTMAP || !walks_clean(R, mt, hdr, NULL))
+			return;
+	}
 	struct how how = { false, 1, false, -1, false };
 	/* Not in the heap: the compiler put a non-escaping map's header in
 	 * its function's frame. */
@@ -1115,7 +1139,7 @@ static void scan_untyped(struct roots *R, uint64_t addr, struct path *p)
  * to scan.  kind < 0: node is the path of the word itself. */
 static void cons_word(struct roots *R, uint64_t v, struct path *p)
 {
-	if (!R->h || v < R->heap_lo || v >= R->heap_hi)
+	if (!R->h || !R->visited || v < R->heap_lo || v >= R->heap_hi)
 		return;
 	struct cand *c = cand_find(R, v);
 	if (c && c->state != C_NOTMAP && c->state != C_EMPTY && found_cand(R, c, p))
@@ -1170,9 +1194,12 @@ static void visit(struct roots *R, uint64_t addr, type_id type, struct path *pp)
 	case GK_PTR:
 		if (target_read_u64(R->t, addr, &p) || !p)
 			break;
-		if (!t->target)
+		if (!t->target) {
 			cons_word(R, p, pp);      /* unsafe.Pointer */
-		else if (seen_add(R, p, t->target))
+			break;
+		}
+		not_a_header(R, p, t->target);
+		if (seen_add(R, p, t->target))
 			push(R, p, t->target, path_node(R, pp));
 		break;
 	case GK_FUNC:
@@ -1291,12 +1318,42 @@ static void drain(struct roots *R)
 
 /* Candidates no root reached: maps the heap holds that nothing mapscan can
  * read points to, reported apart. */
+static uint64_t storage_ptr(const struct roots *R, uint64_t hdr)
+{
+	uint64_t p = 0;
+	target_read_u64(R->t, hdr + (R->rt->layout == LAYOUT_CLASSIC ? R->hf.buckets : R->hf.dirptr), &p);
+	return p;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 static void unreached(struct roots *R)
 {
+	/* Storage belongs to one map: a header-shaped object pointing at the
+	 * storage of a map already found is a copy of its header, not a map. */
+	size_t n = R->r->nmaps, k = 0;
+	uint64_t *owned = malloc((n + 1) * sizeof(*owned));
+	if (!owned) {
+		R->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((owned[k] = storage_ptr(R, R->r->maps[i].address)))
+			k++;
+	qsort(owned, k, sizeof(*owned), cmp_u64);
 	for (size_t i = 0; i < R->ncands && !R->oom; i++) {
 		struct cand *c = &R->cands[i];
 		if (c->state != C_NEW || mapslot_find(R, c->addr, false))
 			continue;
+		uint64_t sp = storage_ptr(R, c->addr);
+		if (sp && bsearch(&sp, owned, k, sizeof(*owned), cmp_u64)) {
+			c->state = C_NOTMAP;
+			continue;
+		}
 		struct how how = { false, 1, true, -1, false };
 		const struct maptype *mt = infer_type(R, c->addr, &how.guessed, &how.ncand);
 		if (!mt) {
@@ -1309,6 +1366,7 @@ static void unreached(struct roots *R)
 							   (uint32_t)((c->addr - s->base) / s->elemsize));
 		map_register(R, c->addr, mt, 0, &how);
 	}
+	free(owned);
 }
 
 int roots_scan(const struct target *t, const struct gtypes *g, const struct goruntime *rt,
@@ -1325,9 +1383,12 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	if (h && h->nspans) {
 		R.heap_lo = h->spans[0].base;
 		R.heap_hi = h->spans[h->nspans - 1].end;
+		/* One bit per slot; a damaged span table that claims more slots
+		 * than memory allows only loses the untyped walk. */
 		R.visited = calloc(h->nslots / 8 + 1, 1);
 		if (!R.visited)
-			R.oom = true;
+			report_add_warning(r, "no memory to track %llu heap objects; memory without "
+					   "a type is not followed", (unsigned long long)h->nslots);
 		hdr_fields_init(&R);
 		cands_collect(&R);
 	} else {
