@@ -12,6 +12,20 @@ to agree with the oracle.  It also checks mapscan's text output, its errors
 on bad input (exit status, one line on stderr, JSON errors) and the bundled
 sample cores in testdata/samples/.
 
+The fixture holds maps in every way a program can (globals, pointer
+chains, slices, interfaces, inner maps, channel buffers, closures, goroutine
+locals with the header on the heap or in the frame, a sync.Pool, an
+unsafe.Pointer: testdata/fixtures/mapstates/holders.go).  For each, mapscan
+must report a map at the oracle's address with the oracle's type and
+figures, and among its roots every root the oracle expects (a path, or
+"re:" and a regular expression it must match in full).  "No map that is
+not there" is checked where that is decidable: no map mapscan calls live
+may have a root in package main or a type of package main unless the oracle
+has it; no map may lie in memory the oracle knows is not a map (not_maps);
+no map the fixture dropped may be called reachable.  The per-map flags
+reachable, type_certain / type_guessed and on_stack are checked when
+mapscan gives them.
+
 Every check prints `ok - NAME` or `FAIL - NAME: DETAILS`; the last line is
 `N passed, M failed`, and the exit status is 1 if anything failed.  -k runs
 only the checks whose name contains SUBSTR (phases whose name is part of
@@ -29,6 +43,7 @@ import argparse
 import json
 import lzma
 import os
+import re
 import resource
 import shutil
 import signal
@@ -49,6 +64,39 @@ FIGURES = ["count", "live_slots", "buckets", "old_buckets", "overflow_buckets",
 SUMMARY = ["maps", "count", "retained_bytes", "ideal_bytes", "reclaimable_bytes"]
 MAP_KEYS = ["address", "type", "key_type", "elem_type", "layout", "roots",
             "more_roots", "warnings"] + FIGURES
+# Per-map booleans mapscan may add (whole-heap enumeration): whether it found
+# the map from a root, whether its type is known rather than guessed (either
+# spelling), and whether the header is on a goroutine stack.  Checked when
+# present; their absence means "reachable, type known".
+MAP_FLAGS = ["reachable", "type_certain", "type_guessed", "on_stack"]
+
+# A root that names a holder in package main: a global of main, or a local of
+# a goroutine's frame in a main function ("goroutine 7 (main.serve) → local
+# srv.sessions").  The fixture registers every live map that such a holder
+# reaches, so any other map claimed by one is invented.
+MAIN_ROOT = re.compile(r"main\.|goroutine \d+ \(main\.")
+# A type that names a type of package main ("map[string]*main.Session").
+MAIN_TYPE = re.compile(r"(?<![\w./])main\.")
+
+
+def reachable(m):
+    """Does mapscan say m is held (not garbage)?  Yes unless it says no."""
+    return m.get("reachable") is not False
+
+
+def type_known(m):
+    return m.get("type_certain") is not False and m.get("type_guessed") is not True
+
+
+def root_matches(want, roots):
+    """want: an expected root from the oracle, either a path mapscan must
+    print exactly or "re:" and a regular expression one of the roots must
+    match in full (for paths through untyped memory, and closures before
+    Go 1.23, whose exact spelling is mapscan's choice)."""
+    if want.startswith("re:"):
+        rx = re.compile(want[3:])
+        return any(isinstance(x, str) and rx.fullmatch(x) for x in roots)
+    return want in roots
 
 # Exit statuses of man/mapscan.1 (lib/error.h).
 EXIT_USAGE, EXIT_OPEN, EXIT_FORMAT, EXIT_NOTGO, EXIT_NODWARF, EXIT_MISMATCH = 2, 3, 4, 5, 6, 7
@@ -335,6 +383,10 @@ class Suite:
             tc.name, fx["method"], fx["core"], st.st_size / 1e6, st.st_blocks * 512 / 1e6))
         oracle = fx["oracle"]
         r.check(tc.name + "/oracle", self.oracle_problems(oracle, tc, version))
+        try:
+            r.check(tc.name + "/oracle-stack-maps-noescape", self.noescape_problems(tc))
+        except (OSError, subprocess.TimeoutExpired) as e:
+            r.fail(tc.name + "/oracle-stack-maps-noescape", e)
 
         for tag, args in (("json", [fx["core"]]), ("json-exe", ["--exe", fx["exe"], fx["core"]])):
             name = "%s/%s" % (tc.name, tag)
@@ -389,7 +441,92 @@ class Suite:
             want("wide", lambda m: m["overflow_buckets"] > 0, "overflow buckets")
         if tc.name != "go1.19":
             want("cleared", lambda m: m["count"] == 0 and m["buckets"] > 0, "count 0 with buckets")
+        p += self.holder_oracle_problems(oracle, tc, by)
         return p
+
+    def holder_oracle_problems(self, oracle, tc, by):
+        """The states of testdata/fixtures/mapstates/holders.go: one map per
+        way of holding a map, each churned (some reclaimable bytes), with
+        the holder's root; decoys and dropped maps for the no-false-maps
+        checks."""
+        p = []
+        for m in oracle.get("maps", []):
+            for x in m["roots"]:
+                if x.startswith("re:"):
+                    try:
+                        re.compile(x[3:])
+                    except re.error as e:
+                        p.append("%s: bad root regex %r: %s" % (m["name"], x, e))
+        closure = "main.handler.(closure main.makeHandler.func1)."
+        goroutine = re.compile(r"goroutine [1-9]\d* \(main\.(\w+)\) → local (\S+)$")
+        old_closures = tc.name == "go1.19"  # no closure layout in DWARF before Go 1.23
+        expect = {  # name: (held, root test, what)
+            "store.m": ("", lambda r: r == ["main.store.(*main.cacheImpl).m"], "the interface root"),
+            "handler.hits": ("", (lambda r: r == [r"re:main\.handler([^A-Za-z0-9_].*)?"]) if old_closures
+                             else (lambda r: r == [closure + "hits"]), "the closure root"),
+            "handler.tal.byID": ("", (lambda r: r == [r"re:main\.handler([^A-Za-z0-9_].*)?"]) if old_closures
+                                 else (lambda r: r == [closure + "tal.byID"]), "the closure root"),
+            "holdLocal.byUser": ("goroutine-heap", lambda r: len(r) == 1 and goroutine.match(r[0])
+                                 and goroutine.match(r[0]).groups() == ("holdLocal", "byUser"), "a goroutine root"),
+            "holdStackMap.m": ("goroutine-stack", lambda r: len(r) == 1 and goroutine.match(r[0])
+                               and goroutine.match(r[0]).groups() == ("holdStackMap", "m"), "a goroutine root"),
+            "holdStackMap.spill": ("goroutine-stack", lambda r: len(r) == 1 and goroutine.match(r[0])
+                                   and goroutine.match(r[0]).groups() == ("holdStackMap", "spill"), "a goroutine root"),
+            "serve.srv.sessions": ("goroutine-heap", lambda r: len(r) == 1 and goroutine.match(r[0])
+                                   and goroutine.match(r[0]).groups() == ("serve", "srv.sessions"), "a goroutine root"),
+            "pool.m": ("untyped", lambda r: len(r) == 1 and r[0].startswith(r"re:main\.pool"), "a main.pool regex"),
+            "opaque.tags": ("untyped", lambda r: len(r) == 1 and r[0].startswith(r"re:main\.opaque"),
+                            "a main.opaque regex"),
+        }
+        for name, (held, roots_ok, what) in expect.items():
+            m = by.get(name)
+            if m is None:
+                p.append("no map %s" % name)
+                continue
+            if m.get("held", "") != held:
+                p.append("%s: held %r, want %r" % (name, m.get("held"), held))
+            if not roots_ok(m["roots"]):
+                p.append("%s: roots %r, want %s" % (name, m["roots"], what))
+            if name == "holdStackMap.m":  # header and its one group/bucket in the frame
+                if not (m["buckets"] == 1 and m["count"] == 4 and m["retained_bytes"] < 128):
+                    p.append("%s: want 4 entries in one bucket/group, got %s" % (name, {k: m[k] for k in FIGURES}))
+            elif m["reclaimable_bytes"] <= 0 or m["count"] <= 0:
+                p.append("%s: want entries and reclaimable bytes, got count %d, reclaimable %d"
+                         % (name, m["count"], m["reclaimable_bytes"]))
+        ids = {}
+        for m in oracle.get("maps", []):
+            g = goroutine.match(m["roots"][0]) if m["roots"] else None
+            if g:
+                ids.setdefault(g.group(1), set()).add(m["roots"][0].split()[1])
+        if any(len(v) != 1 for v in ids.values()) or len(set().union(*ids.values()) if ids else ()) != len(ids):
+            p.append("goroutine ids %r: want one id per holder function, all different" % ids)
+        decoys = {d.get("name"): d for d in oracle.get("not_maps", [])}
+        if sorted(decoys) != ["decoyBytes", "decoyHeader"]:
+            p.append("not_maps %r, want decoyBytes and decoyHeader" % sorted(decoys))
+        if len(oracle.get("dropped", [])) != 3:
+            p.append("dropped %r, want 3 maps" % oracle.get("dropped"))
+        return p
+
+    def noescape_problems(self, tc):
+        """The stack-held maps of holders.go must not escape: then the
+        compiler puts their headers (and m's only group/bucket) in
+        holdStackMap's frame.  The fixture checks the addresses at run
+        time too; this asks the compiler."""
+        flags = list(tc.ldflags)
+        cmd = ["build", "-gcflags=-m", "-o", os.devnull] + (["-ldflags=" + " ".join(flags)] if flags else []) + ["."]
+        p = tc.run(cmd, cwd=FIXTURE)
+        if p.returncode != 0:
+            return ["%s %s: %s" % (tc.go, " ".join(cmd), tail(p.stderr))]
+        out = p.stderr
+        probs = []
+        for t in ("map[uint8]uint32", "map[int32]uint64"):
+            if not re.search(r"holders\.go:\d+:\d+: make\(%s\) does not escape" % re.escape(t), out):
+                esc = re.findall(r"holders\.go:\d+:\d+: make\(%s\).*" % re.escape(t), out)
+                probs.append("make(%s) in holdStackMap: %s" % (t, esc or "no escape analysis line"))
+        for v in ("m", "spill", "st"):
+            if re.search(r"holders\.go:\d+:\d+: moved to heap: %s$" % v, out, re.M):
+                probs.append("holdStackMap's %s moved to the heap" % v)
+        return probs
 
     # ----- comparing mapscan's JSON with an oracle --------------------------
 
@@ -438,6 +575,9 @@ class Suite:
                 p.append("maps[%d]: wrong types for %s" % (i, ", ".join(bad)))
             if not isinstance(m["roots"], list) or not all(isinstance(x, str) for x in m["roots"]):
                 p.append("maps[%d].roots %r" % (i, m["roots"]))
+            bad = [k for k in MAP_FLAGS if k in m and type(m[k]) is not bool]
+            if bad:
+                p.append("maps[%d]: %s not bool" % (i, ", ".join(bad)))
             addr = parse_addr(m["address"])
             if addr is None:
                 p.append("maps[%d].address %r is not 0x-hex" % (i, m["address"]))
@@ -467,6 +607,23 @@ class Suite:
                 total = sum(m.get(k, 0) for m in maps if isinstance(m.get(k), int))
                 if summ.get(k) != total:
                     p.append("summary.%s %r, sum over maps %d" % (k, summ.get(k), total))
+            # Totals are over the maps mapscan says are held; the ones it
+            # lists as unreachable have their own totals when it gives them.
+            held = [m for m in maps if reachable(m)]
+            lost = [m for m in maps if not reachable(m)]
+            if len(held) != len(maps) or "unreachable_maps" in summ:
+                p = []
+                if summ.get("maps") != len(doc["maps"]):
+                    p.append("summary.maps %r, %d maps listed" % (summ.get("maps"), len(doc["maps"])))
+                for k in SUMMARY[1:]:
+                    total = sum(m.get(k, 0) for m in held if isinstance(m.get(k), int))
+                    if summ.get(k) != total:
+                        p.append("summary.%s %r, sum over reachable maps %d" % (k, summ.get(k), total))
+                for k, total in (("unreachable_maps", len(lost)),
+                                 ("unreachable_retained_bytes", sum(m.get("retained_bytes", 0) for m in lost)),
+                                 ("unreachable_reclaimable_bytes", sum(m.get("reclaimable_bytes", 0) for m in lost))):
+                    if k in summ and summ[k] != total:
+                        p.append("summary.%s %r, %d over the unreachable maps" % (k, summ[k], total))
             r.check(name + "/summary", p)
             # Heap totals come from the span table and must equal the
             # runtime's HeapInuse, which the fixture records allocation-free
@@ -493,24 +650,64 @@ class Suite:
                 if m.get(k) != om[k] or type(m.get(k)) is not type(om[k]):
                     p.append("%s: mapscan %r, oracle %r" % (k, m.get(k), om[k]))
             roots = m.get("roots") if isinstance(m.get("roots"), list) else []
-            lost = [x for x in om["roots"] if x not in roots]
+            lost = [x for x in om["roots"] if not root_matches(x, roots)]
             if lost:
-                p.append("roots %r lack %r" % (roots, lost))
+                more = m.get("more_roots")
+                p.append("roots %r%s lack %r" % (roots, " (+%s more)" % more if more else "", lost))
+            # Every oracle map is live, of a known type, and on a stack
+            # exactly when the oracle says so.
+            for k, want in (("reachable", True), ("type_certain", True), ("type_guessed", False),
+                            ("on_stack", om.get("held") == "goroutine-stack")):
+                if k in m and m[k] is not want:
+                    p.append("%s %r, want %r (the fixture holds it: %s)" % (k, m[k], want, om.get("held") or "typed"))
             r.check(check, p)
 
-        invented, inconsistent = [], []
+        # "No map that is not there", without false alarms.  The fixture's
+        # oracle lists every map that package main keeps alive, so a map
+        # mapscan reports elsewhere is wrong when mapscan says it is live
+        # (reachable not false) and it
+        #   - has a root in package main (a global of main, or a local of a
+        #     goroutine frame in a main function), or
+        #   - has a type of package main (no other package makes those), with
+        #     type_certain not false;
+        # and whatever mapscan says about reachability, no map may lie in
+        # memory the oracle knows is not a map (not_maps: copies of a
+        # header in a []byte and in a struct of another type), and no
+        # dropped map (made and dropped before the last GC; the fixture has
+        # no other map of its type) may be called reachable.  Maps of other
+        # packages and of the runtime cannot be told from invented ones
+        # here; they only get the consistency check below.
+        invented, inconsistent, in_decoys, revived = [], [], [], []
+        decoys = [(parse_addr(d.get("address")), d.get("size"), d.get("name"))
+                  for d in oracle.get("not_maps", []) if isinstance(d, dict)]
+        dropped = {parse_addr(d.get("address")): d for d in oracle.get("dropped", []) if isinstance(d, dict)}
         for m in maps:
             addr = parse_addr(m["address"])
+            roots = m.get("roots") if isinstance(m.get("roots"), list) else []
+            desc = "%s %s %s" % (m["address"], m.get("type"), roots[:3])
+            for lo, size, dname in decoys:
+                if lo is not None and isinstance(size, int) and lo <= addr < lo + size:
+                    in_decoys.append("%s lies in %s (%#x, %d bytes), which is not a map" % (desc, dname, lo, size))
             if addr in want_addrs:
                 continue
-            roots = m.get("roots") if isinstance(m.get("roots"), list) else []
-            if any(isinstance(x, str) and x.startswith("main.") for x in roots):
-                invented.append("%s %s %s" % (m["address"], m.get("type"), roots))
+            live = reachable(m)
+            d = dropped.get(addr)
+            if d is not None and live and m.get("type") == d.get("type"):
+                revived.append("%s: %s was dropped before the last GC" % (desc, d.get("name")))
+            main_root = [x for x in roots if isinstance(x, str) and MAIN_ROOT.match(x)]
+            main_type = type_known(m) and any(
+                isinstance(m.get(k), str) and MAIN_TYPE.search(m[k]) for k in ("type", "key_type", "elem_type"))
+            if live and (main_root or main_type):
+                invented.append(desc)
             elif m.get("growing") is False and m.get("live_slots") != m.get("count"):
                 inconsistent.append("%s %s %s: count %r, live_slots %r"
                                     % (m["address"], m.get("type"), roots[:2], m.get("count"), m.get("live_slots")))
         r.check(name + "/no-invented-main-maps", "maps the fixture does not hold: " + "; ".join(invented[:10])
                 if invented else None)
+        if decoys:
+            r.check(name + "/no-maps-in-non-maps", "; ".join(in_decoys[:10]) if in_decoys else None)
+        if dropped:
+            r.check(name + "/dropped-maps-not-reachable", "; ".join(revived[:10]) if revived else None)
         r.check(name + "/other-maps-live-slots", "; ".join(inconsistent[:10]) if inconsistent else None)
 
     def text_smoke(self, name, fx, oracle):
@@ -526,7 +723,7 @@ class Suite:
             if word not in out:
                 p.append("output does not mention %r" % word)
         top = max(oracle["maps"], key=lambda m: m["reclaimable_bytes"])
-        if not any(root in out for root in top["roots"]):
+        if not any(root in out for root in top["roots"] if not root.startswith("re:")):
             p.append("output does not mention %s, the map with most reclaimable bytes" % top["roots"])
         self.report.check(name, p)
 
