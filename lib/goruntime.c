@@ -291,17 +291,5 @@ int maptype_describe(struct maptype *mt, const struct gtypes *g, type_id map_typ
 
 bool mem_readable(const struct target *t, uint64_t addr, uint64_t n)
 {
-	unsigned char b;
-	if (n == 0)
-		return true;
-	if (n - 1 > UINT64_MAX - addr)
-		return false;
-	uint64_t last = addr + n - 1;
-	for (uint64_t a = addr; a <= last; a = (a | 4095) + 1) {
-		if (target_read(t, a, &b, 1))
-			return false;
-		if ((a | 4095) >= last)
-			break;
-	}
-	return target_read(t, last, &b, 1) == 0;
+	return n == 0 || target_has(t, addr, n);
 }

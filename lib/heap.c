@@ -126,8 +126,7 @@ int heap_load(struct heap *h, const struct target *t, const struct gtypes *g,
 		s.end = s.base + np * PAGE_SIZE;
 		/* A record that claims memory the image does not have is damage
 		 * (or a heap the core lost): its objects cannot be read anyway. */
-		unsigned char probe;
-		if (target_read(t, s.base, &probe, 1) || target_read(t, s.end - 1, &probe, 1)) {
+		if (!target_has(t, s.base, s.end - s.base)) {
 			h->stats.bad_spans++;
 			continue;
 		}

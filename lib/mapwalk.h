@@ -36,9 +36,10 @@ static inline uint64_t slot_addr(const struct target *t, uint64_t base, uint64_t
 	return target_read_u64(t, a, &p) ? 0 : p;
 }
 
-/* Is every byte of [addr, addr+n) in the image?  Probes one byte per page
- * (and the last), so it costs n/4096 lookups and copies nothing: used to
- * refuse arrays whose length came from damaged memory before walking them. */
+/* Is every byte of [addr, addr+n) in the image?  Costs a look at the core's
+ * segment table (or a byte per page of a live process) and copies nothing:
+ * used to refuse arrays whose length came from damaged memory before
+ * walking them. */
 bool mem_readable(const struct target *t, uint64_t addr, uint64_t n);
 
 /* ideal_bytes of docs/figures.md for `count` entries. */

@@ -21,12 +21,59 @@ const char *layout_name(enum map_layout l)
 	}
 }
 
+struct strpool {                  /* open addressing, load <= 1/2 */
+	char **s;
+	size_t cap, n;
+};
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+const char *report_intern(struct report *r, const char *s)
+{
+	struct strpool *p = r->pool;
+	if (!p && !(p = r->pool = calloc(1, sizeof(*p))))
+		return NULL;
+	if ((p->n + 1) * 2 > p->cap) {
+		size_t nc = p->cap ? p->cap * 2 : 64;
+		char **ns = calloc(nc, sizeof(*ns));
+		if (!ns)
+			return NULL;
+		for (size_t i = 0; i < p->cap; i++) {
+			if (!p->s[i])
+				continue;
+			size_t h = str_hash(p->s[i]) & (nc - 1);
+			while (ns[h])
+				h = (h + 1) & (nc - 1);
+			ns[h] = p->s[i];
+		}
+		free(p->s);
+		p->s = ns;
+		p->cap = nc;
+	}
+	size_t h = str_hash(s) & (p->cap - 1);
+	while (p->s[h]) {
+		if (!strcmp(p->s[h], s))
+			return p->s[h];
+		h = (h + 1) & (p->cap - 1);
+	}
+	if (!(p->s[h] = strdup(s)))
+		return NULL;
+	p->n++;
+	return p->s[h];
+}
+
 /* The returned entry lives in r->maps, which moves when it grows: a pointer
  * from an earlier call is invalid after the next report_add_map. */
 struct map_entry *report_add_map(struct report *r, uint64_t address)
 {
 	if (r->nmaps == r->capmaps) {
-		size_t cap = r->capmaps ? r->capmaps * 2 : 16;
+		size_t cap = r->capmaps ? r->capmaps + r->capmaps / 2 : 16;
 		struct map_entry *m;
 
 		if (cap < r->capmaps || cap > SIZE_MAX / sizeof(*m)) {
@@ -159,9 +206,11 @@ void report_free(struct report *r)
 	for (size_t i = 0; i < r->nmaps; i++) {
 		struct map_entry *m = &r->maps[i];
 
-		free(m->type);
-		free(m->key_type);
-		free(m->elem_type);
+		if (!m->types_interned) {
+			free(m->type);
+			free(m->key_type);
+			free(m->elem_type);
+		}
 		strv_free(m->roots, m->nroots);
 		strv_free(m->warnings, m->nwarnings);
 		if (m->storage) {
@@ -171,6 +220,12 @@ void report_free(struct report *r)
 		}
 	}
 	free(r->maps);
+	if (r->pool) {
+		for (size_t i = 0; i < r->pool->cap; i++)
+			free(r->pool->s[i]);
+		free(r->pool->s);
+		free(r->pool);
+	}
 	strv_free(r->warnings, r->nwarnings);
 	free(r->source);
 	free(r->source_kind);

@@ -71,6 +71,8 @@ struct map_entry {
 	bool conservative;       /* every root is a conservative one (an untyped word
 				  * that looks like a pointer to it) */
 	bool on_stack;           /* the header is in a goroutine's stack */
+	bool types_interned;     /* type, key_type, elem_type belong to the report's
+				  * string pool (report_intern), not to the entry */
 	bool type_guessed;       /* the type was not proven: `type` is the best
 				  * candidate of type_candidates map types whose
 				  * storage has this shape (figures are exact for all) */
@@ -95,6 +97,7 @@ struct report {
 	 * whether the heap's span table could be enumerated */
 	uint64_t goroutines;
 	bool heap_scanned;
+	struct strpool *pool;    /* interned strings (report_intern) */
 	/* the Go heap from the runtime's span table; heap_known is false when
 	 * that could not be read */
 	bool heap_known;
@@ -119,6 +122,11 @@ int map_add_warning(struct map_entry *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int report_add_warning(struct report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* A copy of s owned by the report, shared by every caller that interns
+ * the same string (a million maps have a few dozen types).  NULL on
+ * ENOMEM. */
+const char *report_intern(struct report *r, const char *s);
 
 /* Sum the totals. */
 void report_finish(struct report *r);

@@ -35,7 +35,8 @@
 #include "stacks.h"
 enum pkind {
 	P_VAR, P_FIELD, P_INDEX, P_MAPVAL, P_DYN, P_CHANBUF,
-	P_GOROUTINE,              /* "goroutine 17 (main.worker)": index goid, name func */
+	P_GOROUTINE,              /* "goroutine 17": index goid */
+	P_GFUNC,                  /* " (main.worker)": the frame's function */
 	P_LOCAL,                  /* " → local cache" */
 	P_STACKWORD,              /* " → stack word 0xc000051f28" (conservative) */
 	P_WORD,                   /* "+16": a word of an untyped object (conservative) */
@@ -48,10 +49,9 @@ struct pnode {
 	uint8_t kind;
 	bool conservative;        /* this node or one above is a guess from an untyped word */
 	union {
-		const char *name;     /* VAR, FIELD, DYN, LOCAL, OBJ, CLOSURE: owned by the type model */
+		const char *name;     /* VAR, FIELD, DYN, GFUNC, LOCAL, OBJ, CLOSURE: owned by the type model */
 		uint64_t index;
 	} u;
-	const char *func;         /* GOROUTINE: function of the frame */
 };
 
 /* A map header candidate: an allocated object of the header's size class
@@ -241,7 +241,6 @@ static uint32_t node_new(struct roots *R, uint32_t parent, enum pkind kind, cons
 	n->parent = parent;
 	n->kind = (uint8_t)kind;
 	n->conservative = cons;
-	n->func = NULL;
 	if (kind == P_INDEX || kind == P_CHANBUF || kind == P_GOROUTINE || kind == P_STACKWORD ||
 	    kind == P_WORD)
 		n->u.index = index;
@@ -272,9 +271,9 @@ static void path_render(const struct roots *R, uint32_t node, char *buf, size_t 
 		case P_DYN: w = snprintf(buf + len, n - len, ".(%s)", p->u.name); break;
 		case P_CHANBUF: w = snprintf(buf + len, n - len, "<-[%llu]", (unsigned long long)p->u.index); break;
 		case P_GOROUTINE:
-			w = snprintf(buf + len, n - len, "goroutine %llu (%s)",
-				     (unsigned long long)p->u.index, p->func ? p->func : "?");
+			w = snprintf(buf + len, n - len, "goroutine %llu", (unsigned long long)p->u.index);
 			break;
+		case P_GFUNC: w = snprintf(buf + len, n - len, " (%s)", p->u.name ? p->u.name : "?"); break;
 		case P_LOCAL: w = snprintf(buf + len, n - len, " → local %s", p->u.name); break;
 		case P_STACKWORD:
 			w = snprintf(buf + len, n - len, " → stack word 0x%llx", (unsigned long long)p->u.index);
@@ -837,6 +836,24 @@ struct how {
 	bool on_stack;
 };
 
+/* The entry's type names, shared through the report's string pool. */
+static void set_types(struct roots *R, struct map_entry *m, const struct maptype *mt)
+{
+	const struct gtype *T = gtypes_get(R->g, mt->type), *K = gtypes_get(R->g, mt->key),
+			   *V = gtypes_get(R->g, mt->elem);
+	const char *a = report_intern(R->r, T && *T->name ? T->name : "map[?]?"),
+		   *b = report_intern(R->r, K ? K->name : "?"),
+		   *c = report_intern(R->r, V ? V->name : "?");
+	if (!a || !b || !c) {
+		R->oom = true;
+		return;
+	}
+	m->type = (char *)a;
+	m->key_type = (char *)b;
+	m->elem_type = (char *)c;
+	m->types_interned = true;
+}
+
 static void add_root(struct roots *R, struct map_entry *m, uint32_t node)
 {
 	char path[1024];
@@ -919,13 +936,7 @@ static void map_register(struct roots *R, uint64_t hdr, const struct maptype *mt
 	m->unreachable = how->unreachable;
 	m->garbage = how->garbage;
 	m->on_stack = how->on_stack;
-	const struct gtype *T = gtypes_get(R->g, mt->type), *K = gtypes_get(R->g, mt->key),
-			   *V = gtypes_get(R->g, mt->elem);
-	m->type = strdup(T && *T->name ? T->name : "map[?]?");
-	m->key_type = strdup(K ? K->name : "?");
-	m->elem_type = strdup(V ? V->name : "?");
-	if (!m->type || !m->key_type || !m->elem_type)
-		R->oom = true;
+	set_types(R, m, mt);
 }
 
 /* A map first reached through an untyped word, its type guessed from its
@@ -938,17 +949,7 @@ static void retype(struct roots *R, size_t idx, type_id type, uint32_t node)
 	struct map_entry *m = &R->r->maps[idx];
 	if (!mt || mt->layout != m->layout)
 		return;
-	const struct gtype *T = gtypes_get(R->g, mt->type), *K = gtypes_get(R->g, mt->key),
-			   *V = gtypes_get(R->g, mt->elem);
-	char *a = strdup(T && *T->name ? T->name : "map[?]?"), *b = strdup(K ? K->name : "?"),
-	     *c = strdup(V ? V->name : "?");
-	if (!a || !b || !c) {
-		free(a), free(b), free(c);
-		R->oom = true;
-		return;
-	}
-	free(m->type), free(m->key_type), free(m->elem_type);
-	m->type = a, m->key_type = b, m->elem_type = c;
+	set_types(R, m, mt);
 	m->type_guessed = false;
 	m->type_candidates = 1;
 	struct slotvisit sv = { R, mt, 0, gtypes_may_hold_map(R->g, mt->key),
@@ -1272,9 +1273,7 @@ static uint32_t frame_node(struct stackctx *c, const struct gframe *f)
 		return c->gnode;
 	c->goid = f->goid;
 	c->frame_sp = f->sp;
-	c->gnode = node_new(R, 0, P_GOROUTINE, NULL, f->goid);
-	if (c->gnode)
-		R->nodes[c->gnode - 1].func = f->func;
+	c->gnode = node_new(R, node_new(R, 0, P_GOROUTINE, NULL, f->goid), P_GFUNC, f->func, 0);
 	return c->gnode;
 }
 

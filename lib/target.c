@@ -81,13 +81,13 @@ struct touch {
 	uint64_t granules;
 };
 
-/* Once reads have touched 4096 different 64 KiB granules (the kernel maps
- * file pages in 64 KiB batches: 256 MiB) the core mapping's pages
+/* Once reads have touched 1024 different 64 KiB granules (the kernel maps
+ * file pages in 64 KiB batches: 64 MiB) the core mapping's pages
  * are dropped from the process (madvise): they stay in the page cache and
  * fault back in cheaply, and mapscan's resident set stays a small fraction
  * of a many-GiB core instead of growing to its size. */
 #define TRIM_GRANULE_SHIFT 16
-#define TRIM_GRANULES 4096u
+#define TRIM_GRANULES 1024u
 
 struct target {
 	char *core_path, *exe_path;
@@ -754,6 +754,55 @@ static const unsigned char *locate(const struct target *t, uint64_t addr,
 		}
 	}
 	return NULL;
+}
+
+/* Bytes at addr available from one place, as locate, without touching
+ * them (no page is faulted in). */
+static bool lookup(const struct target *t, uint64_t addr, uint64_t *avail)
+{
+	size_t i;
+	if (locate_core(t, addr, avail, &i))
+		return true;
+	uint64_t limit = i < t->ncseg ? t->cseg[i].vaddr - addr : UINT64_MAX;
+	size_t j = upper(t->eseg, t->neseg, addr);
+	if (j > 0) {
+		const struct seg *s = &t->eseg[j - 1];
+		uint64_t off = addr - s->vaddr;
+		if (off < s->filesz) {
+			*avail = s->filesz - off;
+			if (*avail > limit)
+				*avail = limit;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool target_has(const struct target *t, uint64_t addr, uint64_t n)
+{
+	unsigned char b;
+	if (!t || (n && n - 1 > UINT64_MAX - addr))
+		return false;
+	if (t->live) {
+		/* One byte per page, through the read cache. */
+		uint64_t last = addr + (n ? n - 1 : 0);
+		for (uint64_t a = addr; ; a = (a | 4095) + 1) {
+			if (live_read(t, a, &b, 1))
+				return false;
+			if ((a | 4095) >= last)
+				break;
+		}
+		return live_read(t, last, &b, 1) == 0;
+	}
+	for (uint64_t left = n ? n : 1, avail; left;) {
+		if (!lookup(t, addr, &avail))
+			return false;
+		if (avail >= left)
+			return true;
+		addr += avail;
+		left -= avail;
+	}
+	return true;
 }
 
 int target_read(const struct target *t, uint64_t addr, void *buf, size_t n)

@@ -43,6 +43,10 @@ int target_read(const struct target *t, uint64_t addr, void *buf, size_t n);
  * NULL otherwise.  Valid until target_close. */
 const void *target_view(const struct target *t, uint64_t addr, size_t n);
 
+/* Is every byte of [addr, addr+n) in the image?  For a core this looks at
+ * the segment table only and touches no memory. */
+bool target_has(const struct target *t, uint64_t addr, uint64_t n);
+
 /* Convenience: little-endian 8-byte read; returns -1 when unreadable. */
 int target_read_u64(const struct target *t, uint64_t addr, uint64_t *out);
 
