@@ -1274,7 +1274,11 @@ static int draw_roots(struct tui *t, const struct map_entry *m, int line)
 	if ((y = row(t, line)) >= 0)
 		put(y, 1, ind, "held by", A_NORMAL, t->ascii);
 	if (!m->nroots && (y = row(t, line)) >= 0)
-		put(y, 1 + ind, COLS - ind - 2, "(path not recorded)", A_NORMAL, t->ascii);
+		put(y, 1 + ind, COLS - ind - 2,
+		    !m->unreachable ? "(path not recorded)"
+		    : m->garbage > 0 ? "nothing: garbage the last GC found dead, not yet freed"
+		    : "nothing mapscan can read (garbage not yet freed, or untyped memory)",
+		    A_NORMAL, t->ascii);
 	for (size_t i = 0; i < m->nroots; i++, n++)
 		if ((y = row(t, line + n)) >= 0)
 			put_untrusted(t, y, 1 + ind, COLS - ind - 2, m->roots[i], A_BOLD);
@@ -1286,6 +1290,19 @@ static int draw_roots(struct tui *t, const struct map_entry *m, int line)
 		n++;
 	}
 	n = n ? n : 1;
+	char note[160];
+	note[0] = 0;
+	if (m->type_guessed)
+		snprintf(note, sizeof(note), "type not proven: the best of %u map types whose "
+			 "storage has this layout (the figures hold for all)", m->type_candidates);
+	if (note[0])
+		n += draw_wrapped(t, line + n, 1 + ind, COLS - ind - 2, note, A_NORMAL);
+	if (m->conservative)
+		n += draw_wrapped(t, line + n, 1 + ind, COLS - ind - 2, "conservative: every path "
+				  "goes through a word that only looks like a pointer", A_NORMAL);
+	if (m->on_stack)
+		n += draw_wrapped(t, line + n, 1 + ind, COLS - ind - 2,
+				  "the header is in a goroutine's stack frame", A_NORMAL);
 	if (m->fig.growing) {
 		char note[128];
 		snprintf(note, sizeof(note), "growing: the %" PRIu64 " old buckets stay until "
