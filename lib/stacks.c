@@ -24,6 +24,8 @@
 #define MAX_FRAMES_TOTAL (1u << 24)
 #define MAX_STACK (1ull << 30)  /* Go's maximum stack on 64-bit */
 #define MAX_G_SIZE 4096
+#define MAX_WORDS_TOTAL (1ull << 28) /* 2 GiB of stacks read */
+#define MAX_HOLES 16              /* unreadable pages in one stack before giving up on it */
 #define CHUNK 65536
 
 /* Field offsets, all from DWARF. */
@@ -62,6 +64,10 @@ struct scan {
 	struct frame *frames;
 	size_t nframes, capframes;
 	uint64_t total_frames;
+	uint64_t total_words;     /* words read, against MAX_WORDS_TOTAL */
+	uint64_t *seen_hi;        /* stack.hi of goroutines scanned: a corrupt allgs
+				   * cannot make one stack be read twice */
+	size_t seen_cap, seen_n;
 	uint64_t *covered;        /* bitmap over the words of [lo, hi) */
 	size_t capcovered;        /* in uint64_t */
 	uint64_t lo, hi;          /* live stack being scanned: [sp0, stack.hi) */
@@ -339,13 +345,20 @@ static void on_local(void *arg, const struct glocal *v)
 static void scan_words(struct scan *S)
 {
 	size_t fi = 0;
+	unsigned holes = 0;
 	for (uint64_t base = S->lo; base < S->hi;) {
 		uint64_t n = S->hi - base < CHUNK ? S->hi - base : CHUNK;
+		if (S->total_words + n / 8 > MAX_WORDS_TOTAL)
+			return;
+		S->total_words += n / 8;
 		if (target_read(S->t, base, S->buf, n)) {
-			/* A hole: go page by page to keep what is there. */
+			/* A hole: go page by page to keep what is there, but
+			 * not through a stack that is mostly not in the image. */
 			uint64_t pg = ((base >> 12) + 1) << 12;
 			n = pg - base < n ? pg - base : n;
 			if (target_read(S->t, base, S->buf, n)) {
+				if (++holes > MAX_HOLES)
+					return;
 				base += n;
 				continue;
 			}
@@ -414,6 +427,37 @@ static void scan_goroutine(struct scan *S, uint64_t goid, uint64_t stack_lo, uin
 	scan_words(S);
 }
 
+/* Record stack.hi; false if it was seen before (or memory ran out). */
+static bool seen_add(struct scan *S, uint64_t hi)
+{
+	if ((S->seen_n + 1) * 2 > S->seen_cap) {
+		size_t nc = S->seen_cap ? S->seen_cap * 2 : 1024;
+		uint64_t *nk = calloc(nc, sizeof(*nk));
+		if (!nk)
+			return false;
+		for (size_t i = 0; i < S->seen_cap; i++) {
+			if (!S->seen_hi[i])
+				continue;
+			size_t h = (size_t)((S->seen_hi[i] >> 3) * 0x9e3779b97f4a7c15ull >> 17) & (nc - 1);
+			while (nk[h])
+				h = (h + 1) & (nc - 1);
+			nk[h] = S->seen_hi[i];
+		}
+		free(S->seen_hi);
+		S->seen_hi = nk;
+		S->seen_cap = nc;
+	}
+	size_t h = (size_t)((hi >> 3) * 0x9e3779b97f4a7c15ull >> 17) & (S->seen_cap - 1);
+	while (S->seen_hi[h]) {
+		if (S->seen_hi[h] == hi)
+			return false;
+		h = (h + 1) & (S->seen_cap - 1);
+	}
+	S->seen_hi[h] = hi;
+	S->seen_n++;
+	return true;
+}
+
 static const struct gfunc *func_named(const struct gtypes *g, const char *name)
 {
 	size_t n;
@@ -479,7 +523,8 @@ int stacks_scan(const struct target *t, const struct gtypes *g, const struct gor
 			if (status == G_DEAD || status == G_IDLE || status == G_DEADEXTRA)
 				continue;
 			uint64_t lo = rd64(gbuf + L.stack_lo), hi = rd64(gbuf + L.stack_hi);
-			if (!lo || hi <= lo || hi - lo > MAX_STACK || (lo & 7) || (hi & 7))
+			if (!lo || hi <= lo || hi - lo > MAX_STACK || (lo & 7) || (hi & 7) ||
+			    !seen_add(S, hi))
 				continue;
 			uint64_t goid = rd64(gbuf + L.goid);
 			uint64_t pc = rd64(gbuf + L.sched_pc), sp = rd64(gbuf + L.sched_sp);
@@ -520,6 +565,7 @@ int stacks_scan(const struct target *t, const struct gtypes *g, const struct gor
 	free(regs);
 	free(S->frames);
 	free(S->covered);
+	free(S->seen_hi);
 	free(S);
 	return 0;
 }
