@@ -37,6 +37,7 @@ struct layout {
 	bool has_sys_bp;
 	uint64_t status, goid;
 	uint64_t m_procid, m_curg, m_alllink;
+	uint64_t m_gsignal;                   /* 0 if absent */
 	uint64_t allgs, allglen, allm;        /* link-time addresses */
 	bool has_allm;
 };
@@ -45,7 +46,20 @@ struct layout {
 struct gregs {
 	uint64_t g;
 	const struct target_thread *th;
+	uint64_t gsignal;         /* the m's signal-handling g, 0 if unknown */
 };
+
+/* x86-64 Linux signal frame: the ucontext the kernel pushes on the
+ * alternate signal stack holds uc_stack {ss_sp, ss_flags, ss_size} and then
+ * the interrupted registers (struct sigcontext: r8..r15, rdi, rsi, rbp,
+ * rbx, rdx, rax, rcx, rsp, rip). */
+#define UC_SS_SIZE 16             /* from ss_sp */
+#define UC_MCONTEXT 24            /* from ss_sp */
+#define SC_RBP (10 * 8)
+#define SC_RSP (15 * 8)
+#define SC_RIP (16 * 8)
+#define SC_SIZE (17 * 8)
+#define MAX_SIGSTACK (1u << 20)
 
 struct frame {
 	struct gframe pub;
@@ -141,6 +155,8 @@ static int layout_init(struct layout *L, const struct gtypes *g, struct ms_error
 	    !member_off(g, mt, "curg", &L->m_curg) && !member_off(g, mt, "alllink", &L->m_alllink)) {
 		L->allm = allm->addr;
 		L->has_allm = true;
+		const struct gmember *gs = gtypes_member(g, mt, "gsignal");
+		L->m_gsignal = gs ? gs->offset : 0;
 	}
 	uint64_t ends[] = { L->stack_lo, L->stack_hi, L->sched_sp, L->sched_pc, L->sched_bp,
 			    L->sys_sp, L->sys_pc, L->sys_bp, L->goid };
@@ -195,6 +211,9 @@ static size_t collect_regs(const struct target *t, const struct layout *L, uint6
 			if ((uint64_t)(uint32_t)th[k].tid == procid) {
 				r[n].g = curg;
 				r[n].th = &th[k];
+				if (!L->m_gsignal ||
+				    target_read_u64(t, m + L->m_gsignal, &r[n].gsignal))
+					r[n].gsignal = 0;
 				n++;
 				break;
 			}
@@ -202,6 +221,42 @@ static size_t collect_regs(const struct target *t, const struct layout *L, uint6
 	}
 	*out = r;
 	return n;
+}
+
+/* A thread stopped inside a signal handler (a crash: the runtime prints
+ * its traceback and re-raises the signal from there) has its registers on
+ * the signal stack; the goroutine it interrupted is described by the
+ * kernel's signal frame on that stack.  Recognise it by uc_stack, which
+ * names the signal stack itself, and take the outermost (highest) one,
+ * which is the signal that interrupted Go code.  Returns true with the
+ * interrupted registers if they point into [lo, hi). */
+static bool signal_context(struct scan *S, const struct layout *L, const struct gregs *r,
+			   uint64_t lo, uint64_t hi, uint64_t *pc, uint64_t *sp, uint64_t *bp)
+{
+	unsigned char sg[MAX_G_SIZE];
+	if (!r->gsignal || !r->th || target_read(S->t, r->gsignal, sg, L->g_size))
+		return false;
+	uint64_t slo = rd64(sg + L->stack_lo), shi = rd64(sg + L->stack_hi);
+	uint64_t rsp = r->th->rsp & ~7ull;
+	if (!slo || shi <= slo || shi - slo > MAX_SIGSTACK || rsp < slo || rsp >= shi)
+		return false;
+	/* Signal stacks are small (32 KiB): the top CHUNK bytes hold it. */
+	uint64_t from = shi - rsp > CHUNK ? shi - CHUNK : rsp, n = shi - from;
+	if (n < UC_MCONTEXT + SC_SIZE || target_read(S->t, from, S->buf, n))
+		return false;
+	for (uint64_t k = (n - UC_MCONTEXT - SC_SIZE) & ~7ull;; k -= 8) {
+		const unsigned char *p = S->buf + k;
+		uint64_t isp = rd64(p + UC_MCONTEXT + SC_RSP);
+		if (rd64(p) == slo && rd64(p + UC_SS_SIZE) == shi - slo && isp >= lo && isp < hi) {
+			*sp = isp;
+			*pc = rd64(p + UC_MCONTEXT + SC_RIP);
+			*bp = rd64(p + UC_MCONTEXT + SC_RBP);
+			return true;
+		}
+		if (k < 8)
+			break;
+	}
+	return false;
 }
 
 static struct frame *frame_push(struct scan *S)
@@ -542,13 +597,17 @@ int stacks_scan(const struct target *t, const struct gtypes *g, const struct gor
 				have = sf && sf == S->f_sysswitch;
 				for (size_t r = 0; r < nregs; r++) {
 					const struct target_thread *th = regs[r].th;
-					if (regs[r].g == gp && th->rsp >= lo && th->rsp < hi) {
+					if (regs[r].g != gp)
+						continue;
+					if (th->rsp >= lo && th->rsp < hi) {
 						pc = th->rip;
 						sp = th->rsp;
 						bp = th->rbp;
 						have = exact = true;
-						break;
+					} else if (signal_context(S, &L, &regs[r], lo, hi, &pc, &sp, &bp)) {
+						have = exact = true;
 					}
+					break;
 				}
 			}
 			if (have && !exact) {
