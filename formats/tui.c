@@ -1279,14 +1279,27 @@ static int draw_roots(struct tui *t, const struct map_entry *m, int line)
 		    : m->garbage > 0 ? "nothing: garbage the last GC found dead, not yet freed"
 		    : "nothing mapscan can read (garbage not yet freed, or untyped memory)",
 		    A_NORMAL, t->ascii);
-	for (size_t i = 0; i < m->nroots; i++, n++)
+	/* "+N more" goes after the last path when it fits, else on a line
+	 * of its own. */
+	char more[64] = "";
+	if (m->more_roots)
+		snprintf(more, sizeof(more), "and %" PRIu64 " more reference%s, not listed",
+			 m->more_roots, m->more_roots == 1 ? "" : "s");
+	int mw = (int)strlen(more) + 2, w = COLS - ind - 2;
+	for (size_t i = 0; i < m->nroots; i++, n++) {
+		bool last = i + 1 == m->nroots;
+		int used = 0;
 		if ((y = row(t, line + n)) >= 0)
-			put_untrusted(t, y, 1 + ind, COLS - ind - 2, m->roots[i], A_BOLD);
-	if (m->more_roots) {
+			used = put_untrusted(t, y, 1 + ind, w, m->roots[i], A_BOLD);
+		if (last && more[0] && used + mw <= w) {
+			if (y >= 0)
+				put(y, 1 + ind + used + 2, w - used - 2, more, A_NORMAL, t->ascii);
+			more[0] = 0;
+		}
+	}
+	if (more[0]) {
 		if ((y = row(t, line + n)) >= 0)
-			putf(t, y, 1 + ind, COLS - ind - 2, A_NORMAL,
-			     "and %" PRIu64 " more path%s, not kept", m->more_roots,
-			     m->more_roots == 1 ? "" : "s");
+			put(y, 1 + ind, w, more, A_NORMAL, t->ascii);
 		n++;
 	}
 	n = n ? n : 1;

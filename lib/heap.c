@@ -157,7 +157,8 @@ int heap_load(struct heap *h, const struct target *t, const struct gtypes *g,
 		s.alloc_count = (uint32_t)cnt;
 		h->spans[h->nspans++] = s;
 	}
-	qsort(h->spans, h->nspans, sizeof(*h->spans), by_base);
+	if (h->nspans)
+		qsort(h->spans, h->nspans, sizeof(*h->spans), by_base);
 	/* Overlapping records cannot all be right: keep the first of each run. */
 	size_t k = 0;
 	for (size_t i = 0; i < h->nspans; i++) {
