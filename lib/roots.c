@@ -1422,6 +1422,18 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 		report_add_warning(r, "%s; maps held only by goroutine stacks are reported as "
 				   "unreachable", serr.msg);
 	r->goroutines = ss.goroutines;
+	if (ss.unreadable)
+		report_add_warning(r, "%llu goroutine records (runtime.allgs) could not be read; "
+				   "maps only their stacks hold are listed as unreachable, or missed "
+				   "if their headers are on those stacks",
+				   (unsigned long long)ss.unreadable);
+	if (ss.bad_stacks)
+		report_add_warning(r, "%llu goroutines have impossible stack bounds (damaged "
+				   "core?); their stacks were not read", (unsigned long long)ss.bad_stacks);
+	if (ss.unwind_failures)
+		report_add_warning(r, "%llu goroutine stacks could not be unwound to their end; "
+				   "the rest was read conservatively (paths say \"stack word\")",
+				   (unsigned long long)ss.unwind_failures);
 	drain(&R);
 	for (size_t i = 0; i < sc.nwords && !R.oom; i++) {
 		cons_word(&R, sc.words[i].value,

@@ -568,18 +568,27 @@ int stacks_scan(const struct target *t, const struct gtypes *g, const struct gor
 	uint64_t ptrs[512];
 	for (uint64_t i = 0; i < len; i += 512) {
 		uint64_t n = len - i < 512 ? len - i : 512;
-		if (target_read(t, arr + i * 8, ptrs, n * 8))
+		if (target_read(t, arr + i * 8, ptrs, n * 8)) {
+			S->st.unreadable += len - i;
 			break;
+		}
 		for (uint64_t k = 0; k < n; k++) {
 			uint64_t gp = ptrs[k];
-			if (!gp || target_read(t, gp, gbuf, L.g_size))
+			if (!gp)
 				continue;
+			if (target_read(t, gp, gbuf, L.g_size)) {
+				S->st.unreadable++;
+				continue;
+			}
 			uint32_t status = rd32(gbuf + L.status) & ~(uint32_t)G_SCAN;
 			if (status == G_DEAD || status == G_IDLE || status == G_DEADEXTRA)
 				continue;
 			uint64_t lo = rd64(gbuf + L.stack_lo), hi = rd64(gbuf + L.stack_hi);
-			if (!lo || hi <= lo || hi - lo > MAX_STACK || (lo & 7) || (hi & 7) ||
-			    !seen_add(S, hi))
+			if (!lo || hi <= lo || hi - lo > MAX_STACK || (lo & 7) || (hi & 7)) {
+				S->st.bad_stacks++;
+				continue;
+			}
+			if (!seen_add(S, hi))
 				continue;
 			uint64_t goid = rd64(gbuf + L.goid);
 			uint64_t pc = rd64(gbuf + L.sched_pc), sp = rd64(gbuf + L.sched_sp);

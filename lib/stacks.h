@@ -52,6 +52,8 @@ struct stacks_stats {
 	uint64_t precise_vars;        /* var_fn calls */
 	uint64_t conservative_words;  /* word_fn calls */
 	uint64_t unwind_failures;     /* goroutines scanned (partly) conservatively */
+	uint64_t unreadable;          /* goroutine records (allgs entries) that could not be read */
+	uint64_t bad_stacks;          /* live goroutines whose stack bounds are impossible */
 };
 
 /* Walk every goroutine that is not dead.  Either callback may be NULL.
