@@ -69,43 +69,101 @@ static cJSON *strings(struct builder *b, char *const *v, size_t n)
 	return a;
 }
 
-static cJSON *map_json(struct builder *b, const struct map_entry *m)
+/* A JSON string as cJSON would print it: quotes, backslashes and control
+ * characters escaped, everything else as is (format_escape has already
+ * turned bytes that are not UTF-8 into \xNN text). */
+static void put_jstr(FILE *out, const char *s, int *failed)
+{
+	if (!s) {
+		fputs("null", out);
+		return;
+	}
+	const unsigned char *q = (const unsigned char *)s;
+	while (*q >= 0x20 && *q < 0x7f && *q != '"' && *q != '\\')
+		q++;
+	if (!*q) {                /* the usual case: nothing to escape */
+		putc('"', out);
+		fputs(s, out);
+		putc('"', out);
+		return;
+	}
+	char *esc = format_escape(s, ESCAPE_JSON);
+	if (!esc) {
+		*failed = 1;
+		return;
+	}
+	putc('"', out);
+	for (const unsigned char *p = (const unsigned char *)esc; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\b': fputs("\\b", out); break;
+		case '\f': fputs("\\f", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\r': fputs("\\r", out); break;
+		case '\t': fputs("\\t", out); break;
+		default:
+			if (*p < 0x20)
+				fprintf(out, "\\u%04x", *p);
+			else
+				putc(*p, out);
+		}
+	}
+	putc('"', out);
+	free(esc);
+}
+
+static void put_jstrs(FILE *out, char *const *v, size_t n, int *failed)
+{
+	putc('[', out);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			putc(',', out);
+		put_jstr(out, v[i], failed);
+	}
+	putc(']', out);
+}
+
+/* One map object, written directly: a report can hold millions of maps,
+ * and building a cJSON tree for each cost more than finding them. */
+static int put_map_json(FILE *out, const struct map_entry *m)
 {
 	const struct map_figures *f = &m->fig;
-	cJSON *o = cJSON_CreateObject();
-	char addr[24];
+	int failed = 0;
 
-	snprintf(addr, sizeof(addr), "0x%" PRIx64, m->address);
-	add(b, o, "address", cJSON_CreateString(addr));
-	add(b, o, "type", str(m->type));
-	add(b, o, "key_type", str(m->key_type));
-	add(b, o, "elem_type", str(m->elem_type));
-	add(b, o, "layout", cJSON_CreateString(layout_name(m->layout)));
-	add(b, o, "type_guessed", cJSON_CreateBool(m->type_guessed));
-	add(b, o, "type_candidates", u64(m->type_guessed ? m->type_candidates : 1));
-	add(b, o, "roots", strings(b, m->roots, m->nroots));
-	add(b, o, "more_roots", u64(m->more_roots));
-	add(b, o, "references", u64(m->nroots + m->more_roots));
-	add(b, o, "reachable", cJSON_CreateBool(!m->unreachable));
-	add(b, o, "garbage", m->garbage < 0 ? cJSON_CreateNull() : cJSON_CreateBool(m->garbage > 0));
-	add(b, o, "conservative", cJSON_CreateBool(m->conservative));
-	add(b, o, "on_stack", cJSON_CreateBool(m->on_stack));
-	add(b, o, "count", u64(f->count));
-	add(b, o, "live_slots", u64(f->live_slots));
-	add(b, o, "buckets", u64(f->buckets));
-	add(b, o, "old_buckets", u64(f->old_buckets));
-	add(b, o, "overflow_buckets", u64(f->overflow_buckets));
-	add(b, o, "spare_overflow_buckets", u64(f->spare_overflow_buckets));
-	add(b, o, "empty_buckets", u64(f->empty_buckets));
-	add(b, o, "tombstones", u64(f->tombstones));
-	add(b, o, "tables", u64(f->tables));
-	add(b, o, "capacity_slots", u64(f->capacity_slots));
-	add(b, o, "growing", cJSON_CreateBool(f->growing));
-	add(b, o, "retained_bytes", u64(f->retained_bytes));
-	add(b, o, "ideal_bytes", u64(f->ideal_bytes));
-	add(b, o, "reclaimable_bytes", u64(f->reclaimable_bytes));
-	add(b, o, "warnings", strings(b, m->warnings, m->nwarnings));
-	return o;
+	fprintf(out, "{\"address\":\"0x%" PRIx64 "\",\"type\":", m->address);
+	put_jstr(out, m->type, &failed);
+	fputs(",\"key_type\":", out);
+	put_jstr(out, m->key_type, &failed);
+	fputs(",\"elem_type\":", out);
+	put_jstr(out, m->elem_type, &failed);
+	fprintf(out, ",\"layout\":\"%s\",\"type_guessed\":%s,\"type_candidates\":%u,\"roots\":",
+		layout_name(m->layout), m->type_guessed ? "true" : "false",
+		m->type_guessed ? m->type_candidates : 1u);
+	put_jstrs(out, m->roots, m->nroots, &failed);
+	fprintf(out, ",\"more_roots\":%" PRIu64 ",\"references\":%" PRIu64
+		",\"reachable\":%s,\"garbage\":%s,\"conservative\":%s,\"on_stack\":%s",
+		m->more_roots, (uint64_t)m->nroots + m->more_roots,
+		m->unreachable ? "false" : "true",
+		m->garbage < 0 ? "null" : m->garbage ? "true" : "false",
+		m->conservative ? "true" : "false", m->on_stack ? "true" : "false");
+	fprintf(out, ",\"count\":%" PRIu64 ",\"live_slots\":%" PRIu64 ",\"buckets\":%" PRIu64
+		",\"old_buckets\":%" PRIu64 ",\"overflow_buckets\":%" PRIu64
+		",\"spare_overflow_buckets\":%" PRIu64 ",\"empty_buckets\":%" PRIu64
+		",\"tombstones\":%" PRIu64 ",\"tables\":%" PRIu64 ",\"capacity_slots\":%" PRIu64
+		",\"growing\":%s,\"retained_bytes\":%" PRIu64 ",\"ideal_bytes\":%" PRIu64
+		",\"reclaimable_bytes\":%" PRIu64 ",\"warnings\":",
+		f->count, f->live_slots, f->buckets, f->old_buckets, f->overflow_buckets,
+		f->spare_overflow_buckets, f->empty_buckets, f->tombstones, f->tables,
+		f->capacity_slots, f->growing ? "true" : "false", f->retained_bytes,
+		f->ideal_bytes, f->reclaimable_bytes);
+	put_jstrs(out, m->warnings, m->nwarnings, &failed);
+	putc('}', out);
+	if (failed) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return ferror(out) ? -1 : 0;
 }
 
 /* Print doc followed by a newline, free it, and say whether out took it. */
@@ -212,7 +270,7 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 		if (i && putc(',', out) == EOF)
 			rc = -1;
 		else
-			rc = emit_part(out, map_json(&b, sel[i]), b.failed);
+			rc = put_map_json(out, sel[i]);
 	}
 	free(sel);
 	if (!rc && fputs("],\"warnings\":", out) == EOF)
