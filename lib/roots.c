@@ -250,44 +250,66 @@ static uint32_t node_new(struct roots *R, uint32_t parent, enum pkind kind, cons
 }
 
 /* Render the path ending at node into buf ("main.srv.cache", "main.m[*]"). */
+/* Appending to a fixed buffer, truncating; paths are rendered for every
+ * map found, so this avoids printf. */
+struct sbuf {
+	char *b;
+	size_t n, len;            /* n > 0; b[len] is always 0 */
+};
+
+static void sb_mem(struct sbuf *s, const char *a, size_t k)
+{
+	if (k > s->n - 1 - s->len)
+		k = s->n - 1 - s->len;
+	memcpy(s->b + s->len, a, k);
+	s->len += k;
+	s->b[s->len] = 0;
+}
+
+static void sb_str(struct sbuf *s, const char *a)
+{
+	sb_mem(s, a ? a : "?", strlen(a ? a : "?"));
+}
+
+static void sb_num(struct sbuf *s, uint64_t v, unsigned base)
+{
+	char t[24];
+	int i = sizeof(t);
+	do {
+		t[--i] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v && i > 0);
+	sb_mem(s, t + i, sizeof(t) - (size_t)i);
+}
+
 static void path_render(const struct roots *R, uint32_t node, char *buf, size_t n)
 {
 	uint32_t chain[256];
 	size_t depth = 0;
 	for (uint32_t c = node; c && depth < 256; c = R->nodes[c - 1].parent)
 		chain[depth++] = c;
-	size_t len = 0;
+	struct sbuf sb = { buf, n, 0 };
 	buf[0] = 0;
-	if (depth == 256 && len + 4 < n)
-		len += (size_t)snprintf(buf, n, "…");
-	while (depth-- > 0 && len < n) {
+	if (depth == 256)
+		sb_str(&sb, "…");
+	while (depth-- > 0) {
 		const struct pnode *p = &R->nodes[chain[depth] - 1];
-		int w = 0;
 		switch (p->kind) {
-		case P_VAR: w = snprintf(buf + len, n - len, "%s", p->u.name); break;
-		case P_FIELD: w = snprintf(buf + len, n - len, ".%s", p->u.name); break;
-		case P_INDEX: w = snprintf(buf + len, n - len, "[%llu]", (unsigned long long)p->u.index); break;
-		case P_MAPVAL: w = snprintf(buf + len, n - len, "[*]"); break;
-		case P_DYN: w = snprintf(buf + len, n - len, ".(%s)", p->u.name); break;
-		case P_CHANBUF: w = snprintf(buf + len, n - len, "<-[%llu]", (unsigned long long)p->u.index); break;
-		case P_GOROUTINE:
-			w = snprintf(buf + len, n - len, "goroutine %llu", (unsigned long long)p->u.index);
-			break;
-		case P_GFUNC: w = snprintf(buf + len, n - len, " (%s)", p->u.name ? p->u.name : "?"); break;
-		case P_LOCAL: w = snprintf(buf + len, n - len, " → local %s", p->u.name); break;
-		case P_STACKWORD:
-			w = snprintf(buf + len, n - len, " → stack word 0x%llx", (unsigned long long)p->u.index);
-			break;
-		case P_WORD: w = snprintf(buf + len, n - len, "+%llu", (unsigned long long)p->u.index); break;
-		case P_OBJ: w = snprintf(buf + len, n - len, ".(*%s)", p->u.name); break;
-		case P_CLOSURE: w = snprintf(buf + len, n - len, ".(closure %s)", p->u.name); break;
+		case P_VAR: sb_str(&sb, p->u.name); break;
+		case P_FIELD: sb_str(&sb, "."); sb_str(&sb, p->u.name); break;
+		case P_INDEX: sb_str(&sb, "["); sb_num(&sb, p->u.index, 10); sb_str(&sb, "]"); break;
+		case P_MAPVAL: sb_str(&sb, "[*]"); break;
+		case P_DYN: sb_str(&sb, ".("); sb_str(&sb, p->u.name); sb_str(&sb, ")"); break;
+		case P_CHANBUF: sb_str(&sb, "<-["); sb_num(&sb, p->u.index, 10); sb_str(&sb, "]"); break;
+		case P_GOROUTINE: sb_str(&sb, "goroutine "); sb_num(&sb, p->u.index, 10); break;
+		case P_GFUNC: sb_str(&sb, " ("); sb_str(&sb, p->u.name); sb_str(&sb, ")"); break;
+		case P_LOCAL: sb_str(&sb, " → local "); sb_str(&sb, p->u.name); break;
+		case P_STACKWORD: sb_str(&sb, " → stack word 0x"); sb_num(&sb, p->u.index, 16); break;
+		case P_WORD: sb_str(&sb, "+"); sb_num(&sb, p->u.index, 10); break;
+		case P_OBJ: sb_str(&sb, ".(*"); sb_str(&sb, p->u.name); sb_str(&sb, ")"); break;
+		case P_CLOSURE: sb_str(&sb, ".(closure "); sb_str(&sb, p->u.name); sb_str(&sb, ")"); break;
 		default: break;
 		}
-		if (w < 0)
-			break;
-		len += (size_t)w;
-		if (len >= n)
-			len = n - 1;
 	}
 }
 
