@@ -125,8 +125,9 @@ int heap_load(struct heap *h, const struct target *t, const struct gtypes *g,
 		}
 		s.end = s.base + np * PAGE_SIZE;
 		/* A record that claims memory the image does not have is damage
-		 * (or a heap the core lost): its objects cannot be read anyway. */
-		if (!target_has(t, s.base, s.end - s.base)) {
+		 * (or a heap the core lost): its objects cannot be read anyway.
+		 * Both ends only: for a live process each probe is a read. */
+		if (!target_has(t, s.base, 1) || !target_has(t, s.end - 1, 1)) {
 			h->stats.bad_spans++;
 			continue;
 		}
