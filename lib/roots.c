@@ -104,6 +104,7 @@ struct seen {                     /* open-addressing set of (addr, type) */
 struct mapslot {                  /* map header address -> report index */
 	uint64_t addr;
 	size_t idx;
+	const struct maptype *mt; /* its type, as far as it is known */
 };
 
 struct roots {
@@ -134,6 +135,8 @@ struct roots {
 	size_t nalltypes;
 	bool shapes_built;
 	type_id *by_bucket;           /* bucket/group struct id -> map type id */
+	struct empty_ref { uint64_t addr, off; } *empty;
+	size_t nempty, capempty;
 	struct hdr_fields hf;
 	uint64_t heap_lo, heap_hi;
 };
@@ -933,6 +936,7 @@ static void map_register(struct roots *R, uint64_t hdr, const struct maptype *mt
 		return; /* out of memory: R->oom is set and the scan stops */
 	}
 	ms->idx = idx;
+	ms->mt = mt;
 	m->conservative = true;
 	add_root(R, m, node);
 	if (!node)
@@ -981,6 +985,9 @@ static void retype(struct roots *R, size_t idx, type_id type, uint32_t node)
 	set_types(R, m, mt);
 	m->type_guessed = false;
 	m->type_candidates = 1;
+	struct mapslot *ms = mapslot_find(R, m->address, false);
+	if (ms)
+		ms->mt = mt;
 	struct slotvisit sv = { R, mt, 0, gtypes_may_hold_map(R->g, mt->key),
 				gtypes_may_hold_map(R->g, mt->elem) };
 	if (!sv.key && !sv.elem)
@@ -1026,12 +1033,13 @@ static void found_map(struct roots *R, uint64_t hdr, type_id type, struct path *
 
 /* An untyped word equal to the address of candidate c: a map if its
  * storage says which.  False when it is not one. */
-static bool found_cand(struct roots *R, struct cand *c, struct path *p)
+static bool found_cand(struct roots *R, struct cand *c, struct path *p,
+		       const struct maptype **mtp)
 {
 	struct mapslot *ms = mapslot_find(R, c->addr, false);
-	uint32_t node = path_node(R, p);
 	if (ms) {
-		add_root(R, &R->r->maps[ms->idx], node);
+		add_root(R, &R->r->maps[ms->idx], path_node(R, p));
+		*mtp = ms->mt;
 		return true;
 	}
 	if (c->state != C_NEW)
@@ -1042,7 +1050,8 @@ static bool found_cand(struct roots *R, struct cand *c, struct path *p)
 		c->state = C_NOTMAP;
 		return false;
 	}
-	map_register(R, c->addr, mt, node, &how);
+	map_register(R, c->addr, mt, path_node(R, p), &how);
+	*mtp = mt;
 	return true;
 }
 
@@ -1127,6 +1136,24 @@ static void visit_func(struct roots *R, uint64_t addr, struct path *p)
 	}
 }
 
+/* Remember an empty header met in an untyped object (R->empty is a stack:
+ * scan_untyped pops what it pushed). */
+static bool empty_add(struct roots *R, uint64_t addr, uint64_t off)
+{
+	if (R->nempty == R->capempty) {
+		size_t nc = R->capempty ? R->capempty * 2 : 256;
+		struct empty_ref *n = realloc(R->empty, nc * sizeof(*n));
+		if (!n) {
+			R->oom = true;
+			return false;
+		}
+		R->empty = n;
+		R->capempty = nc;
+	}
+	R->empty[R->nempty++] = (struct empty_ref){ addr, off };
+	return true;
+}
+
 /* An untyped object (what a conservative word points to): every word is
  * looked at; an interface's type word makes the next word typed. */
 static void scan_untyped(struct roots *R, uint64_t addr, struct path *p)
@@ -1137,6 +1164,11 @@ static void scan_untyped(struct roots *R, uint64_t addr, struct path *p)
 	if (!heap_object(R->h, R->t, addr, &s, &slot, &base, &size) || s->noscan)
 		return;
 	uint64_t words = size / 8, buf[513];
+	/* A never-written map's header has no storage to type it by; in an
+	 * object that also holds maps of a known type (an array of maps) it
+	 * is taken to be one of those. */
+	const struct maptype *held = NULL;
+	size_t empties = 0;
 	for (uint64_t i0 = 0; i0 < words && !R->oom; i0 += 512) {
 		uint64_t n = words - i0 > 513 ? 513 : words - i0;
 		if (target_read(R->t, base + i0 * 8, buf, n * 8))
@@ -1159,9 +1191,34 @@ static void scan_untyped(struct roots *R, uint64_t addr, struct path *p)
 					continue;
 				}
 			}
+			struct cand *c = R->visited && w >= R->heap_lo && w < R->heap_hi
+					 ? cand_find(R, w) : NULL;
+			if (c && c->state == C_EMPTY) {
+				if (empty_add(R, w, (i0 + k) * 8))
+					empties++;
+				continue;
+			}
+			const struct maptype *mt = NULL;
+			if (c && c->state != C_NOTMAP && found_cand(R, c, PATH(p, P_WORD, NULL, (i0 + k) * 8), &mt)) {
+				if (mt && !held)
+					held = mt;
+				continue;
+			}
 			cons_word(R, w, PATH(p, P_WORD, NULL, (i0 + k) * 8));
 		}
 	}
+	for (size_t i = R->nempty - empties; held && i < R->nempty && !R->oom; i++) {
+		struct mapslot *ms = mapslot_find(R, R->empty[i].addr, false);
+		struct path *wp = PATH(p, P_WORD, NULL, R->empty[i].off);
+		if (ms) {
+			add_root(R, &R->r->maps[ms->idx], path_node(R, wp));
+			continue;
+		}
+		struct how how = { true, 1, false, -1, false };
+		if (walks_clean(R, held, R->empty[i].addr, NULL))
+			map_register(R, R->empty[i].addr, held, path_node(R, wp), &how);
+	}
+	R->nempty -= empties;
 }
 
 /* A word that may be a pointer (an untyped word, an unsafe.Pointer): a map
@@ -1172,7 +1229,8 @@ static void cons_word(struct roots *R, uint64_t v, struct path *p)
 	if (!R->h || !R->visited || v < R->heap_lo || v >= R->heap_hi)
 		return;
 	struct cand *c = cand_find(R, v);
-	if (c && c->state != C_NOTMAP && c->state != C_EMPTY && found_cand(R, c, p))
+	const struct maptype *mt;
+	if (c && c->state != C_NOTMAP && c->state != C_EMPTY && found_cand(R, c, p, &mt))
 		return;
 	const struct hspan *s;
 	uint32_t slot;
@@ -1480,6 +1538,7 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	free(R.visited);
 	free(R.shapes);
 	free(R.alltypes);
+	free(R.empty);
 	free(R.by_bucket);
 	return rc;
 }
