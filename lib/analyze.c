@@ -73,6 +73,8 @@ static int scan_once(const struct target *t, const struct gtypes *g,
 	struct heap h;
 	int hrc = heap_load(&h, t, g, &rt);
 	r->heap_scanned = hrc == 0;
+	if (hrc == 0 && opts && opts->no_stop)
+		heap_assume_allocated(&h);
 	int rc = roots_scan(t, g, &rt, hrc == 0 ? &h : NULL, r, opts, err);
 	if (rc == 0)
 		heap_summary(r, &h, hrc);

@@ -188,6 +188,13 @@ void heap_free(struct heap *h)
 	memset(h, 0, sizeof(*h));
 }
 
+void heap_assume_allocated(struct heap *h)
+{
+	for (size_t i = 0; i < h->nspans; i++)
+		h->spans[i].freeindex = h->spans[i].nelems;
+	h->marks_valid = false;
+}
+
 const struct hspan *heap_span(const struct heap *h, uint64_t addr)
 {
 	size_t lo = 0, hi = h->nspans;

@@ -54,6 +54,13 @@ int heap_load(struct heap *h, const struct target *t, const struct gtypes *g,
 	      const struct goruntime *rt);
 void heap_free(struct heap *h);
 
+/* Treat every slot of every span as allocated.  For a process read while
+ * it runs (--no-stop): a sweep can replace a span's allocation bitmap
+ * between reading the span and reading the bitmap, and live objects would
+ * then look free; walking a freed slot only costs a map header candidate
+ * that will not validate. */
+void heap_assume_allocated(struct heap *h);
+
 /* The span holding addr, or NULL. */
 const struct hspan *heap_span(const struct heap *h, uint64_t addr);
 
