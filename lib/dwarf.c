@@ -18,6 +18,7 @@
 #include <dwarf.h>
 #include <libdwarf.h>
 
+#include "grow.h"
 #include "types.h"
 
 /* Go's own attributes (src/cmd/internal/dwarf/dwarf.go). */
@@ -135,17 +136,7 @@ static const char *arena_strdup(struct gtypes *g, const char *s)
 
 static int grow(void **arr, size_t *cap, size_t need, size_t elsize)
 {
-	if (need <= *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 1024;
-	while (nc < need)
-		nc *= 2;
-	void *p = realloc(*arr, nc * elsize);
-	if (!p)
-		return -1;
-	*arr = p;
-	*cap = nc;
-	return 0;
+	return grow_array(arr, cap, need, elsize, 1024);
 }
 
 /* ---- attribute helpers -------------------------------------------------- */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "heap.h"
 #include "mapwalk.h"
 
@@ -145,15 +146,9 @@ int heap_load(struct heap *h, const struct target *t, const struct gtypes *g,
 		 * swept: say nothing about them. */
 		if (inline_marks && np == 1 && !s.noscan && s.elemsize >= 16 && s.elemsize <= 512)
 			s.mark_bits = 0;
-		if (h->nspans == cap) {
-			size_t nc = cap ? cap * 2 : 1024;
-			struct hspan *n = realloc(h->spans, nc * sizeof(*n));
-			if (!n) {
-				heap_free(h);
-				return -1;
-			}
-			h->spans = n;
-			cap = nc;
+		if (grow_array((void **)&h->spans, &cap, h->nspans + 1, sizeof(*h->spans), 1024)) {
+			heap_free(h);
+			return -1;
 		}
 		s.alloc_count = (uint32_t)cnt;
 		h->spans[h->nspans++] = s;

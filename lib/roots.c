@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "analyze.h"
+#include "grow.h"
 #include "heap.h"
 #include "mapwalk.h"
 #include "stacks.h"
@@ -549,15 +550,9 @@ static void cands_collect(struct roots *R)
 			int st = cand_shape(R, p);
 			if (st < 0 || !heap_allocated(R->t, s, k))
 				continue;
-			if (R->ncands == cap) {
-				size_t nc = cap ? cap * 2 : 4096;
-				struct cand *n = realloc(R->cands, nc * sizeof(*n));
-				if (!n) {
-					R->oom = true;
-					return;
-				}
-				R->cands = n;
-				cap = nc;
+			if (grow_array((void **)&R->cands, &cap, R->ncands + 1, sizeof(*R->cands), 4096)) {
+				R->oom = true;
+				return;
 			}
 			R->cands[R->ncands++] = (struct cand){ a, (uint8_t)st, 0 };
 		}
@@ -593,7 +588,7 @@ static bool same_shape(const struct maptype *a, const struct maptype *b)
 /* Group the program's map types by storage layout, once. */
 static void shapes_build(struct roots *R)
 {
-	size_t n = gtypes_count(R->g), cap = 0;
+	size_t n = gtypes_count(R->g), cap = 0, capall = 0;
 	R->shapes_built = true;
 	R->by_bucket = calloc(n + 1, sizeof(*R->by_bucket));
 	if (!R->by_bucket) {
@@ -612,26 +607,15 @@ static void shapes_build(struct roots *R)
 		size_t k = 0;
 		while (k < R->nshapes && !same_shape(R->shapes[k].mt, mt))
 			k++;
-		struct typed_shape *na = realloc(R->alltypes, (R->nalltypes + 1) * sizeof(*na));
-		if (!na) {
+		if (grow_array((void **)&R->alltypes, &capall, R->nalltypes + 1, sizeof(*R->alltypes), 64) ||
+		    grow_array((void **)&R->shapes, &cap, R->nshapes + 1, sizeof(*R->shapes), 64)) {
 			R->oom = true;
 			return;
 		}
-		R->alltypes = na;
 		R->alltypes[R->nalltypes++] = (struct typed_shape){ mt, (uint32_t)k };
 		if (k < R->nshapes) {
 			R->shapes[k].ntypes++;
 			continue;
-		}
-		if (R->nshapes == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct shape *ns = realloc(R->shapes, nc * sizeof(*ns));
-			if (!ns) {
-				R->oom = true;
-				return;
-			}
-			R->shapes = ns;
-			cap = nc;
 		}
 		R->shapes[R->nshapes++] = (struct shape){ mt, 1 };
 	}
@@ -1140,15 +1124,9 @@ static void visit_func(struct roots *R, uint64_t addr, struct path *p)
  * scan_untyped pops what it pushed). */
 static bool empty_add(struct roots *R, uint64_t addr, uint64_t off)
 {
-	if (R->nempty == R->capempty) {
-		size_t nc = R->capempty ? R->capempty * 2 : 256;
-		struct empty_ref *n = realloc(R->empty, nc * sizeof(*n));
-		if (!n) {
-			R->oom = true;
-			return false;
-		}
-		R->empty = n;
-		R->capempty = nc;
+	if (grow_array((void **)&R->empty, &R->capempty, R->nempty + 1, sizeof(*R->empty), 256)) {
+		R->oom = true;
+		return false;
 	}
 	R->empty[R->nempty++] = (struct empty_ref){ addr, off };
 	return true;
@@ -1379,15 +1357,9 @@ static void on_stack_word(void *arg, const struct gframe *f, uint64_t addr, uint
 	struct roots *R = c->R;
 	if (R->oom || !R->h || value < R->heap_lo || value >= R->heap_hi)
 		return;
-	if (c->nwords == c->capwords) {
-		size_t nc = c->capwords ? c->capwords * 2 : 1024;
-		struct stackword *n = realloc(c->words, nc * sizeof(*n));
-		if (!n) {
-			R->oom = true;
-			return;
-		}
-		c->words = n;
-		c->capwords = nc;
+	if (grow_array((void **)&c->words, &c->capwords, c->nwords + 1, sizeof(*c->words), 1024)) {
+		R->oom = true;
+		return;
 	}
 	c->words[c->nwords++] = (struct stackword){ addr, value, frame_node(c, f) };
 }

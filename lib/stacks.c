@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "stacks.h"
 
 #define G_DEAD 6
@@ -261,14 +262,8 @@ static bool signal_context(struct scan *S, const struct layout *L, const struct 
 
 static struct frame *frame_push(struct scan *S)
 {
-	if (S->nframes == S->capframes) {
-		size_t nc = S->capframes ? S->capframes * 2 : 256;
-		struct frame *p = realloc(S->frames, nc * sizeof(*p));
-		if (!p)
-			return NULL;
-		S->frames = p;
-		S->capframes = nc;
-	}
+	if (grow_array((void **)&S->frames, &S->capframes, S->nframes + 1, sizeof(*S->frames), 256))
+		return NULL;
 	struct frame *f = &S->frames[S->nframes++];
 	memset(f, 0, sizeof(*f));
 	return f;
