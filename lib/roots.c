@@ -1348,6 +1348,10 @@ static void on_stack_var(void *arg, const struct gframe *f, const char *name, ty
 	struct stackctx *c = arg;
 	if (c->R->oom || !gtypes_may_hold_map(c->R->g, type))
 		return;
+	/* "&x": x was moved to the heap and the slot points to it; the path
+	 * names x (the dereference is implicit, as for any pointer). */
+	if (name[0] == '&')
+		name++;
 	visit(c->R, addr, type, PATH(PATH_AT(frame_node(c, f)), P_LOCAL, name, 0));
 }
 
