@@ -81,6 +81,17 @@ int format_utf8_decode(const unsigned char *s, uint32_t *cp);
 /* Terminal columns taken by s, a string returned by format_escape. */
 size_t format_width(const char *s);
 
+/* The code point at s: its length in bytes (1-4; a stray byte counts as
+ * one) and, in *cols, the terminal columns it takes. */
+int format_cp(const char *s, size_t *cols);
+
+/* Where to cut the middle out of s (escaped, wider than w >= 1 columns) so
+ * that head + "…" + tail fits in w: the head is s up to *head_end, the tail
+ * starts at *tail; both ends of a type or path carry meaning (the key type,
+ * the field holding the map), so the middle goes.  Returns the columns of
+ * head and tail together. */
+size_t format_elide(const char *s, size_t w, const char **head_end, const char **tail);
+
 /* The maps to show under o (filtered, sorted, cut to top), as a newly
  * allocated array of pointers into r->maps that the caller frees; r is not
  * touched.  Return 0, or -1 when memory ran out. */

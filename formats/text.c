@@ -380,17 +380,54 @@ static int cp_width(uint32_t c)
 
 /* Decode for measuring: an escaped string is valid UTF-8, but be safe and
  * count a stray byte as one column. */
-static int next_cp(const char *s, int *w)
+int format_cp(const char *s, size_t *cols)
 {
 	uint32_t cp;
 	int len = format_utf8_decode((const unsigned char *)s, &cp);
 
 	if (len == 0) {
-		*w = 1;
+		*cols = 1;
 		return 1;
 	}
-	*w = cp_width(cp);
+	*cols = (size_t)cp_width(cp);
 	return len;
+}
+
+static int next_cp(const char *s, int *w)
+{
+	size_t cols;
+	int len = format_cp(s, &cols);
+
+	*w = (int)cols;
+	return len;
+}
+
+size_t format_elide(const char *s, size_t w, const char **head_end, const char **tail)
+{
+	size_t head = (w - 1) / 2, rest = w - 1 - head, hc = 0, tc = 0, cols;
+	const char *h = s, *t = s + strlen(s);
+
+	while (*h) {
+		int len = format_cp(h, &cols);
+		if (hc + cols > head)
+			break;
+		hc += cols;
+		h += len;
+	}
+	/* Walk back over whole code points from the end. */
+	while (t > h) {
+		const char *b = t - 1;
+		while (b > h && ((unsigned char)*b & 0xc0) == 0x80)
+			b--;
+		format_cp(b, &cols);
+		if (tc + cols > rest)
+			break;
+		tc += cols;
+		t = b;
+	}
+	*head_end = h;
+	*tail = t;
+	return hc + tc;
 }
 
 size_t format_width(const char *s)
@@ -425,28 +462,8 @@ static void put_fit(FILE *out, const char *esc, size_t w)
 	if (w == 0)
 		return;
 
-	size_t head = (w - 1) / 2, tail = w - 1 - head, hc = 0, tc = 0;
-	const char *h = esc, *t = esc + strlen(esc);
-	int cw;
-
-	while (*h) {
-		int len = next_cp(h, &cw);
-		if (hc + (size_t)cw > head)
-			break;
-		hc += (size_t)cw;
-		h += len;
-	}
-	/* Walk back over whole code points from the end. */
-	while (t > h) {
-		const char *b = t - 1;
-		while (b > h && ((unsigned char)*b & 0xc0) == 0x80)
-			b--;
-		next_cp(b, &cw);
-		if (tc + (size_t)cw > tail)
-			break;
-		tc += (size_t)cw;
-		t = b;
-	}
+	const char *h, *t;
+	format_elide(esc, w, &h, &t);
 	fwrite(esc, 1, (size_t)(h - esc), out);
 	fputs("…", out);
 	fputs(t, out);

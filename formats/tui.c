@@ -454,22 +454,6 @@ char *tui_ascii(const char *esc)
 	return out;
 }
 
-/* The code point at s: its bytes and its columns. */
-static int cp_at(const char *s, size_t *cols)
-{
-	uint32_t cp;
-	int len = utf8_next(s, &cp);
-	char one[5];
-
-	if (len == 0) {
-		*cols = 1;
-		return 1;
-	}
-	memcpy(one, s, (size_t)len);
-	one[len] = '\0';
-	*cols = format_width(one);
-	return len;
-}
 
 /* Append bytes to out (size n, *used so far) only while they fit whole. */
 static void put_bytes(char *out, size_t n, size_t *used, const char *s, size_t len)
@@ -492,7 +476,7 @@ size_t tui_fit(const char *esc, size_t w, bool ascii, char *out, size_t n)
 	if (total <= w) {
 		size_t done = 0;
 		while (*s) {
-			int len = cp_at(s, &cols);
+			int len = format_cp(s, &cols);
 			if (used + (size_t)len + 1 > n)
 				break;
 			put_bytes(out, n, &used, s, (size_t)len);
@@ -504,31 +488,12 @@ size_t tui_fit(const char *esc, size_t w, bool ascii, char *out, size_t n)
 	if (w == 0)
 		return 0;
 
-	/* Both ends of a type or a path carry meaning (key type, field), so
-	 * the middle goes. */
-	size_t head = (w - 1) / 2, tail = w - 1 - head, hc = 0, tc = 0;
-	const char *h = s, *t = s + strlen(s);
-	while (*h) {
-		int len = cp_at(h, &cols);
-		if (hc + cols > head)
-			break;
-		hc += cols;
-		h += len;
-	}
-	while (t > h) {
-		const char *b = t - 1;
-		while (b > h && ((unsigned char)*b & 0xc0) == 0x80)
-			b--;
-		cp_at(b, &cols);
-		if (tc + cols > tail)
-			break;
-		tc += cols;
-		t = b;
-	}
+	const char *h, *t;
+	size_t kept = format_elide(s, w, &h, &t);
 	put_bytes(out, n, &used, s, (size_t)(h - s));
 	put_bytes(out, n, &used, ell, strlen(ell));
 	put_bytes(out, n, &used, t, strlen(t));
-	return hc + 1 + tc;
+	return kept + 1;
 }
 
 /* ==== The terminal ====================================================== */
@@ -1049,7 +1014,7 @@ static void draw_status(struct tui *t, int y)
 			const char *s = e;
 			while (format_width(s) > (size_t)w && *s) {
 				size_t c;
-				s += cp_at(s, &c);
+				s += format_cp(s, &c);
 			}
 			x += put(y, x, w, s, A_NORMAL, t->ascii);
 		}
@@ -1245,7 +1210,7 @@ static int draw_wrapped(struct tui *t, int line, int x, int w, const char *esc, 
 		const char *p = esc, *brk = NULL;
 		size_t cols = 0, c;
 		while (*p) {
-			int len = cp_at(p, &c);
+			int len = format_cp(p, &c);
 			if (cols + c > (size_t)w)
 				break;
 			cols += c;
