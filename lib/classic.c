@@ -17,13 +17,6 @@ enum {
 	MAX_BUCKET = 4096,      /* keys and elems > 128 bytes are indirect */
 };
 
-static uint64_t rd64(const unsigned char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 uint64_t classic_nalloc(const struct goruntime *rt, const struct maptype *mt, unsigned b)
 {
 	if (b == 0)
@@ -132,7 +125,7 @@ static uint8_t walk_chain(struct cwalk *w, uint64_t head, bool count_live, bool 
 			head_live = live;
 		if (current && live == 0)
 			f->empty_buckets++;
-		b = rd64(p + mt->ovf_off);
+		b = le64(p + mt->ovf_off);
 		/* Brent-style cycle check: a corrupt chain must not hang us. */
 		if (b == slow) {
 			w->cycles++;
@@ -156,10 +149,10 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 	if (mt->hdr_size > sizeof(h) || mt->bucket_size > MAX_BUCKET ||
 	    target_read(t, addr, h, mt->hdr_size))
 		return -1;
-	uint64_t count = rd64(h + mt->off_count);
+	uint64_t count = le64(h + mt->off_count);
 	unsigned flags = h[mt->off_flags], B = h[mt->off_B];
-	uint64_t buckets = rd64(h + mt->off_buckets), old = rd64(h + mt->off_oldbuckets);
-	uint64_t extra = rd64(h + mt->off_extra);
+	uint64_t buckets = le64(h + mt->off_buckets), old = le64(h + mt->off_oldbuckets);
+	uint64_t extra = le64(h + mt->off_extra);
 	if (B > MAX_B || (int64_t)count < 0 || mt->bucket_size << B >> B != mt->bucket_size)
 		return -1;
 	unsigned oldB = (flags & SAME_SIZE_GROW) ? B : B - 1;
@@ -222,7 +215,7 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 					(unsigned long long)extra);
 		} else {
 			f->retained_bytes += mt->extra_size;
-			uint64_t lists[2] = { rd64(x + mt->off_x_overflow), rd64(x + mt->off_x_oldoverflow) };
+			uint64_t lists[2] = { le64(x + mt->off_x_overflow), le64(x + mt->off_x_oldoverflow) };
 			for (int i = 0; i < 2; i++) {
 				uint64_t sl[3];
 				if (!lists[i])
@@ -237,7 +230,7 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 			}
 			/* Spares run from nextOverflow to the bucket whose overflow word
 			 * is set (the runtime's end marker), inside the current array. */
-			uint64_t s = rd64(x + mt->off_x_next);
+			uint64_t s = le64(x + mt->off_x_next);
 			while (s) {
 				uint64_t ovf;
 				if (s < w.cur_lo || s + bs > w.cur_hi || target_read_u64(t, s + mt->ovf_off, &ovf)) {

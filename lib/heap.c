@@ -19,14 +19,6 @@ enum {
 	MAX_SPANS = 1u << 26,
 };
 
-/* Little-endian unsigned field of 1, 2, 4 or 8 bytes. */
-static uint64_t field(const unsigned char *p, uint64_t size)
-{
-	uint64_t v = 0;
-	memcpy(&v, p, size <= 8 ? size : 8);
-	return v;
-}
-
 struct fld {
 	uint64_t off, size;
 	bool ok;
@@ -47,7 +39,7 @@ static struct fld member(const struct gtypes *g, type_id st, const char *name)
 
 static uint64_t get(const unsigned char *buf, struct fld f)
 {
-	return f.ok ? field(buf + f.off, f.size) : 0;
+	return f.ok ? le_u(buf + f.off, f.size) : 0;
 }
 
 static int by_base(const void *a, const void *b)
@@ -88,7 +80,7 @@ int heap_load(struct heap *h, const struct target *t, const struct gtypes *g,
 	if (hsweep.ok) {
 		unsigned char b[8] = { 0 };
 		if (!target_read(t, mh->addr + bias + hsweep.off, b, hsweep.size))
-			hsg = field(b, hsweep.size);
+			hsg = le_u(b, hsweep.size);
 	}
 	const struct gvar *phase = gtypes_var(g, "runtime.gcphase");
 	uint32_t ph = 1;

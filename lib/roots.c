@@ -435,13 +435,6 @@ static struct cand *cand_find(struct roots *R, uint64_t addr)
 	return NULL;
 }
 
-static uint64_t rd(const unsigned char *p, uint64_t off, unsigned n)
-{
-	uint64_t v = 0;
-	memcpy(&v, p + off, n);
-	return v;
-}
-
 static bool in_heap(const struct roots *R, uint64_t p)
 {
 	return p >= R->heap_lo && p < R->heap_hi && !(p & 7) && heap_span(R->h, p);
@@ -455,8 +448,8 @@ static int cand_shape(const struct roots *R, const unsigned char *p)
 {
 	const struct hdr_fields *f = &R->hf;
 	if (R->rt->layout == LAYOUT_CLASSIC) {
-		uint64_t count = rd(p, f->count, 8), buckets = rd(p, f->buckets, 8),
-			 old = rd(p, f->oldbuckets, 8), extra = rd(p, f->extra, 8);
+		uint64_t count = le_u(p + f->count, 8), buckets = le_u(p + f->buckets, 8),
+			 old = le_u(p + f->oldbuckets, 8), extra = le_u(p + f->extra, 8);
 		unsigned flags = p[f->flags], B = p[f->B];
 		if ((flags & ~0x0fu) || B > 40 || count > (1ull << 48))
 			return -1;
@@ -466,8 +459,8 @@ static int cand_shape(const struct roots *R, const unsigned char *p)
 			return -1;
 		return C_NEW;
 	}
-	uint64_t used = rd(p, f->used, 8), dir = rd(p, f->dirptr, 8);
-	int64_t len = (int64_t)rd(p, f->dirlen, 8);
+	uint64_t used = le_u(p + f->used, 8), dir = le_u(p + f->dirptr, 8);
+	int64_t len = (int64_t)le_u(p + f->dirlen, 8);
 	if (used > (1ull << 48) || len < 0 || len > (1 << 24) || (len & (len - 1)))
 		return -1;
 	if (len == 0) {
@@ -637,12 +630,12 @@ static bool storage_find(struct roots *R, uint64_t hdr, struct storage *st)
 	if (!f->ok || target_read(R->t, hdr, p, f->size))
 		return false;
 	if (R->rt->layout == LAYOUT_CLASSIC) {
-		st->addr = rd(p, f->buckets, 8);
+		st->addr = le_u(p + f->buckets, 8);
 		st->n = p[f->B];
 	} else {
-		st->addr = rd(p, f->dirptr, 8);
+		st->addr = le_u(p + f->dirptr, 8);
 		st->n = 0;
-		if (rd(p, f->dirlen, 8)) {
+		if (le_u(p + f->dirlen, 8)) {
 			/* Directory -> first table -> its groups. */
 			const struct maptype *mt = R->nshapes ? R->shapes[0].mt : NULL;
 			uint64_t table, mask;

@@ -171,20 +171,6 @@ static int layout_init(struct layout *L, const struct gtypes *g, struct ms_error
 	return 0;
 }
 
-static uint64_t rd64(const unsigned char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static uint32_t rd32(const unsigned char *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
 /* Running goroutines and the threads they run on: allm -> m.alllink, m.curg,
  * m.procid (the thread id). */
 static size_t collect_regs(const struct target *t, const struct layout *L, uint64_t bias,
@@ -237,7 +223,7 @@ static bool signal_context(struct scan *S, const struct layout *L, const struct 
 	unsigned char sg[MAX_G_SIZE];
 	if (!r->gsignal || !r->th || target_read(S->t, r->gsignal, sg, L->g_size))
 		return false;
-	uint64_t slo = rd64(sg + L->stack_lo), shi = rd64(sg + L->stack_hi);
+	uint64_t slo = le64(sg + L->stack_lo), shi = le64(sg + L->stack_hi);
 	uint64_t rsp = r->th->rsp & ~7ull;
 	if (!slo || shi <= slo || shi - slo > MAX_SIGSTACK || rsp < slo || rsp >= shi)
 		return false;
@@ -247,11 +233,11 @@ static bool signal_context(struct scan *S, const struct layout *L, const struct 
 		return false;
 	for (uint64_t k = (n - UC_MCONTEXT - SC_SIZE) & ~7ull;; k -= 8) {
 		const unsigned char *p = S->buf + k;
-		uint64_t isp = rd64(p + UC_MCONTEXT + SC_RSP);
-		if (rd64(p) == slo && rd64(p + UC_SS_SIZE) == shi - slo && isp >= lo && isp < hi) {
+		uint64_t isp = le64(p + UC_MCONTEXT + SC_RSP);
+		if (le64(p) == slo && le64(p + UC_SS_SIZE) == shi - slo && isp >= lo && isp < hi) {
 			*sp = isp;
-			*pc = rd64(p + UC_MCONTEXT + SC_RIP);
-			*bp = rd64(p + UC_MCONTEXT + SC_RBP);
+			*pc = le64(p + UC_MCONTEXT + SC_RIP);
+			*bp = le64(p + UC_MCONTEXT + SC_RBP);
 			return true;
 		}
 		if (k < 8)
@@ -417,7 +403,7 @@ static void scan_words(struct scan *S)
 			uint64_t a = base + k, w = (a - S->lo) / 8;
 			if (S->covered[w / 64] & (1ull << (w % 64)))
 				continue;
-			uint64_t v = rd64(S->buf + k);
+			uint64_t v = le64(S->buf + k);
 			if (!v)
 				continue;
 			while (fi + 1 < S->nframes && a >= S->frames[fi].pub.cfa)
@@ -575,24 +561,24 @@ int stacks_scan(const struct target *t, const struct gtypes *g, const struct gor
 				S->st.unreadable++;
 				continue;
 			}
-			uint32_t status = rd32(gbuf + L.status) & ~(uint32_t)G_SCAN;
+			uint32_t status = le32(gbuf + L.status) & ~(uint32_t)G_SCAN;
 			if (status == G_DEAD || status == G_IDLE || status == G_DEADEXTRA)
 				continue;
-			uint64_t lo = rd64(gbuf + L.stack_lo), hi = rd64(gbuf + L.stack_hi);
+			uint64_t lo = le64(gbuf + L.stack_lo), hi = le64(gbuf + L.stack_hi);
 			if (!lo || hi <= lo || hi - lo > MAX_STACK || (lo & 7) || (hi & 7)) {
 				S->st.bad_stacks++;
 				continue;
 			}
 			if (!seen_add(S, hi))
 				continue;
-			uint64_t goid = rd64(gbuf + L.goid);
-			uint64_t pc = rd64(gbuf + L.sched_pc), sp = rd64(gbuf + L.sched_sp);
-			uint64_t bp = rd64(gbuf + L.sched_bp);
+			uint64_t goid = le64(gbuf + L.goid);
+			uint64_t pc = le64(gbuf + L.sched_pc), sp = le64(gbuf + L.sched_sp);
+			uint64_t bp = le64(gbuf + L.sched_bp);
 			bool have = true, exact = false;
 			if (status == G_SYSCALL) {
-				pc = rd64(gbuf + L.sys_pc);
-				sp = rd64(gbuf + L.sys_sp);
-				bp = L.has_sys_bp ? rd64(gbuf + L.sys_bp) : 0;
+				pc = le64(gbuf + L.sys_pc);
+				sp = le64(gbuf + L.sys_sp);
+				bp = L.has_sys_bp ? le64(gbuf + L.sys_bp) : 0;
 			} else if (status == G_RUNNING) {
 				/* g.sched is stale unless the goroutine switched to the
 				 * system stack (which saves it); the thread's registers

@@ -15,13 +15,6 @@ enum {
 	MAX_HDR = 256,
 };
 
-static uint64_t rd64(const unsigned char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 static uint64_t pow2ceil(uint64_t v)
 {
 	uint64_t p = 1;
@@ -135,9 +128,9 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 	if (mt->hdr_size > sizeof(h) || mt->group_size > MAX_GROUP || mt->table_size > 64 ||
 	    target_read(t, addr, h, mt->hdr_size))
 		return -1;
-	uint64_t used = rd64(h + mt->off_count);
-	uint64_t dirptr = rd64(h + mt->off_dirptr);
-	int64_t dirlen = (int64_t)rd64(h + mt->off_dirlen);
+	uint64_t used = le64(h + mt->off_count);
+	uint64_t dirptr = le64(h + mt->off_dirptr);
+	int64_t dirlen = (int64_t)le64(h + mt->off_dirlen);
 	if (dirlen < 0 || dirlen > MAX_DIR || (dirlen & (dirlen - 1)) || used > (1ull << 48))
 		return -1;
 
@@ -177,8 +170,8 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 				w.unreadable++;
 				continue;
 			}
-			uint64_t groups = rd64(tb + mt->t_groups);
-			uint64_t mask = rd64(tb + mt->t_mask);
+			uint64_t groups = le64(tb + mt->t_groups);
+			uint64_t mask = le64(tb + mt->t_mask);
 			uint16_t cap;
 			memcpy(&cap, tb + mt->t_capacity, 2);
 			if (mask >= MAX_GROUPS || ((mask + 1) & mask) || !groups ||

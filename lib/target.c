@@ -133,17 +133,6 @@ static void live_free(struct live *L);
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const unsigned char *p)
-{
-	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
 /* Human-readable size for messages ("512 bytes", "1.5 MiB", "40 GiB"). */
 static const char *human_size(uint64_t v, char buf[32])
 {
@@ -511,10 +500,10 @@ static int note_prstatus(struct target *t, const unsigned char *d,
 		t->cap_threads = cap;
 	}
 	th = &t->threads[t->nthreads++];
-	th->tid = (int32_t)rd32(d + PRSTATUS_PID_OFF);
-	th->rip = rd64(d + PRSTATUS_REGS_OFF + 8 * REG_RIP);
-	th->rsp = rd64(d + PRSTATUS_REGS_OFF + 8 * REG_RSP);
-	th->rbp = rd64(d + PRSTATUS_REGS_OFF + 8 * REG_RBP);
+	th->tid = (int32_t)le32(d + PRSTATUS_PID_OFF);
+	th->rip = le64(d + PRSTATUS_REGS_OFF + 8 * REG_RIP);
+	th->rsp = le64(d + PRSTATUS_REGS_OFF + 8 * REG_RSP);
+	th->rbp = le64(d + PRSTATUS_REGS_OFF + 8 * REG_RBP);
 	return 0;
 }
 
@@ -525,7 +514,7 @@ static void note_auxv(struct target *t, const unsigned char *d, uint64_t n)
 	if (t->have_entry)
 		return;
 	for (i = 0; i + 16 <= n; i += 16) {
-		uint64_t type = rd64(d + i), val = rd64(d + i + 8);
+		uint64_t type = le64(d + i), val = le64(d + i + 8);
 
 		if (type == AT_NULL)
 			break;
@@ -565,8 +554,8 @@ static int note_file(struct target *t, const unsigned char *d, uint64_t n,
 	if (n < 16)
 		return corrupt_note(t, err, "NT_FILE note of %" PRIu64
 				    " bytes is too short", n);
-	count = rd64(d);
-	ps = rd64(d + 8);
+	count = le64(d);
+	ps = le64(d + 8);
 	if (ps == 0 || (ps & (ps - 1)) != 0 || ps > (1u << 30))
 		return corrupt_note(t, err, "NT_FILE note gives page size %" PRIu64, ps);
 	room = (n - 16) / 24;
@@ -590,9 +579,9 @@ static int note_file(struct target *t, const unsigned char *d, uint64_t n,
 		struct file_map *f = &t->files[i];
 		const char *nul;
 
-		f->start = rd64(e);
-		f->end = rd64(e + 8);
-		f->offset = rd64(e + 16);
+		f->start = le64(e);
+		f->end = le64(e + 8);
+		f->offset = le64(e + 16);
 		if (f->start > f->end)
 			return corrupt_note(t, err,
 					    "NT_FILE mapping %" PRIu64 " ends (0x%" PRIx64
@@ -625,8 +614,8 @@ static int parse_notes(struct target *t, const unsigned char *d, uint64_t len,
 	uint64_t off = 0;
 
 	while (len - off >= 12) {
-		uint64_t namesz = rd32(d + off), descsz = rd32(d + off + 4);
-		uint32_t type = rd32(d + off + 8);
+		uint64_t namesz = le32(d + off), descsz = le32(d + off + 4);
+		uint32_t type = le32(d + off + 8);
 		uint64_t at = off, name_off = off + 12, desc_off, next;
 		const unsigned char *name, *desc;
 		bool core;
@@ -868,7 +857,7 @@ int target_read_u64(const struct target *t, uint64_t addr, uint64_t *out)
 
 	if (target_read(t, addr, b, sizeof b) < 0)
 		return -1;
-	*out = rd64(b);
+	*out = le64(b);
 	return 0;
 }
 
@@ -1732,7 +1721,7 @@ struct target *target_open_pid(int pid, const char *exe_override,
 		goto fail;
 	}
 	for (ssize_t i = 0; i + 16 <= k; i += 16) {
-		uint64_t type = rd64(auxv + i), val = rd64(auxv + i + 8);
+		uint64_t type = le64(auxv + i), val = le64(auxv + i + 8);
 
 		if (type == AT_NULL)
 			break;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -46,6 +47,32 @@ const void *target_view(const struct target *t, uint64_t addr, size_t n);
 /* Is every byte of [addr, addr+n) in the image?  For a core this looks at
  * the segment table only and touches no memory. */
 bool target_has(const struct target *t, uint64_t addr, uint64_t n);
+
+/* Little-endian integers in a buffer copied from the target: le_u takes
+ * the first n (at most 8) bytes. */
+static inline uint64_t le_u(const void *p, size_t n)
+{
+	uint64_t v = 0;
+	if (n > 8)
+		n = 8;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&v, p, n);         /* one load on the hot paths (walkers) */
+#else
+	for (const unsigned char *b = p; n-- > 0;)
+		v = v << 8 | b[n];
+#endif
+	return v;
+}
+
+static inline uint64_t le64(const void *p)
+{
+	return le_u(p, 8);
+}
+
+static inline uint32_t le32(const void *p)
+{
+	return (uint32_t)le_u(p, 4);
+}
 
 /* Convenience: little-endian 8-byte read; returns -1 when unreadable. */
 int target_read_u64(const struct target *t, uint64_t addr, uint64_t *out);
