@@ -61,7 +61,6 @@ enum { C_NEW = 0, C_EMPTY = 1, C_MAP = 2, C_NOTMAP = 3 };
 struct cand {
 	uint64_t addr;
 	uint8_t state;            /* C_NEW (has storage) / C_EMPTY (no storage yet), then MAP or NOTMAP */
-	uint8_t reached;
 };
 
 /* Header fields common to every map type (runtime.hmap / maps.Map). */
@@ -364,6 +363,7 @@ static void push(struct roots *R, uint64_t addr, type_id type, uint32_t node)
 static void visit(struct roots *R, uint64_t addr, type_id type, struct path *p);
 static uint64_t tsize(const struct gtypes *g, type_id id);
 static void cons_word(struct roots *R, uint64_t v, struct path *p);
+static void cons_object(struct roots *R, uint64_t v, struct path *p);
 
 static const struct maptype *maptype_get(struct roots *R, type_id id, bool quiet)
 {
@@ -547,7 +547,7 @@ static void cands_collect(struct roots *R)
 				R->oom = true;
 				return;
 			}
-			R->cands[R->ncands++] = (struct cand){ a, (uint8_t)st, 0 };
+			R->cands[R->ncands++] = (struct cand){ a, (uint8_t)st };
 		}
 	}
 }
@@ -874,6 +874,26 @@ static void add_root(struct roots *R, struct map_entry *m, uint32_t node)
 		m->conservative = false;
 }
 
+/* Walk the map at hdr as type mt into *into, visiting the keys and values
+ * that may lead to maps under a "[*]" node below `node` (none for 0).
+ * Returns map_walk's result; nesting deeper than 64 maps is refused. */
+static int walk_slots(struct roots *R, const struct maptype *mt, uint64_t hdr, uint32_t node,
+		      struct map_entry *into)
+{
+	struct slotvisit sv = { R, mt, 0, false, false };
+	if (node) {
+		sv.key = gtypes_may_hold_map(R->g, mt->key);
+		sv.elem = gtypes_may_hold_map(R->g, mt->elem);
+	}
+	if (sv.key || sv.elem)
+		sv.node = node_new(R, node, P_MAPVAL, NULL, 0);
+	R->depth++;
+	int rc = R->depth > 64 ? -1 : map_walk(R->t, R->rt, mt, hdr, into,
+						(sv.key || sv.elem) ? on_slot : NULL, &sv);
+	R->depth--;
+	return rc;
+}
+
 /* Walk the map at hdr (of type mt) and add it to the report, reached
  * through node (0: nothing reaches it). */
 static void map_register(struct roots *R, uint64_t hdr, const struct maptype *mt, uint32_t node,
@@ -889,13 +909,6 @@ static void map_register(struct roots *R, uint64_t hdr, const struct maptype *mt
 		R->oom = true;
 		return;
 	}
-	struct slotvisit sv = { R, mt, 0, false, false };
-	if (node) {
-		sv.key = gtypes_may_hold_map(R->g, mt->key);
-		sv.elem = gtypes_may_hold_map(R->g, mt->elem);
-	}
-	if (sv.key || sv.elem)
-		sv.node = node_new(R, node, P_MAPVAL, NULL, 0);
 	if (target_read(R->t, hdr, path, 1)) {
 		free(local.storage);
 		return; /* dangling pointer: not a map we can say anything about */
@@ -919,14 +932,9 @@ static void map_register(struct roots *R, uint64_t hdr, const struct maptype *mt
 	if (!node)
 		m->conservative = false;
 	struct cand *c = cand_find(R, hdr);
-	if (c) {
+	if (c)
 		c->state = C_MAP;
-		c->reached = node != 0;
-	}
-	R->depth++;
-	int rc = R->depth > 64 ? -1 : map_walk(R->t, R->rt, mt, hdr, &local,
-						(sv.key || sv.elem) ? on_slot : NULL, &sv);
-	R->depth--;
+	int rc = walk_slots(R, mt, hdr, node, &local);
 	m = &R->r->maps[idx];
 	if (rc) {
 		path_render(R, node, path, sizeof(path));
@@ -965,17 +973,11 @@ static void retype(struct roots *R, size_t idx, type_id type, uint32_t node)
 	struct mapslot *ms = mapslot_find(R, m->address, false);
 	if (ms)
 		ms->mt = mt;
-	struct slotvisit sv = { R, mt, 0, gtypes_may_hold_map(R->g, mt->key),
-				gtypes_may_hold_map(R->g, mt->elem) };
-	if (!sv.key && !sv.elem)
+	if (!gtypes_may_hold_map(R->g, mt->key) && !gtypes_may_hold_map(R->g, mt->elem))
 		return;
 	struct map_entry tmp;
 	memset(&tmp, 0, sizeof(tmp));
-	sv.node = node_new(R, node, P_MAPVAL, NULL, 0);
-	R->depth++;
-	if (R->depth <= 64)
-		map_walk(R->t, R->rt, mt, m->address, &tmp, on_slot, &sv);
-	R->depth--;
+	walk_slots(R, mt, m->address, node, &tmp);
 	entry_clear(&tmp);
 }
 
@@ -1004,7 +1006,7 @@ static void found_map(struct roots *R, uint64_t hdr, type_id type, struct path *
 	struct how how = { false, 1, false, -1, false };
 	/* Not in the heap: the compiler put a non-escaping map's header in
 	 * its function's frame. */
-	how.on_stack = R->h && R->h->nspans && !heap_span(R->h, hdr);
+	how.on_stack = R->h && !heap_span(R->h, hdr);
 	map_register(R, hdr, mt, node, &how);
 }
 
@@ -1080,7 +1082,7 @@ static void visit_chan(struct roots *R, uint64_t hchan, const struct gtype *t, s
 		return;
 	/* The buffer is one allocation: refuse sizes a damaged header made up. */
 	if (!size || qcount > size || recvx >= size || !base ||
-	    (es && (size > (1ull << 48) / es || !mem_readable(R->t, base, size * es))))
+	    (es && (size > (1ull << 48) / es || !target_has(R->t, base, size * es))))
 		return;
 	for (uint64_t i = 0; i < qcount && !R->oom; i++)
 		visit(R, base + ((recvx + i) % size) * es, t->elem, PATH(p, P_CHANBUF, NULL, i));
@@ -1175,7 +1177,7 @@ static void scan_untyped(struct roots *R, uint64_t addr, struct path *p)
 					held = mt;
 				continue;
 			}
-			cons_word(R, w, PATH(p, P_WORD, NULL, (i0 + k) * 8));
+			cons_object(R, w, PATH(p, P_WORD, NULL, (i0 + k) * 8));
 		}
 	}
 	for (size_t i = R->nempty - empties; held && i < R->nempty && !R->oom; i++) {
@@ -1192,9 +1194,9 @@ static void scan_untyped(struct roots *R, uint64_t addr, struct path *p)
 	R->nempty -= empties;
 }
 
-/* A word that may be a pointer (an untyped word, an unsafe.Pointer): a map
- * header, an object typed by its allocation header, or an untyped object
- * to scan.  kind < 0: node is the path of the word itself. */
+/* A word that may be a pointer (an untyped word, an unsafe.Pointer), p
+ * its path: a map header, an object typed by its allocation header, or an
+ * untyped object to scan. */
 static void cons_word(struct roots *R, uint64_t v, struct path *p)
 {
 	if (!R->h || !R->visited || v < R->heap_lo || v >= R->heap_hi)
@@ -1202,6 +1204,15 @@ static void cons_word(struct roots *R, uint64_t v, struct path *p)
 	struct cand *c = cand_find(R, v);
 	const struct maptype *mt;
 	if (c && c->state != C_NOTMAP && c->state != C_EMPTY && found_cand(R, c, p, &mt))
+		return;
+	cons_object(R, v, p);
+}
+
+/* The heap object holding v, once: typed by its allocation header when
+ * there is one, else queued to be read word by word. */
+static void cons_object(struct roots *R, uint64_t v, struct path *p)
+{
+	if (!R->visited || v < R->heap_lo || v >= R->heap_hi)
 		return;
 	const struct hspan *s;
 	uint32_t slot;
@@ -1285,7 +1296,7 @@ static void visit(struct roots *R, uint64_t addr, type_id type, struct path *pp)
 			break;
 		/* An absurd length from a corrupt core is caught by requiring the
 		 * whole backing array (one allocation) to be present. */
-		if (es && (sl[1] > (1ull << 48) / es || !mem_readable(R->t, sl[0], sl[1] * es)))
+		if (es && (sl[1] > (1ull << 48) / es || !target_has(R->t, sl[0], sl[1] * es)))
 			break;
 		if (!seen_add(R, sl[0], rid))
 			break;
