@@ -173,7 +173,7 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 		w.cur_hi = buckets + classic_nalloc(rt, mt, B) * bs;
 		f->buckets = nb;
 		f->retained_bytes += (w.cur_hi - w.cur_lo);
-		if (!mem_readable(t, buckets, nb * bs)) {
+		if (!target_has(t, buckets, nb * bs)) {
 			map_add_warning(m, "bucket array at 0x%llx (%llu buckets) is not readable",
 					(unsigned long long)buckets, (unsigned long long)nb);
 			buckets = 0;
@@ -185,7 +185,7 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 		w.old_lo = old;
 		w.old_hi = old + classic_nalloc(rt, mt, oldB) * bs;
 		f->retained_bytes += (w.old_hi - w.old_lo);
-		if (!mem_readable(t, old, f->old_buckets * bs)) {
+		if (!target_has(t, old, f->old_buckets * bs)) {
 			map_add_warning(m, "old bucket array at 0x%llx (%llu buckets) is not readable",
 					(unsigned long long)old, (unsigned long long)f->old_buckets);
 			old = 0;

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "goruntime.h"
-#include "mapwalk.h"
 
 static const struct {
 	const char *size_classes[2];   /* class_to_size moved in Go 1.25/1.26 */
@@ -287,9 +286,4 @@ int maptype_describe(struct maptype *mt, const struct gtypes *g, type_id map_typ
 	}
 	mt->layout = LAYOUT_SWISS;
 	return describe_swiss(mt, g, hdr, name, err);
-}
-
-bool mem_readable(const struct target *t, uint64_t addr, uint64_t n)
-{
-	return n == 0 || target_has(t, addr, n);
 }

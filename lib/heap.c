@@ -7,7 +7,6 @@
 
 #include "grow.h"
 #include "heap.h"
-#include "mapwalk.h"
 
 enum {
 	SPAN_IN_USE = 1,           /* mSpanInUse */
@@ -75,7 +74,7 @@ int heap_load(struct heap *h, const struct target *t, const struct gtypes *g,
 
 	uint64_t bias = target_exe_bias(t), sl[2], hsg = 0;
 	if (target_read(t, mh->addr + bias + all->offset, sl, sizeof(sl)) || sl[1] > MAX_SPANS ||
-	    !mem_readable(t, sl[0], sl[1] * 8))
+	    !target_has(t, sl[0], sl[1] * 8))
 		return -1;
 	if (hsweep.ok) {
 		unsigned char b[8] = { 0 };

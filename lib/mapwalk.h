@@ -36,12 +36,6 @@ static inline uint64_t slot_addr(const struct target *t, uint64_t base, uint64_t
 	return target_read_u64(t, a, &p) ? 0 : p;
 }
 
-/* Is every byte of [addr, addr+n) in the image?  Costs a look at the core's
- * segment table (or a byte per page of a live process) and copies nothing:
- * used to refuse arrays whose length came from damaged memory before
- * walking them. */
-bool mem_readable(const struct target *t, uint64_t addr, uint64_t n);
-
 /* ideal_bytes of docs/figures.md for `count` entries. */
 uint64_t classic_ideal(const struct goruntime *rt, const struct maptype *mt, uint64_t count);
 uint64_t swiss_ideal(const struct maptype *mt, uint64_t count);

@@ -175,7 +175,7 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 			uint16_t cap;
 			memcpy(&cap, tb + mt->t_capacity, 2);
 			if (mask >= MAX_GROUPS || ((mask + 1) & mask) || !groups ||
-			    !mem_readable(t, groups, (mask + 1) * mt->group_size)) {
+			    !target_has(t, groups, (mask + 1) * mt->group_size)) {
 				map_add_warning(m, "table at 0x%llx has an impossible or unreadable group "
 						"array (%llu groups)",
 						(unsigned long long)dir[i], (unsigned long long)mask + 1);

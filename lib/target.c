@@ -770,11 +770,13 @@ static bool lookup(const struct target *t, uint64_t addr, uint64_t *avail)
 bool target_has(const struct target *t, uint64_t addr, uint64_t n)
 {
 	unsigned char b;
-	if (!t || (n && n - 1 > UINT64_MAX - addr))
+	if (n == 0)
+		return true;
+	if (!t || n - 1 > UINT64_MAX - addr)
 		return false;
 	if (t->live) {
 		/* One byte per page, through the read cache. */
-		uint64_t last = addr + (n ? n - 1 : 0);
+		uint64_t last = addr + n - 1;
 		for (uint64_t a = addr; ; a = (a | 4095) + 1) {
 			if (live_read(t, a, &b, 1))
 				return false;
@@ -783,7 +785,7 @@ bool target_has(const struct target *t, uint64_t addr, uint64_t n)
 		}
 		return live_read(t, last, &b, 1) == 0;
 	}
-	for (uint64_t left = n ? n : 1, avail; left;) {
+	for (uint64_t left = n, avail; left;) {
 		if (!lookup(t, addr, &avail))
 			return false;
 		if (avail >= left)

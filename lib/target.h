@@ -44,8 +44,10 @@ int target_read(const struct target *t, uint64_t addr, void *buf, size_t n);
  * NULL otherwise.  Valid until target_close. */
 const void *target_view(const struct target *t, uint64_t addr, size_t n);
 
-/* Is every byte of [addr, addr+n) in the image?  For a core this looks at
- * the segment table only and touches no memory. */
+/* Is every byte of [addr, addr+n) in the image (true for n = 0)?  For a
+ * core this looks at the segment table only and touches no memory; for a
+ * live process it reads a byte per page.  Used to refuse arrays whose
+ * length came from damaged memory before walking them. */
 bool target_has(const struct target *t, uint64_t addr, uint64_t n);
 
 /* Little-endian integers in a buffer copied from the target: le_u takes
