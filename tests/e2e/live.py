@@ -248,13 +248,7 @@ class Live:
             os.makedirs(d, exist_ok=True)
             if what == "mapstates":
                 return self.suite.build(tc, os.path.join(d, "mapstates"))
-            src = os.path.join(d, "hello-src")
-            os.makedirs(src, exist_ok=True)
-            with open(os.path.join(src, "go.mod"), "w") as f:
-                f.write("module hello\n\ngo 1.19\n")
-            with open(os.path.join(src, "main.go"), "w") as f:
-                f.write('package main\n\nimport "os"\n\nvar greetings = map[string]int{"hello": 1}\n\n'
-                        'func main() { os.Exit(greetings[os.Args[0]]) }\n')
+            src = run.write_hello(os.path.join(d, "hello-src"))
             return self.suite.build(tc, os.path.join(d, "hello"), src=src)
         return self.suite.once(("live-exe", tc.name, what), build)
 

@@ -196,6 +196,18 @@ class Report:
         print("# " + text, flush=True)
 
 
+def write_hello(src):
+    """A tiny Go program with one map, in directory src (made if needed):
+    an executable that did not produce the fixture's core.  Returns src."""
+    os.makedirs(src, exist_ok=True)
+    with open(os.path.join(src, "go.mod"), "w") as f:
+        f.write("module hello\n\ngo 1.19\n")
+    with open(os.path.join(src, "main.go"), "w") as f:
+        f.write('package main\n\nimport "os"\n\nvar greetings = map[string]int{"hello": 1}\n\n'
+                'func main() { os.Exit(greetings[os.Args[0]]) }\n')
+    return src
+
+
 def unlimit_core():
     resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
@@ -790,13 +802,7 @@ class Suite:
             return ["--exe", fx["exe"], fx["core"]], [fx["exe"], fx["core"]], EXIT_NODWARF
 
         def mismatch():
-            src = os.path.join(d, "hello")
-            os.makedirs(src, exist_ok=True)
-            with open(os.path.join(src, "go.mod"), "w") as f:
-                f.write("module hello\n\ngo 1.19\n")
-            with open(os.path.join(src, "main.go"), "w") as f:
-                f.write('package main\n\nimport "os"\n\nvar greetings = map[string]int{"hello": 1}\n\n'
-                        'func main() { os.Exit(greetings[os.Args[0]]) }\n')
+            src = write_hello(os.path.join(d, "hello"))
             exe = self.build(tc, os.path.join(d, "hello-exe"), src=src)
             core = self.fixture(tc)["core"]
             return ["--exe", exe, core], [exe, core], EXIT_MISMATCH
