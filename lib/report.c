@@ -199,26 +199,29 @@ static void strv_free(char **v, size_t n)
 	free(v);
 }
 
+void map_entry_clear(struct map_entry *m)
+{
+	if (!m->types_interned) {
+		free(m->type);
+		free(m->key_type);
+		free(m->elem_type);
+	}
+	strv_free(m->roots, m->nroots);
+	strv_free(m->warnings, m->nwarnings);
+	if (m->storage) {
+		free(m->storage->cells);
+		free(m->storage->table_start);
+		free(m->storage);
+	}
+	memset(m, 0, sizeof(*m));
+}
+
 void report_free(struct report *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->nmaps; i++) {
-		struct map_entry *m = &r->maps[i];
-
-		if (!m->types_interned) {
-			free(m->type);
-			free(m->key_type);
-			free(m->elem_type);
-		}
-		strv_free(m->roots, m->nroots);
-		strv_free(m->warnings, m->nwarnings);
-		if (m->storage) {
-			free(m->storage->cells);
-			free(m->storage->table_start);
-			free(m->storage);
-		}
-	}
+	for (size_t i = 0; i < r->nmaps; i++)
+		map_entry_clear(&r->maps[i]);
 	free(r->maps);
 	if (r->pool) {
 		for (size_t i = 0; i < r->pool->cap; i++)

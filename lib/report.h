@@ -131,6 +131,10 @@ const char *report_intern(struct report *r, const char *s);
 /* Sum the totals. */
 void report_finish(struct report *r);
 
+/* Free what an entry owns and zero it (for entries the report does not
+ * hold too, such as a walker's scratch entry). */
+void map_entry_clear(struct map_entry *m);
+
 void report_free(struct report *r); /* frees contents, not r; NULL is fine */
 
 #endif

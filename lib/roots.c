@@ -409,15 +409,6 @@ static void on_slot(void *arg, uint64_t key_addr, uint64_t elem_addr)
 		visit(sv->R, elem_addr, sv->mt->elem, PATH_AT(sv->node));
 }
 
-static void entry_clear(struct map_entry *m)
-{
-	for (size_t i = 0; i < m->nwarnings; i++)
-		free(m->warnings[i]);
-	free(m->warnings);
-	m->warnings = NULL;
-	m->nwarnings = 0;
-}
-
 /* ---- map header candidates ----------------------------------------------- */
 
 static struct cand *cand_find(struct roots *R, uint64_t addr)
@@ -696,7 +687,7 @@ static bool walks_clean(struct roots *R, const struct maptype *mt, uint64_t hdr,
 	memset(&tmp, 0, sizeof(tmp));
 	int rc = map_walk(R->t, R->rt, mt, hdr, &tmp, smp ? on_sample : NULL, smp);
 	bool ok = rc == 0 && tmp.nwarnings == 0 && tmp.fig.count == tmp.fig.live_slots;
-	entry_clear(&tmp);
+	map_entry_clear(&tmp);
 	return ok;
 }
 
@@ -978,7 +969,7 @@ static void retype(struct roots *R, size_t idx, type_id type, uint32_t node)
 	struct map_entry tmp;
 	memset(&tmp, 0, sizeof(tmp));
 	walk_slots(R, mt, m->address, node, &tmp);
-	entry_clear(&tmp);
+	map_entry_clear(&tmp);
 }
 
 /* A typed reference to the map header hdr of map type `type`. */
