@@ -1,0 +1,205 @@
+/* Internals shared by the target backends (see target.h): the core file
+ * (target_core.c), matching the executable against the image
+ * (target_exe.c) and live processes (target_live.c), around the one read
+ * interface in target.c.  Not for use outside lib/target*.c. */
+#ifndef MAPSCAN_TARGET_IMPL_H
+#define MAPSCAN_TARGET_IMPL_H
+
+#include <elf.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "target.h"
+
+#include "target.h"
+
+#ifndef NT_FILE
+#define NT_FILE 0x46494c45
+#endif
+
+/* x86-64 struct elf_prstatus / elf_prpsinfo layout. */
+#define PRSTATUS_PID_OFF   32
+#define PRSTATUS_REGS_OFF  112
+#define PRSTATUS_NREGS     27
+#define PRSTATUS_MIN_SIZE  (PRSTATUS_REGS_OFF + PRSTATUS_NREGS * 8)
+#define REG_RBP            4
+#define REG_RIP            16
+#define REG_RSP            19
+#define PRPSINFO_FNAME_OFF 40
+#define PRPSINFO_FNAME_LEN 16
+
+#define DELETED_SUFFIX " (deleted)"
+#define DEFAULT_PAGE_SIZE 4096u
+
+struct seg {
+	uint64_t vaddr, memsz, filesz, offset;
+	const unsigned char *data; /* file bytes of [vaddr, vaddr+filesz) */
+	uint32_t flags;            /* PF_* */
+	size_t index;              /* program header index, for messages */
+};
+
+/* One NT_FILE entry; name points into the core mapping (NUL-terminated
+ * inside the note, checked). */
+struct file_map {
+	uint64_t start, end, offset;
+	const char *name;
+};
+
+struct mapping {
+	const unsigned char *base;
+	size_t size;
+};
+
+/* Which 64 KiB granules of the core reads have touched since the last
+ * trim, one bit each.  Kept behind a pointer so const readers can count. */
+struct touch {
+	uint64_t *bits;
+	size_t nwords;
+	uint64_t granules;
+};
+
+/* Once reads have touched 1024 different 64 KiB granules (the kernel maps
+ * file pages in 64 KiB batches: 64 MiB) the core mapping's pages
+ * are dropped from the process (madvise): they stay in the page cache and
+ * fault back in cheaply, and mapscan's resident set stays a small fraction
+ * of a many-GiB core instead of growing to its size. */
+#define TRIM_GRANULE_SHIFT 16
+#define TRIM_GRANULES 1024u
+
+struct live;
+
+struct target {
+	char *core_path, *exe_path;
+	struct mapping core, exe;
+	bool exe_from_core;        /* exe_path came from NT_FILE, not --exe */
+
+	struct seg *cseg;          /* core PT_LOAD, sorted by vaddr */
+	size_t ncseg;
+	struct seg *eseg;          /* executable PT_LOAD (biased), sorted */
+	size_t neseg;
+
+	struct file_map *files;    /* NT_FILE */
+	size_t nfiles;
+	bool have_files;
+	uint64_t page_size;        /* NT_FILE's, else 4096 */
+
+	struct target_thread *threads;
+	size_t nthreads, cap_threads;
+
+	bool have_entry;           /* NT_AUXV had AT_ENTRY */
+	uint64_t at_entry;
+	char fname[PRPSINFO_FNAME_LEN + 1]; /* NT_PRPSINFO, sanitised */
+
+	uint16_t exe_type;
+	uint64_t exe_entry;
+	uint64_t bias;
+
+	struct touch *touch;
+
+	/* live processes: pid != 0, live != NULL */
+	int pid;
+	struct target_pid_opts popts;
+	char *exe_name;            /* /proc/PID/exe's link text, or the override */
+	struct live *live;
+	bool stopped;              /* target_stop holds the process */
+	bool cut_short;
+	uint64_t paused_ns;
+	size_t held_threads;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static inline uint64_t page_down(uint64_t x, uint64_t ps)
+{
+	return x & ~(ps - 1);
+}
+
+/* Round up; saturates at the last page instead of wrapping. */
+static inline uint64_t page_up(uint64_t x, uint64_t ps)
+{
+	if (x > UINT64_MAX - (ps - 1))
+		return page_down(UINT64_MAX, ps);
+	return page_down(x + ps - 1, ps);
+}
+
+/* Length of name without a trailing " (deleted)". */
+static inline size_t stripped_len(const char *name)
+{
+	size_t n = strlen(name), s = sizeof DELETED_SUFFIX - 1;
+
+	if (n > s && strcmp(name + n - s, DELETED_SUFFIX) == 0)
+		return n - s;
+	return n;
+}
+
+static inline bool has_deleted_suffix(const char *name)
+{
+	return stripped_len(name) != strlen(name);
+}
+
+static inline bool same_file_name(const char *a, const char *b)
+{
+	size_t la = stripped_len(a), lb = stripped_len(b);
+
+	return la == lb && memcmp(a, b, la) == 0;
+}
+
+/* ---- target.c: files, ELF headers, lookup ----------------------------- */
+
+/* Human-readable size for messages ("512 bytes", "1.5 MiB", "40 GiB"). */
+const char *tg_human_size(uint64_t v, char buf[32]);
+
+/* mmap path read-only (regular files only).  On failure returns -1 with
+ * *errno_out set (0 when the failure is not an errno one) and err filled
+ * with a generic message. */
+int tg_map_file(const char *path, const char *role, struct mapping *m,
+		int *errno_out, struct ms_error *err);
+void tg_unmap_file(struct mapping *m);
+
+/* Identification and header checks common to core and executable.  what is
+ * "core file" or "executable"; fix is the advice for a truncated file. */
+int tg_check_ehdr(const struct mapping *m, const char *path, const char *what,
+		  const char *fix, Elf64_Ehdr *eh, struct ms_error *err);
+
+/* Copy the program header table out of the file (caller frees *out). */
+int tg_read_phdrs(const struct mapping *m, const char *path, const char *what,
+		  const char *fix, const Elf64_Ehdr *eh, Elf64_Phdr **out,
+		  size_t *nout, struct ms_error *err);
+int tg_check_phdr_numbers(const Elf64_Phdr *p, size_t idx, const char *path,
+			  const char *fix, struct ms_error *err);
+int tg_check_truncation(const Elf64_Phdr *ph, size_t n, const struct mapping *m,
+			const char *path, const char *what, const char *fix,
+			struct ms_error *err);
+
+/* Sort and reject overlapping segments (lookups assume disjoint ones). */
+int tg_sort_segs(struct seg *s, size_t n, const char *path, const char *what,
+		 const char *fix, struct ms_error *err);
+
+/* Number of segments with vaddr <= addr (index of the first one above). */
+size_t tg_upper(const struct seg *s, size_t n, uint64_t addr);
+
+/* ---- target_core.c ---------------------------------------------------- */
+
+/* The NT_FILE entry of the main program, or NULL. */
+const struct file_map *tg_core_exe_entry(const struct target *t);
+
+/* ---- target_exe.c ----------------------------------------------------- */
+
+/* Fill err with MS_EMISMATCH: the executable is not the image's (why). */
+int tg_mismatch(const struct target *t, struct ms_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Parse the mapped executable t->exe: its segments (biased) and the load
+ * bias from AT_ENTRY or the core's mappings. */
+int tg_load_exe(struct target *t, struct ms_error *err);
+
+/* Is the executable the one the core's memory came from? */
+int tg_check_match(struct target *t, struct ms_error *err);
+
+/* ---- target_live.c ---------------------------------------------------- */
+
+int tg_live_read(const struct target *t, uint64_t addr, void *buf, size_t n);
+void tg_live_free(struct live *L);
+
+#endif
