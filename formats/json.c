@@ -141,9 +141,9 @@ static int put_map_json(FILE *out, const struct map_entry *m)
 		layout_name(m->layout), m->type_guessed ? "true" : "false",
 		m->type_guessed ? m->type_candidates : 1u);
 	put_jstrs(out, m->roots, m->nroots, &failed);
-	fprintf(out, ",\"more_roots\":%" PRIu64 ",\"references\":%" PRIu64
+	fprintf(out, ",\"precise_roots\":%zu,\"more_roots\":%" PRIu64 ",\"references\":%" PRIu64
 		",\"reachable\":%s,\"garbage\":%s,\"conservative\":%s,\"on_stack\":%s",
-		m->more_roots, (uint64_t)m->nroots + m->more_roots,
+		m->nprecise, m->more_roots, (uint64_t)m->nroots + m->more_roots,
 		m->unreachable ? "false" : "true",
 		m->garbage < 0 ? "null" : m->garbage ? "true" : "false",
 		m->conservative ? "true" : "false", m->on_stack ? "true" : "false");

@@ -107,21 +107,35 @@ static int strv_push(char ***v, size_t *n, char *s)
 	return 0;
 }
 
-int map_add_root(struct map_entry *m, const char *path)
+int map_add_root(struct map_entry *m, const char *path, bool conservative)
 {
 	for (size_t i = 0; i < m->nroots; i++)
 		if (strcmp(m->roots[i], path) == 0)
 			return 0;
-	if (m->nroots >= MAX_ROOTS) {
+	/* Precise paths come first: when the list is full, a precise path
+	 * takes the place of the last conservative one, which is then only
+	 * counted. */
+	if (m->nroots >= MAX_ROOTS && (conservative || m->nprecise == m->nroots)) {
 		if (m->more_roots < UINT64_MAX)
 			m->more_roots++;
 		return 0;
 	}
-
 	char *s = strdup(path);
-	if (!s || strv_push(&m->roots, &m->nroots, s) < 0) {
+	if (!s)
+		return -1;
+	if (m->nroots >= MAX_ROOTS) {
+		free(m->roots[--m->nroots]);
+		if (m->more_roots < UINT64_MAX)
+			m->more_roots++;
+	}
+	if (strv_push(&m->roots, &m->nroots, s) < 0) {
 		free(s);
 		return -1;
+	}
+	if (!conservative) {
+		memmove(m->roots + m->nprecise + 1, m->roots + m->nprecise,
+			(m->nroots - 1 - m->nprecise) * sizeof(*m->roots));
+		m->roots[m->nprecise++] = s;
 	}
 	return 0;
 }

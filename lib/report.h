@@ -57,8 +57,10 @@ struct map_entry {
 	char *key_type, *elem_type;
 	enum map_layout layout;
 	struct map_figures fig;
-	char **roots;            /* paths from globals, e.g. "main.srv.cache" */
+	char **roots;            /* paths from globals, e.g. "main.srv.cache": the
+				  * nprecise precise ones first, then conservative ones */
 	size_t nroots;
+	size_t nprecise;         /* roots[0..nprecise) are precise */
 	uint64_t more_roots;     /* further paths seen but not kept */
 	char **warnings;         /* e.g. "count 10 but 9 live slots" */
 	size_t nwarnings;
@@ -117,7 +119,10 @@ const char *layout_name(enum map_layout l); /* "classic", "swiss", "unknown" */
 
 /* Append a map; returns it (zeroed but for address) or NULL on ENOMEM. */
 struct map_entry *report_add_map(struct report *r, uint64_t address);
-int map_add_root(struct map_entry *m, const char *path);   /* keeps ≤ 8 */
+/* Keeps ≤ 8 distinct paths, precise ones before conservative ones (a
+ * precise path displaces the last conservative one when the list is
+ * full); the rest are counted in more_roots. */
+int map_add_root(struct map_entry *m, const char *path, bool conservative);
 int map_add_warning(struct map_entry *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int report_add_warning(struct report *r, const char *fmt, ...)

@@ -853,14 +853,8 @@ static void add_root(struct roots *R, struct map_entry *m, uint32_t node)
 	if (!node)
 		return;
 	bool cons = R->nodes[node - 1].conservative;
-	/* Once a precise path is known, words that merely look like pointers
-	 * to the map (often stale) are counted, not listed. */
-	if (cons && !m->conservative && m->nroots) {
-		m->more_roots++;
-		return;
-	}
 	path_render(R, node, path, sizeof(path));
-	map_add_root(m, path);
+	map_add_root(m, path, cons);
 	if (!cons)
 		m->conservative = false;
 }

@@ -128,7 +128,7 @@ static void build(struct report *r)
 
 	m = add(r, 0xc000123456, "map[string]*main.Session", LAYOUT_SWISS,
 		10, 1048576, 40 * MiB + 4096, 4096);
-	map_add_root(m, "main.sessions");
+	map_add_root(m, "main.sessions", false);
 
 	m = add(r, 0xc000200000, "map[int]string", LAYOUT_CLASSIC,
 		5000, 8192, 3 * MiB, 200 * 1024);
@@ -137,30 +137,30 @@ static void build(struct report *r)
 	for (int i = 0; i < 10; i++) {
 		char path[32];
 		snprintf(path, sizeof(path), "main.caches[%d].byID", i);
-		map_add_root(m, path);
+		map_add_root(m, path, false);
 		if (i < 8)  /* the same path again is not a new one */
-			map_add_root(m, path);
+			map_add_root(m, path, false);
 	}
 
 	m = add(r, 0xc000300000, EVIL, LAYOUT_SWISS, 3, 64, 2 * MiB, 1024);
-	map_add_root(m, "main.\x1b]0;pwned\x07title");
+	map_add_root(m, "main.\x1b]0;pwned\x07title", false);
 	map_add_warning(m, "count %d but %d live slots\r\n\xff", 3, 2);
 
 	/* Figures a corrupt core could claim. */
 	m = add(r, 0xc000400000, "map[uint64]uint64", LAYOUT_SWISS,
 		UINT64_MAX, UINT64_MAX, UINT64_MAX, 0);
-	map_add_root(m, "main.huge");
+	map_add_root(m, "main.huge", false);
 
 	m = add(r, 0xc000500000,
 		"map[github.com/acme/platform/internal/cache.Key]*github.com/"
 		"acme/platform/internal/cache.Entry", LAYOUT_SWISS,
 		100, 1024, 512 * 1024, 16 * 1024);
 	map_add_root(m, "github.com/acme/platform/internal/cache.defaultStore."
-		     "shards[12].entriesByKey.withAVeryLongFieldName");
+		     "shards[12].entriesByKey.withAVeryLongFieldName", false);
 
 	m = add(r, 0xc000600000, "map[string]main.café", LAYOUT_SWISS,
 		7, 8, 200, 200);
-	map_add_root(m, "main.menu");
+	map_add_root(m, "main.menu", false);
 
 	m = add(r, 0xc000700000, "map[string]int", LAYOUT_SWISS, 0, 0, 48, 48);
 	/* no root recorded */
@@ -206,7 +206,7 @@ static void test_report_model(void)
 	for (int i = 0; i < 12; i++) {
 		char p[16];
 		snprintf(p, sizeof(p), "main.v%d", i % 10);
-		CHECK(map_add_root(m, p) == 0);
+		CHECK(map_add_root(m, p, false) == 0);
 	}
 	/* v0..v7 kept; v8, v9 counted; then v0, v1 again are duplicates */
 	CHECK(m->nroots == 8 && m->more_roots == 2);
@@ -556,7 +556,7 @@ static void test_text_small_reports(void)
 	/* one tidy map: nothing to reclaim, said in one line */
 	struct map_entry *m = add(&r, 0x10, "map[int]int", LAYOUT_CLASSIC,
 				  6, 8, 336, 336);
-	map_add_root(m, "main.m");
+	map_add_root(m, "main.m", false);
 	r.source = xstrdup("/var/crash/a-very-long-directory-name/for-cores/"
 			   "of-services/core.server.1234567");
 	r.executable = xstrdup("/opt/services/bin/a-very-long-executable-name");
@@ -641,7 +641,7 @@ static const char *const map_keys[] = {
 	"tombstones", "tables", "capacity_slots", "growing", "retained_bytes",
 	"ideal_bytes", "reclaimable_bytes", "warnings", "type_guessed",
 	"type_candidates", "references", "reachable", "garbage", "conservative",
-	"on_stack",
+	"on_stack", "precise_roots",
 };
 
 static cJSON *get(const cJSON *o, const char *k)

@@ -40,7 +40,7 @@ static struct map_entry *add(struct report *r, uint64_t addr, const char *type, 
 	m->fig.retained_bytes = retained;
 	m->fig.ideal_bytes = ideal;
 	m->fig.reclaimable_bytes = retained > ideal ? retained - ideal : 0;
-	if (root && map_add_root(m, root))
+	if (root && map_add_root(m, root, false))
 		abort();
 	return m;
 }
@@ -58,7 +58,7 @@ static void build(struct report *r)
 	add(r, 0x2000, "map[int]string", 300, 512, 12 * KiB, 12 * KiB, "main.users");
 	/* 2: a hostile type name, a second root */
 	struct map_entry *m = add(r, 0x3000, EVIL, 5, 16384, 400 * KiB, 248, "main.shards[2]");
-	map_add_root(m, "main.Backup.Cache");
+	map_add_root(m, "main.Backup.Cache", false);
 	/* 3: never written: no capacity, no name */
 	add(r, 0x4000, NULL, 0, 0, 48, 48, NULL);
 	/* 4: medium, a non-ASCII path */
