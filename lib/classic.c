@@ -35,8 +35,11 @@ uint64_t classic_ideal(const struct goruntime *rt, const struct maptype *mt, uin
 	uint64_t bytes = mt->hdr_size;
 	if (count == 0)
 		return bytes;
+	/* makemap's overLoadFactor, with the target's load factor. */
+	const struct go_facts *gf = rt->facts;
+	uint64_t num = gf ? gf->classic_load_num : 13, den = gf ? gf->classic_load_den : 2;
 	unsigned b = 0;
-	while (b < MAX_B && count > 8 && count > 13 * ((1ull << b) / 2))
+	while (b < MAX_B && count > 8 && count > num * ((1ull << b) / den))
 		b++;
 	bytes += mt->bucket_size * classic_nalloc(rt, mt, b);
 	if (b >= 4)

@@ -38,7 +38,7 @@ static inline uint64_t slot_addr(const struct target *t, uint64_t base, uint64_t
 
 /* ideal_bytes of docs/figures.md for `count` entries. */
 uint64_t classic_ideal(const struct goruntime *rt, const struct maptype *mt, uint64_t count);
-uint64_t swiss_ideal(const struct maptype *mt, uint64_t count);
+uint64_t swiss_ideal(const struct goruntime *rt, const struct maptype *mt, uint64_t count);
 
 /* Buckets makeBucketArray allocates for 2^b buckets (nalloc in figures.md). */
 uint64_t classic_nalloc(const struct goruntime *rt, const struct maptype *mt, unsigned b);

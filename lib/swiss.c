@@ -23,21 +23,25 @@ static uint64_t pow2ceil(uint64_t v)
 	return p;
 }
 
-uint64_t swiss_ideal(const struct maptype *mt, uint64_t count)
+uint64_t swiss_ideal(const struct goruntime *rt, const struct maptype *mt, uint64_t count)
 {
+	/* NewMap's sizing for hint = count (then count inserts). */
+	const struct go_facts *gf = rt ? rt->facts : NULL;
+	uint64_t slots = gf ? gf->swiss_group_slots : 8, load = gf ? gf->swiss_max_avg_group_load : 7;
+	uint64_t maxcap = gf ? gf->swiss_max_table_capacity : MAX_TABLE_CAP;
 	uint64_t bytes = mt->hdr_size;
 	if (count == 0)
 		return bytes;
-	if (count <= 8)
+	if (count <= slots)
 		return bytes + mt->group_size;
 	if (count > (1ull << 56))
 		return bytes;
-	uint64_t target = count * 8 / 7;
-	uint64_t dir = pow2ceil((target + MAX_TABLE_CAP - 1) / MAX_TABLE_CAP);
+	uint64_t target = count * slots / load;
+	uint64_t dir = pow2ceil((target + maxcap - 1) / maxcap);
 	uint64_t cap = pow2ceil(target / dir);
-	if (cap < 8)
-		cap = 8;
-	return bytes + 8 * dir + dir * (mt->table_size + mt->group_size * (cap / 8));
+	if (cap < slots)
+		cap = slots;
+	return bytes + 8 * dir + dir * (mt->table_size + mt->group_size * (cap / slots));
 }
 
 struct swalk {
@@ -123,7 +127,6 @@ static int cmp_u64(const void *a, const void *b)
 int swiss_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
 	       uint64_t addr, struct map_entry *m, slot_fn fn, void *arg)
 {
-	(void)rt;
 	unsigned char h[MAX_HDR];
 	if (mt->hdr_size > sizeof(h) || mt->group_size > MAX_GROUP || mt->table_size > 64 ||
 	    target_read(t, addr, h, mt->hdr_size))
@@ -194,7 +197,7 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 		free(dir);
 	}
 	f->capacity_slots = 8 * f->buckets;
-	f->ideal_bytes = swiss_ideal(mt, used);
+	f->ideal_bytes = swiss_ideal(rt, mt, used);
 	f->reclaimable_bytes = f->retained_bytes > f->ideal_bytes ? f->retained_bytes - f->ideal_bytes : 0;
 	if (w.failed)
 		map_add_warning(m, "no memory for the storage picture");
