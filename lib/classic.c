@@ -53,6 +53,7 @@ struct cwalk {
 	const struct maptype *mt;
 	struct map_entry *m;
 	slot_fn fn;
+	alloc_fn alloc;
 	void *arg;
 	uint64_t cur_lo, cur_hi, old_lo, old_hi;  /* array allocations */
 	uint64_t outside;         /* chain buckets allocated on their own */
@@ -104,8 +105,11 @@ static uint8_t walk_chain(struct cwalk *w, uint64_t head, bool count_live, bool 
 			f->overflow_buckets++;
 			if (current)
 				w->chain_buckets++;
-			if (!in_arrays(w, b))
+			if (!in_arrays(w, b)) {
 				w->outside++;
+				if (w->alloc)
+					w->alloc(w->arg, b);
+			}
 		}
 		if (step == 0 && !current && p[0] >= EVACUATED_MIN && p[0] <= EVACUATED_MAX)
 			count_live = false;
@@ -146,7 +150,7 @@ static uint8_t walk_chain(struct cwalk *w, uint64_t head, bool count_live, bool 
 }
 
 int classic_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
-		 uint64_t addr, struct map_entry *m, slot_fn fn, void *arg)
+		 uint64_t addr, struct map_entry *m, const struct walk_cb *cb)
 {
 	unsigned char h[256];
 	if (mt->hdr_size > sizeof(h) || mt->bucket_size > MAX_BUCKET ||
@@ -164,13 +168,20 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 
 	struct map_figures *f = &m->fig;
 	memset(f, 0, sizeof(*f));
-	struct cwalk w = { .t = t, .rt = rt, .mt = mt, .m = m, .fn = fn, .arg = arg };
+	struct cwalk w = { .t = t, .rt = rt, .mt = mt, .m = m, .fn = cb ? cb->slot : NULL,
+			   .alloc = cb ? cb->alloc : NULL, .arg = cb ? cb->arg : NULL };
 	uint64_t bs = mt->bucket_size;
 	uint64_t nb = 1ull << B;
 	f->count = count;
 	f->retained_bytes = mt->hdr_size;
 	/* A bucket array is one allocation, so all of it is in the core; one
 	 * that is not came from a damaged header and is not walked. */
+	if (buckets && w.alloc)
+		w.alloc(w.arg, buckets);
+	if (old && w.alloc)
+		w.alloc(w.arg, old);
+	if (extra && w.alloc)
+		w.alloc(w.arg, extra);
 	if (buckets) {
 		w.cur_lo = buckets;
 		w.cur_hi = buckets + classic_nalloc(rt, mt, B) * bs;
@@ -230,6 +241,11 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 					continue;
 				}
 				f->retained_bytes += sizeof(sl) + 8 * sl[2];
+				if (w.alloc) {
+					w.alloc(w.arg, lists[i]);
+					if (sl[0])
+						w.alloc(w.arg, sl[0]);
+				}
 			}
 			/* Spares run from nextOverflow to the bucket whose overflow word
 			 * is set (the runtime's end marker), inside the current array. */

@@ -54,7 +54,9 @@ struct goruntime {
 
 /* Everything a walker needs about one map type. Offsets in bytes. */
 struct maptype {
-	type_id type;              /* the map typedef (GK_MAP) */
+	type_id type;              /* the map typedef (GK_MAP); 0 for a map type only the
+				    * runtime's type descriptors know (then name is set) */
+	const char *name, *key_name, *elem_name; /* NULL: the DWARF types' names */
 	type_id key, elem;         /* Go key and value types */
 	type_id bucket;            /* classic bucket / Swiss group struct (its
 				    * descriptor types a heap bucket array) */

@@ -49,6 +49,7 @@ struct swalk {
 	const struct maptype *mt;
 	struct map_figures *f;
 	slot_fn fn;
+	alloc_fn alloc;
 	void *arg;
 	uint64_t unreadable;
 	struct map_storage *st;   /* picture, when asked for */
@@ -125,7 +126,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 int swiss_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
-	       uint64_t addr, struct map_entry *m, slot_fn fn, void *arg)
+	       uint64_t addr, struct map_entry *m, const struct walk_cb *cb)
 {
 	unsigned char h[MAX_HDR];
 	if (mt->hdr_size > sizeof(h) || mt->group_size > MAX_GROUP || mt->table_size > 64 ||
@@ -139,12 +140,15 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 
 	struct map_figures *f = &m->fig;
 	memset(f, 0, sizeof(*f));
-	struct swalk w = { .t = t, .mt = mt, .f = f, .fn = fn, .arg = arg, .st = m->storage };
+	struct swalk w = { .t = t, .mt = mt, .f = f, .fn = cb ? cb->slot : NULL,
+			   .alloc = cb ? cb->alloc : NULL, .arg = cb ? cb->arg : NULL, .st = m->storage };
 	f->count = used;
 	f->retained_bytes = mt->hdr_size;
 
 	if (dirlen == 0) {
 		if (dirptr) {
+			if (w.alloc)
+				w.alloc(w.arg, dirptr);
 			picture_grow(&w, 1, false);
 			walk_group(&w, dirptr);
 			f->retained_bytes += mt->group_size;
@@ -160,6 +164,8 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 			dir = NULL;
 		}
 		f->retained_bytes += 8 * (uint64_t)dirlen;
+		if (w.alloc)
+			w.alloc(w.arg, dirptr);
 		/* A table fills 2^(globalDepth-localDepth) directory entries; count
 		 * each once whatever order a damaged directory has. */
 		size_t n = dir ? (size_t)dirlen : 0;
@@ -190,6 +196,10 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 						(unsigned long long)mask + 1);
 			f->tables++;
 			f->retained_bytes += mt->table_size + mt->group_size * (mask + 1);
+			if (w.alloc) {
+				w.alloc(w.arg, dir[i]);
+				w.alloc(w.arg, groups);
+			}
 			picture_grow(&w, mask + 1, true);
 			for (uint64_t gi = 0; gi <= mask; gi++)
 				walk_group(&w, groups + gi * mt->group_size);
@@ -212,9 +222,9 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 }
 
 int map_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
-	     uint64_t addr, struct map_entry *m, slot_fn fn, void *arg)
+	     uint64_t addr, struct map_entry *m, const struct walk_cb *cb)
 {
 	m->layout = mt->layout;
-	return mt->layout == LAYOUT_SWISS ? swiss_walk(t, rt, mt, addr, m, fn, arg)
-					  : classic_walk(t, rt, mt, addr, m, fn, arg);
+	return mt->layout == LAYOUT_SWISS ? swiss_walk(t, rt, mt, addr, m, cb)
+					  : classic_walk(t, rt, mt, addr, m, cb);
 }
