@@ -327,3 +327,23 @@ func addressable(v reflect.Value) reflect.Value {
 	n.Set(open(v))
 	return n
 }
+
+// FieldAddr returns the address of field name of the struct p points to
+// (to lock a library's unexported mutex while its maps are read, say).
+func FieldAddr(p interface{}, name string) unsafe.Pointer {
+	f := reflect.ValueOf(p).Elem().FieldByName(name)
+	if !f.IsValid() {
+		panic("oracle.FieldAddr: no field " + name)
+	}
+	return unsafe.Pointer(f.UnsafeAddr())
+}
+
+// AtLeast reports whether the program runs on Go major.minor or later.
+func AtLeast(major, minor int) bool {
+	var ma, mi int
+	if _, err := fmt.Sscanf(runtime.Version(), "go%d.%d", &ma, &mi); err != nil {
+		check(false, "cannot read the Go version %q", runtime.Version())
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
+}

@@ -132,6 +132,8 @@ PROGRAMS = {
     "gocache": (ALL, [((1, 19), "go.mod")]),
     "lru": (ALL, [((1, 19), "go.mod")]),
     "bigcache": (ALL, [((1, 19), "go.mod")]),
+    # gorilla/sessions v1.4.0 needs Go 1.23; v1.2.1 builds with 1.19.
+    "httpsessions": (ALL, [((1, 19), "go1.19.mod"), ((1, 23), "go.mod")]),
 }
 
 # mapscan's spelling of a root in a goroutine's frame.
@@ -297,8 +299,14 @@ class Suite:
             truth = os.path.join(rundir, "truth.json")
             env = dict(os.environ, MAPSCAN_ORACLE=truth, GOTRACEBACK="crash")
             env.pop("GODEBUG", None)
-            core, _ = capture_core([files["exe"]], rundir, env)
+            errfile = os.path.join(d, "stderr")
+            core, _ = capture_core(["/bin/sh", "-c", 'exec "$0" 2>"$1"', files["exe"], errfile], rundir, env)
             os.rename(core, files["core"])
+            if not os.path.exists(truth):
+                # GOTRACEBACK=crash makes a panic abort with a core too.
+                with open(errfile, errors="replace") as f:
+                    err = [ln for ln in f.read().split("\n") if ln and not ln[0].isspace()]
+                raise Failure("%s died before writing its truth: %s" % (prog, " | ".join(err[:4])))
             with open(truth) as f:
                 doc = json.load(f)
             try:  # the runtime's HeapInuse, recorded last before the crash
