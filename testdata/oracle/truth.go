@@ -218,10 +218,15 @@ type MapValue struct{ Key interface{} }
 // MapWhere is the value of a map whose key and value satisfy Pick.
 type MapWhere struct{ Pick func(k, v reflect.Value) bool }
 
-func (Field) step()    {}
-func (Index) step()    {}
-func (MapValue) step() {}
-func (MapWhere) step() {}
+// MapKeyWhere is the key of a map whose key and value satisfy Pick (a
+// path spells a key "[*]" too).
+type MapKeyWhere struct{ Pick func(k, v reflect.Value) bool }
+
+func (Field) step()       {}
+func (Index) step()       {}
+func (MapValue) step()    {}
+func (MapWhere) step()    {}
+func (MapKeyWhere) step() {}
 
 // Dig follows steps from *root (a pointer to the variable named name) and
 // returns the map found there with its path spelled as mapscan spells roots
@@ -269,6 +274,21 @@ func Dig(root interface{}, name string, steps ...Step) (interface{}, string) {
 			}
 			if !found.IsValid() {
 				panic(fmt.Sprintf("oracle.Dig: no element of %s fits", path))
+			}
+			v = addressable(found)
+			path += "[*]"
+		case MapKeyWhere:
+			mv := open(v)
+			var found reflect.Value
+			it := mv.MapRange()
+			for it.Next() {
+				if s.Pick(it.Key(), it.Value()) {
+					found = it.Key()
+					break
+				}
+			}
+			if !found.IsValid() {
+				panic(fmt.Sprintf("oracle.Dig: no key of %s fits", path))
 			}
 			v = addressable(found)
 			path += "[*]"

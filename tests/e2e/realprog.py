@@ -134,6 +134,10 @@ PROGRAMS = {
     "bigcache": (ALL, [((1, 19), "go.mod")]),
     # gorilla/sessions v1.4.0 needs Go 1.23; v1.2.1 builds with 1.19.
     "httpsessions": (ALL, [((1, 19), "go1.19.mod"), ((1, 23), "go.mod")]),
+    # client_golang v1.25.0 needs Go 1.26; v1.17.0 builds with 1.19.
+    "prometheus": (["go1.26", "go1.19", "go1.23.12", "go1.27.3"], [((1, 19), "go1.19.mod"), ((1, 26), "go.mod")]),
+    # grpc v1.85.0 needs Go 1.26; v1.64.1 builds with 1.19.
+    "grpc": (["go1.26", "go1.19", "go1.23.12", "go1.27.3"], [((1, 19), "go1.19.mod"), ((1, 26), "go.mod")]),
 }
 
 # mapscan's spelling of a root in a goroutine's frame.
