@@ -26,7 +26,12 @@ static const char usage_text[] =
 	"\n"
 	"options:\n"
 	"  --exe PATH              the executable that produced the core (default:\n"
-	"                          the one the core names, checked to match)\n"
+	"                          the one the core names, checked to match), or\n"
+	"                          an unstripped copy or rebuild of it\n"
+	"  --debug-file PATH       read DWARF from PATH (a debug file or unstripped\n"
+	"                          build of the same program; default: the\n"
+	"                          executable, its .gnu_debuglink, or\n"
+	"                          /usr/lib/debug/.build-id/)\n"
 	"  --pid PID               analyse the running process PID instead of a core;\n"
 	"                          it is stopped only while mapscan reads it\n"
 	"  --no-stop               with --pid: never stop the process; maps that change\n"
@@ -79,8 +84,10 @@ int main(int argc, char **argv)
 {
 	enum { OPT_EXE = 256, OPT_JSON, OPT_TOP, OPT_MIN, OPT_SORT, OPT_TUI };
 	enum { OPT_PID = 300, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE };
+	enum { OPT_DEBUG = 400 };
 	static const struct option longopts[] = {
 		{ "exe", required_argument, NULL, OPT_EXE },
+		{ "debug-file", required_argument, NULL, OPT_DEBUG },
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "no-stop", no_argument, NULL, OPT_NOSTOP },
 		{ "save-core", required_argument, NULL, OPT_SAVE },
@@ -94,7 +101,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *exe = NULL;
+	const char *exe = NULL, *debug_file = NULL;
 	struct format_opts fo = { .top = 20, .sort = SORT_RECLAIMABLE };
 	bool top_given = false, tui = false;
 	const char *bad = NULL, *badfmt = NULL;
@@ -114,6 +121,9 @@ int main(int argc, char **argv)
 		switch (c) {
 		case OPT_EXE:
 			exe = optarg;
+			break;
+		case OPT_DEBUG:
+			debug_file = optarg;
 			break;
 		case OPT_PID: {
 			char *end;
@@ -213,8 +223,9 @@ int main(int argc, char **argv)
 	/* Before the analysis, which can take a while on a big core. */
 	if (tui && tui_check_terminal(&err))
 		return fail(err.code, err.msg);
-	struct analyze_opts ao = { .storage = tui };
+	struct analyze_opts ao = { .storage = tui, .debug_file = debug_file };
 	po.storage = ao.storage;
+	po.debug_file = debug_file;
 	if (pid ? analyze_pid((int)pid, exe, &po, &r, &err)
 		: analyze_core(argv[optind], exe, &ao, &r, &err))
 		return fail(err.code ? err.code : MS_EINTERNAL, err.msg[0] ? err.msg : "analysis failed");
