@@ -262,6 +262,10 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 	add(&b, t, "unreachable_reclaimable_bytes", u64(r->unreachable_reclaimable));
 	add(&b, t, "goroutines", u64(r->goroutines));
 	add(&b, t, "heap_scanned", cJSON_CreateBool(r->heap_scanned));
+	add(&b, t, "unclaimed_map_storage_bytes",
+	    r->unclaimed_known ? u64(r->unclaimed_storage) : cJSON_CreateNull());
+	add(&b, t, "unclaimed_map_storage_objects",
+	    r->unclaimed_known ? u64(r->unclaimed_objects) : cJSON_CreateNull());
 
 	if (fprintf(out, "{\"schema\":%d", SCHEMA_VERSION) < 0)
 		rc = -1;

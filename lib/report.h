@@ -99,6 +99,11 @@ struct report {
 	 * whether the heap's span table could be enumerated */
 	uint64_t goroutines;
 	bool heap_scanned;
+	/* Map storage in the heap that no map found owns (allocations whose
+	 * type the allocator recorded as a bucket or group array, Go 1.22+):
+	 * maps mapscan could not reach or recognise. */
+	uint64_t unclaimed_storage, unclaimed_objects;
+	bool unclaimed_known;    /* false: the heap records no types (Go < 1.22) or was not read */
 	struct strpool *pool;    /* interned strings (report_intern) */
 	/* the Go heap from the runtime's span table; heap_known is false when
 	 * that could not be read */

@@ -483,6 +483,28 @@ bool target_has(const struct target *t, uint64_t addr, uint64_t n)
 	return true;
 }
 
+static bool in_segs(const struct seg *s, size_t n, uint64_t addr, uint64_t *lo, uint64_t *hi)
+{
+	size_t i = tg_upper(s, n, addr);
+	if (i == 0 || addr - s[i - 1].vaddr >= s[i - 1].memsz)
+		return false;
+	*lo = s[i - 1].vaddr;
+	*hi = s[i - 1].vaddr + s[i - 1].memsz;
+	return true;
+}
+
+bool target_region(const struct target *t, uint64_t addr, uint64_t *lo, uint64_t *hi, bool *exe)
+{
+	if (!t)
+		return false;
+	*exe = in_segs(t->eseg, t->neseg, addr, lo, hi);
+	if (*exe)
+		return true;
+	if (t->live)
+		return tg_live_region(t, addr, lo, hi);
+	return in_segs(t->cseg, t->ncseg, addr, lo, hi);
+}
+
 int target_read(const struct target *t, uint64_t addr, void *buf, size_t n)
 {
 	unsigned char *out = buf;

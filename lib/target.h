@@ -51,6 +51,13 @@ const void *target_view(const struct target *t, uint64_t addr, size_t n);
  * length came from damaged memory before walking them. */
 bool target_has(const struct target *t, uint64_t addr, uint64_t n);
 
+/* The mapping that holds addr, as [*lo, *hi): one of the executable's
+ * loaded segments (*exe true), else a segment of the core (dumped or not),
+ * else, for a live process, a mapping /proc/PID/maps lists.  False when no
+ * mapping holds addr.  Touches no memory.  Used to bound what a typed
+ * pointer into memory outside the Go heap and stacks may cover. */
+bool target_region(const struct target *t, uint64_t addr, uint64_t *lo, uint64_t *hi, bool *exe);
+
 /* Little-endian integers in a buffer copied from the target: le_u takes
  * the first n (at most 8) bytes. */
 static inline uint64_t le_u(const void *p, size_t n)

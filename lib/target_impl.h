@@ -238,5 +238,7 @@ int tg_image_read(const struct target *t, uint64_t addr, void *buf, size_t n);
 
 int tg_live_read(const struct target *t, uint64_t addr, void *buf, size_t n);
 void tg_live_free(struct live *L);
+/* The readable mapping of the process holding addr (target_region). */
+bool tg_live_region(const struct target *t, uint64_t addr, uint64_t *lo, uint64_t *hi);
 
 #endif

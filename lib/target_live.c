@@ -131,6 +131,17 @@ static size_t span_above(const struct live *L, uint64_t addr)
 	return lo;
 }
 
+bool tg_live_region(const struct target *t, uint64_t addr, uint64_t *lo, uint64_t *hi)
+{
+	const struct live *L = t->live;
+	size_t i = span_above(L, addr);
+	if (i >= L->nreadable || L->readable[i].start > addr)
+		return false;
+	*lo = L->readable[i].start;
+	*hi = L->readable[i].end;
+	return true;
+}
+
 static void note_errno(struct live *L, int e)
 {
 	if (e == ESRCH)
