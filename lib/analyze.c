@@ -54,6 +54,8 @@ static int load_types(const struct target *t, const struct analyze_opts *opts, s
 		gtypes_free(*g);
 		*g = NULL;
 	}
+	if (*g && dc.data_shift)
+		gtypes_move_vars(*g, dc.data_lo, dc.data_hi, dc.data_shift);
 	if (*g) {
 		r->debug_info = dc.path;
 		dc.path = NULL;

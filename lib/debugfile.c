@@ -302,6 +302,7 @@ struct verify {
 	const char *path;
 	const char *where;       /* "core" or "process" */
 	uint64_t md, bias;       /* runtime.firstmoduledata: link-time address, load bias */
+	int64_t shift;           /* the image's data lies this far from the file's */
 	type_id mdtype;
 	struct ms_error *err;
 };
@@ -331,9 +332,10 @@ static int md_field(struct verify *v, const char *name, uint64_t *img, uint64_t 
 	*have = false;
 	if (!m)
 		return 0;
-	if (target_read_u64(v->t, v->md + v->bias + m->offset, img))
+	uint64_t at = v->md + (uint64_t)v->shift + v->bias + m->offset;
+	if (target_read_u64(v->t, at, img))
 		return differs(v, "runtime.firstmoduledata at 0x%" PRIx64 " is not in the %s",
-			       v->md + v->bias, v->where);
+			       at - m->offset, v->where);
 	if (elffile_read(v->f, v->md + m->offset, b, 8))
 		return differs(v, "its runtime.firstmoduledata at 0x%" PRIx64 " is not in the file",
 			       v->md);
@@ -342,30 +344,78 @@ static int md_field(struct verify *v, const char *name, uint64_t *img, uint64_t 
 	return 0;
 }
 
+/* Where the image's runtime.firstmoduledata is: where the file's DWARF
+ * says, or -- when the build settings in .go.buildinfo changed length and
+ * moved every data section after it -- a little further on.  Found by the
+ * bounds that cannot move: its code's and its type descriptors'. */
+static int find_shift(struct verify *v)
+{
+	enum { WINDOW = 1 << 16 };
+	const struct gmember *tx = gtypes_member(v->g, v->mdtype, "text"),
+		*ty = gtypes_member(v->g, v->mdtype, "types"),
+		*et = gtypes_member(v->g, v->mdtype, "etext");
+	unsigned char b[8];
+	uint64_t want[3];
+	const struct gmember *ms[3] = { tx, ty, et };
+	uint64_t best = 0;
+	bool found = false;
+
+	for (int i = 0; i < 3; i++) {
+		if (!ms[i] || elffile_read(v->f, v->md + ms[i]->offset, b, 8))
+			return differs(v, "its runtime.firstmoduledata is not in the file");
+		want[i] = le64(b) + v->bias;
+	}
+	uint64_t lo = v->md > WINDOW ? v->md - WINDOW : 0, hi = v->md + WINDOW;
+	for (uint64_t x = lo; x < hi; x += 8) {
+		uint64_t w;
+		bool ok = true;
+		for (int i = 0; i < 3 && ok; i++)
+			ok = !target_read_u64(v->t, x + v->bias + ms[i]->offset, &w) && w == want[i];
+		uint64_t d = x > v->md ? x - v->md : v->md - x;
+		if (ok && (!found || d < (best > v->md ? best - v->md : v->md - best))) {
+			best = x;
+			found = true;
+		}
+	}
+	if (!found)
+		return differs(v, "the %s holds no runtime.firstmoduledata with its code and type "
+			       "descriptor bounds near 0x%" PRIx64, v->where, v->md + v->bias);
+	v->shift = (int64_t)(best - v->md);
+	return 0;
+}
+
 static int check_moduledata(struct verify *v)
 {
 	/* The bounds of the module's code and data and the start of its type
 	 * descriptors: what DWARF addresses and runtime type offsets are
-	 * relative to.  Not etypes: strings at the end of the types section
-	 * (the build settings -ldflags changes) move it, and the descriptors
-	 * DWARF refers to are checked one by one instead. */
-	static const char *const fields[] = {
-		"text", "etext", "minpc", "maxpc", "noptrdata", "enoptrdata", "data", "edata",
-		"bss", "ebss", "noptrbss", "enoptrbss", "types", "end",
+	 * relative to.  Code and types must be where the file has them; the
+	 * data sections may all lie v->shift further on (see find_shift).
+	 * Not etypes: strings at the end of the types section (the build
+	 * settings) move it, and the descriptors DWARF refers to are checked
+	 * one by one instead. */
+	static const struct { const char *name; bool data; } fields[] = {
+		{ "text", false }, { "etext", false }, { "minpc", false }, { "maxpc", false },
+		{ "types", false }, { "noptrdata", true }, { "enoptrdata", true }, { "data", true },
+		{ "edata", true }, { "bss", true }, { "ebss", true }, { "noptrbss", true },
+		{ "enoptrbss", true }, { "end", true },
 	};
 	uint64_t a, b;
 	bool have;
 	unsigned n = 0;
 
+	if (find_shift(v))
+		return -1;
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-		if (md_field(v, fields[i], &a, &b, &have))
+		if (md_field(v, fields[i].name, &a, &b, &have))
 			return -1;
 		if (!have)
 			continue;
 		n++;
-		if (a - v->bias != b)
+		uint64_t want = b + (fields[i].data ? (uint64_t)v->shift : 0);
+		if (a - v->bias != want)
 			return differs(v, "runtime.firstmoduledata.%s is 0x%" PRIx64 " in the %s, 0x%"
-				       PRIx64 " in the file", fields[i], a - v->bias, v->where, b);
+				       PRIx64 " in the file%s", fields[i].name, a - v->bias, v->where, b,
+				       fields[i].data && v->shift ? " (other data moved)" : "");
 	}
 	if (n < 8)
 		return differs(v, "its runtime.moduledata has not the fields mapscan compares");
@@ -388,7 +438,7 @@ static int check_mask(struct verify *v, const char *mask, const char *prog, cons
 	if (!h1 || !h2 || !h3 || hf < lf)
 		return differs(v, "its runtime.moduledata has no %s", mask);
 	/* bitvector {n int32; bytedata *uint8} */
-	if (target_read(v->t, v->md + v->bias + mm->offset, hdr, sizeof hdr))
+	if (target_read(v->t, v->md + (uint64_t)v->shift + v->bias + mm->offset, hdr, sizeof hdr))
 		return differs(v, "runtime.firstmoduledata.%s is not in the %s", mask, v->where);
 	uint64_t nbits = le32(hdr), words = (hf - lf) / 8;
 	bytedata = le64(hdr + 8);
@@ -448,20 +498,21 @@ static bool comparable_name(const struct gtype *t)
 	return true;
 }
 
-/* A DWARF type name as the runtime spells it: packages by their name, not
- * their import path ("internal/abi.Type" is "abi.Type", and
- * "map[string]*example.com/x/y.T" is "map[string]*y.T"). */
-static size_t runtime_spelling(const char *n, char *out, size_t max)
+/* A type name without its package qualifiers ("map[string]*main.Session"
+ * is "map[string]*Session"): DWARF qualifies by import path
+ * ("encoding/json/v2.Marshaler"), the runtime by package name
+ * ("json.Marshaler"), and the two cannot be told from one another. */
+static size_t unqualified(const char *n, size_t len, char *out, size_t max)
 {
 	size_t k = 0, run = 0;
 
-	for (; *n && k + 1 < max; n++) {
-		char c = *n;
-		if (c == '/') {
-			k = run;          /* drop the path up to here */
+	for (size_t i = 0; i < len && k + 1 < max; i++) {
+		char c = n[i];
+		if (c == '.') {
+			k = run;          /* drop the qualifier up to here */
 			continue;
 		}
-		if (!(c == '.' || c == '_' || c == '-' || (c >= '0' && c <= '9') ||
+		if (!(c == '_' || c == '-' || c == '/' || (c >= '0' && c <= '9') ||
 		      (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
 			run = k + 1;      /* a word starts after this character */
 		out[k++] = c;
@@ -478,7 +529,7 @@ static int check_type_descriptors(struct verify *v)
 	uint64_t types;
 	unsigned checked = 0;
 
-	if (!tm || target_read_u64(v->t, v->md + v->bias + tm->offset, &types))
+	if (!tm || target_read_u64(v->t, v->md + (uint64_t)v->shift + v->bias + tm->offset, &types))
 		return differs(v, "runtime.firstmoduledata.types is not in the %s", v->where);
 	for (type_id id = 1; id <= gtypes_count(v->g) && checked < MAX_TYPES_CHECKED; id++) {
 		const struct gtype *t = gtypes_get(v->g, id);
@@ -493,12 +544,19 @@ static int check_type_descriptors(struct verify *v)
 		if (target_read(v->t, at, d, sizeof d))
 			return differs(v, "no type descriptor of %s at 0x%" PRIx64, t->name, at);
 		uint64_t name = types + le32(d + 40);
-		char want[128];
-		size_t len = runtime_spelling(t->name, want, sizeof want);
+		char want[128], got[128];
+		size_t wl = unqualified(t->name, strlen(t->name), want, sizeof want);
 		bool extra_star = d[20] & 2;
-		if (len > 120 || (t->kind == GK_MAP && (d[23] & 0x1f) != 21) ||
-		    target_read(v->t, name, nm, 2 + len + extra_star) ||
-		    nm[1] != len + extra_star || memcmp(nm + 2 + extra_star, want, len))
+		size_t gl = 0;
+		/* The name: a flag byte, a length, the bytes; a '*' in front
+		 * when TFlagExtraStar (2) says so.  Lengths up to 127 are one
+		 * byte; longer names are not compared. */
+		if (target_read(v->t, name, nm, 2) || nm[1] >= 0x80)
+			continue;
+		if (nm[1] <= extra_star || target_read(v->t, name + 2, nm + 2, nm[1]))
+			return differs(v, "no type name for %s at 0x%" PRIx64, t->name, at);
+		gl = unqualified((char *)nm + 2 + extra_star, nm[1] - extra_star, got, sizeof got);
+		if ((t->kind == GK_MAP && (d[23] & 0x1f) != 21) || wl != gl || memcmp(want, got, wl))
 			return differs(v, "the type descriptor at 0x%" PRIx64 " is not %s", at,
 				       t->name);
 	}
@@ -509,8 +567,9 @@ int debugfile_verify(const struct target *t, const struct gtypes *g, struct debu
 		     struct ms_error *err)
 {
 	struct ms_error e;
-	struct verify v = { t, g, NULL, c->path, target_pid(t) ? "process" : "core", 0,
-			    target_exe_bias(t), 0, err };
+	struct verify v = { .t = t, .g = g, .path = c->path,
+			    .where = target_pid(t) ? "process" : "core", .bias = target_exe_bias(t),
+			    .err = err };
 	const struct gvar *md = gtypes_var(g, "runtime.firstmoduledata");
 	int r;
 
@@ -532,6 +591,16 @@ int debugfile_verify(const struct target *t, const struct gtypes *g, struct debu
 		r = check_mask(&v, "gcbssmask", "gcbss", "bss", "ebss", ".bss");
 	if (!r)
 		r = check_type_descriptors(&v);
+	if (!r && v.shift) {
+		/* Everything after .go.buildinfo moved with it. */
+		const struct elf_section *bi = elffile_section(v.f, ".go.buildinfo");
+		c->data_shift = v.shift;
+		c->data_lo = bi ? bi->addr + bi->size : 0;
+		uint64_t img_end, file_end;
+		bool have;
+		c->data_hi = !md_field(&v, "end", &img_end, &file_end, &have) && have ? file_end
+										 : UINT64_MAX;
+	}
 	elffile_close(v.f);
 	if (!r)
 		c->verified = true;

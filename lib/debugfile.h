@@ -37,6 +37,11 @@ struct debug_choice {
 	enum debug_found_by found_by;
 	enum debug_match match;
 	bool verified;             /* DEBUG_OTHER_BUILD whose layout debugfile_verify showed */
+	/* Another build whose build settings in .go.buildinfo have another
+	 * length: its variables in [data_lo, data_hi) (link-time, the file's)
+	 * are data_shift bytes further on in the image. */
+	int64_t data_shift;
+	uint64_t data_lo, data_hi;
 	char looked[768];          /* without a path: where mapscan looked, for messages */
 };
 

@@ -232,6 +232,23 @@ uint64_t elffile_header_size(const struct elffile *f)
 	return f->header_size;
 }
 
+size_t elffile_notes(const struct elffile *f, uint64_t out[][2], size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->nph && n < max; i++)
+		if (f->ph[i].p_type == PT_NOTE && f->ph[i].p_memsz &&
+		    f->ph[i].p_memsz <= UINT64_MAX - f->ph[i].p_vaddr)
+			out[n][0] = f->ph[i].p_vaddr, out[n][1] = f->ph[i].p_vaddr + f->ph[i].p_memsz, n++;
+	for (size_t i = 0; i < f->nsec && n < max; i++) {
+		const struct elf_section *s = &f->sec[i];
+		if (s->type == SHT_NOTE && (s->flags & SHF_ALLOC) && s->size &&
+		    s->size <= UINT64_MAX - s->addr)
+			out[n][0] = s->addr, out[n][1] = s->addr + s->size, n++;
+	}
+	return n;
+}
+
 const struct elf_section *elffile_section(const struct elffile *f, const char *name)
 {
 	for (size_t i = 0; i < f->nsec; i++)

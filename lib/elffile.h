@@ -80,6 +80,11 @@ int elffile_debuglink(const struct elffile *f, const char **name, uint32_t *crc)
 /* CRC-32 (zlib's, as .gnu_debuglink uses) of the whole file. */
 uint32_t elffile_crc32(const struct elffile *f);
 
+/* The link-time address ranges [lo, hi) of its allocated notes (PT_NOTE
+ * segments, SHT_NOTE sections), where the build IDs are; up to max into
+ * out.  Returns how many. */
+size_t elffile_notes(const struct elffile *f, uint64_t out[][2], size_t max);
+
 /* Bytes at the start of the file that strip and objcopy rewrite: the ELF
  * header, program and section headers, up to the first note or allocated
  * section.  The loaded image starts with the same bytes, so they say

@@ -393,6 +393,7 @@ static int divert_exe(struct target *t, enum exe_match why, struct ms_error *err
 		return ms_err(err, MS_EMISMATCH,
 			      "%s is a debug file without code (objcopy --only-keep-debug), and the executable the core ran is not usable (%s); pass the executable with --exe and the debug file with --debug-file",
 			      t->exe_candidate, again.msg);
+	t->exe_from_core = false;
 	if (!(t->exe_path = strdup(t->exe_candidate)))
 		return ms_err(err, MS_EINTERNAL, "out of memory");
 	if (tg_map_file(t->exe_path, "executable", &t->exe, &e, err) < 0)

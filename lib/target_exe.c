@@ -87,14 +87,17 @@ int tg_load_exe(struct target *t, struct ms_error *err)
 		goto out;
 
 	/* Load bias. */
+	t->entry_why[0] = 0;
 	if (t->have_entry) {
 		t->bias = t->at_entry - eh.e_entry;
+		/* Said by tg_check_match, after the build IDs: for another
+		 * build, a moved entry point is only a symptom. */
 		if ((eh.e_type == ET_EXEC && t->bias != 0) ||
 		    page_down(t->bias, t->page_size) != t->bias) {
-			r = tg_mismatch(t, err,
-				     "entry point 0x%" PRIx64 " vs 0x%" PRIx64 " in the core",
-				     (uint64_t)eh.e_entry, t->at_entry);
-			goto out;
+			snprintf(t->entry_why, sizeof t->entry_why,
+				 "entry point 0x%" PRIx64 " vs 0x%" PRIx64 " in the %s",
+				 (uint64_t)eh.e_entry, t->at_entry, t->pid ? "process" : "core");
+			t->bias = 0;
 		}
 	} else if (eh.e_type == ET_DYN && cname) {
 		/* No auxv: take the bias from where the core maps the
@@ -302,12 +305,10 @@ size_t tg_compared_ranges(const struct target *t, const struct seg *s, bool skip
 	if (s->offset == 0)
 		cut[ncut][0] = lo, cut[ncut][1] = lo + elffile_header_size(t->ef), ncut++;
 	if (skip_notes) {
-		const struct elf_section *sec;
-		static const char *const notes[] = { ".note.go.buildid", ".note.gnu.build-id" };
-		for (size_t i = 0; i < 2 && ncut < 8; i++)
-			if ((sec = elffile_section(t->ef, notes[i])) && sec->size)
-				cut[ncut][0] = sec->addr + t->bias,
-				cut[ncut][1] = sec->addr + t->bias + sec->size, ncut++;
+		uint64_t nr[7][2];
+		size_t k = elffile_notes(t->ef, nr, 7);
+		for (size_t i = 0; i < k; i++, ncut++)
+			cut[ncut][0] = nr[i][0] + t->bias, cut[ncut][1] = nr[i][1] + t->bias;
 	}
 	/* Walk [lo, hi) skipping the cuts (few, so a scan per step is fine). */
 	while (lo < hi && n < max) {
@@ -355,6 +356,15 @@ enum exe_match tg_check_match(struct target *t, bool other_ok, struct ms_error *
 				    id_text(f, &t->image_ids, b, sizeof b));
 			return EXE_OTHER_BUILD;
 		}
+	}
+	if (t->entry_why[0]) {
+		if (other_ok)
+			ms_err(err, MS_EMISMATCH, "%s: another build of the program, and its layout differs from the %s's (%s); pass the exact build the %s ran with --exe, or its debug file with --debug-file",
+			       t->exe_path, t->pid ? "process" : "core", t->entry_why,
+			       t->pid ? "process" : "core");
+		else
+			tg_mismatch(t, err, "%s", t->entry_why);
+		return EXE_BAD;
 	}
 	for (i = 0; i < t->neseg && !t->live; i++) {
 		const struct seg *s = &t->eseg[i];

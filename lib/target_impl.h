@@ -94,6 +94,7 @@ struct target {
 	uint64_t exe_entry;
 	uint64_t bias;
 	struct elffile *ef;        /* the executable's sections and build IDs */
+	char entry_why[160];       /* "" or why its entry point cannot be the image's */
 
 	struct build_ids image_ids; /* read from the image's own memory */
 	bool have_image_ids;
