@@ -46,6 +46,8 @@ e2e: $(BUILD)/mapscan
 	python3 tests/e2e/corrupt.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/live.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/tui.py --mapscan $(BUILD)/mapscan
+	python3 tests/e2e/flags.py --mapscan $(BUILD)/mapscan
+	python3 tests/e2e/stripped.py --mapscan $(BUILD)/mapscan
 
 # The whole suite, then again with AddressSanitizer and UBSan.
 test:

@@ -3,7 +3,6 @@
  * The only place that prints errors and decides exit statuses (documented in
  * man/mapscan.1, EXIT STATUS). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +25,12 @@ static const char usage_text[] =
 	"\n"
 	"options:\n"
 	"  --exe PATH              the executable that produced the core (default:\n"
-	"                          the one the core names, checked to match)\n"
+	"                          the one the core names, checked to match), or\n"
+	"                          an unstripped copy or rebuild of it\n"
+	"  --debug-file PATH       read DWARF from PATH (a debug file or unstripped\n"
+	"                          build of the same program; default: the\n"
+	"                          executable, its .gnu_debuglink, or\n"
+	"                          /usr/lib/debug/.build-id/)\n"
 	"  --pid PID               analyse the running process PID instead of a core;\n"
 	"                          it is stopped only while mapscan reads it\n"
 	"  --no-stop               with --pid: never stop the process; maps that change\n"
@@ -45,6 +49,10 @@ static const char usage_text[] =
 	"                          (press ? in it for the keys)\n"
 	"  -h, --help              show this help\n"
 	"  -V, --version           show the version\n"
+	"\n"
+	"Every option may also be written with one dash, as Go's flag package and\n"
+	"pprof take them, and a value may follow an '=': -json, -top 5, -top=5,\n"
+	"--top=5.  A boolean option takes =true or =false (-json=false).\n"
 	"\n"
 	"exit status: 0 ok, 1 internal error, 2 usage, 3 cannot read a file,\n"
 	"4 not an ELF core or truncated, 5 not a Go program, 6 no DWARF,\n"
@@ -67,156 +75,263 @@ static int fail(int code, const char *msg)
 	return code;
 }
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *msg)
 {
-	char msg[512];
-	snprintf(msg, sizeof(msg), fmt, arg);
-	strncat(msg, " (see mapscan --help)", sizeof(msg) - strlen(msg) - 1);
-	return fail(MS_EUSAGE, msg);
+	char full[700];
+	snprintf(full, sizeof(full), "%s (see mapscan --help)", msg);
+	return fail(MS_EUSAGE, full);
+}
+
+/* ---- the command line ------------------------------------------------------
+ *
+ * Options are spelled the way Go's flag package (and so pprof) takes them as
+ * well as the GNU way: -json and --json, -top 5, -top=5, --top=5.  A boolean
+ * option may be given a value (-json=false), as in Go.  Options and the core
+ * file may come in any order; "--" ends the options.  There are no
+ * abbreviations: a Go user's -t means no particular option. */
+
+enum opt_id {
+	OPT_EXE, OPT_DEBUG, OPT_PID, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE, OPT_JSON, OPT_TOP, OPT_MIN,
+	OPT_SORT, OPT_TUI, OPT_HELP, OPT_VERSION,
+};
+
+struct optdef {
+	const char *name;
+	bool value;               /* takes a value */
+	enum opt_id id;
+};
+
+static const struct optdef optdefs[] = {
+	{ "exe", true, OPT_EXE },
+	{ "debug-file", true, OPT_DEBUG },
+	{ "pid", true, OPT_PID },
+	{ "no-stop", false, OPT_NOSTOP },
+	{ "save-core", true, OPT_SAVE },
+	{ "max-pause", true, OPT_MAXPAUSE },
+	{ "json", false, OPT_JSON },
+	{ "top", true, OPT_TOP },
+	{ "min-reclaimable", true, OPT_MIN },
+	{ "sort", true, OPT_SORT },
+	{ "tui", false, OPT_TUI },
+	{ "help", false, OPT_HELP },
+	{ "h", false, OPT_HELP },
+	{ "version", false, OPT_VERSION },
+	{ "V", false, OPT_VERSION },
+};
+
+/* What the command line asks for. */
+struct cmdline {
+	const char *exe, *core;
+	long pid;
+	bool json, tui, help, version;
+	bool top_given, live_opt, pause_given, extra_core;
+	struct format_opts fo;
+	struct analyze_opts po;
+	char err[600];            /* the first problem found, "" if none */
+};
+
+static void cl_error(struct cmdline *cl, const char *fmt, const char *a, const char *b)
+{
+	if (!cl->err[0])
+		snprintf(cl->err, sizeof(cl->err), fmt, a, b);
+}
+
+/* Go's strconv.ParseBool: 1 t T TRUE true True, 0 f F FALSE false False. */
+static int parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+	static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcmp(s, yes[i]))
+			return *out = true, 0;
+		if (!strcmp(s, no[i]))
+			return *out = false, 0;
+	}
+	return -1;
+}
+
+/* One option, spelled `as` ("-top", "--top") on the command line, with its
+ * value (NULL for a boolean given none). */
+static void apply(struct cmdline *cl, const struct optdef *d, const char *as, const char *v)
+{
+	bool on = true;
+	char *end;
+
+	if (!d->value && v && parse_bool(v, &on)) {
+		cl_error(cl, "option %s takes no value, or true or false, not '%s'", as, v);
+		return;
+	}
+	switch (d->id) {
+	case OPT_EXE:
+		cl->exe = v;
+		break;
+	case OPT_DEBUG:
+		cl->po.debug_file = v;
+		break;
+	case OPT_PID:
+		errno = 0;
+		cl->pid = strtol(v, &end, 10);
+		if (!*v || *end || errno || cl->pid <= 0 || cl->pid > 0x3fffffff)
+			cl_error(cl, "%s needs a process id, not '%s'", as, v);
+		break;
+	case OPT_NOSTOP:
+		cl->po.no_stop = on;
+		cl->live_opt |= on;
+		break;
+	case OPT_SAVE:
+		cl->po.save_core = v;
+		cl->live_opt = true;
+		break;
+	case OPT_MAXPAUSE: {
+		errno = 0;
+		double s = strtod(v, &end);
+		if (!*v || *end || errno || !(s >= 0 && s <= 86400)) {
+			cl_error(cl, "%s needs a number of seconds (0: no limit), not '%s'", as, v);
+			break;
+		}
+		cl->po.max_pause_ns = (uint64_t)(s * 1e9);
+		if (s > 0 && !cl->po.max_pause_ns)
+			cl->po.max_pause_ns = 1;
+		cl->live_opt = cl->pause_given = true;
+		break;
+	}
+	case OPT_JSON:
+		cl->json = on;
+		break;
+	case OPT_TUI:
+		cl->tui = on;
+		break;
+	case OPT_TOP: {
+		errno = 0;
+		unsigned long long n = strtoull(v, &end, 10);
+		if (!*v || *end || errno || v[0] == '-' || v[0] == '+' || n > SIZE_MAX)
+			cl_error(cl, "%s needs a number of maps, not '%s'", as, v);
+		cl->fo.top = (size_t)n;
+		cl->top_given = true;
+		break;
+	}
+	case OPT_MIN:
+		if (parse_size(v, &cl->fo.min_reclaimable))
+			cl_error(cl, "%s needs a size like 4096, 64K or 1.5M, not '%s'", as, v);
+		break;
+	case OPT_SORT:
+		if (parse_sort_key(v, &cl->fo.sort))
+			cl_error(cl, "%s takes reclaimable, retained, count, type or path, not '%s'", as, v);
+		break;
+	case OPT_HELP:
+		cl->help = on;
+		break;
+	case OPT_VERSION:
+		cl->version = on;
+		break;
+	}
+}
+
+/* Read every argument, keeping the first problem in cl->err but going on,
+ * so that a --json anywhere still decides how that problem is shown. */
+static void parse_args(int argc, char **argv, struct cmdline *cl)
+{
+	bool opts = true;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!opts || a[0] != '-' || !a[1]) {
+			if (cl->core)
+				cl->extra_core = true;
+			else
+				cl->core = a;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			opts = false;
+			continue;
+		}
+		/* "-name", "--name", either with "=value". */
+		const char *name = a + 1 + (a[1] == '-');
+		const char *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		char as[64];
+		snprintf(as, sizeof(as), "%.*s", (int)((size_t)(name - a) + len < sizeof(as) - 1
+					 ? (size_t)(name - a) + len : sizeof(as) - 4), a);
+		if ((size_t)(name - a) + len >= sizeof(as) - 1)
+			strcat(as, "...");
+		const struct optdef *d = NULL;
+		for (size_t k = 0; k < sizeof(optdefs) / sizeof(optdefs[0]); k++)
+			if (strlen(optdefs[k].name) == len && !strncmp(optdefs[k].name, name, len))
+				d = &optdefs[k];
+		if (!d) {
+			cl_error(cl, "unknown option '%s'%s", as, "");
+			continue;
+		}
+		const char *v = eq ? eq + 1 : NULL;
+		if (d->value && !v) {
+			if (i + 1 >= argc) {
+				cl_error(cl, "option %s needs a value%s", as, "");
+				continue;
+			}
+			v = argv[++i];
+		}
+		apply(cl, d, as, v);
+	}
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPT_EXE = 256, OPT_JSON, OPT_TOP, OPT_MIN, OPT_SORT, OPT_TUI };
-	enum { OPT_PID = 300, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE };
-	static const struct option longopts[] = {
-		{ "exe", required_argument, NULL, OPT_EXE },
-		{ "pid", required_argument, NULL, OPT_PID },
-		{ "no-stop", no_argument, NULL, OPT_NOSTOP },
-		{ "save-core", required_argument, NULL, OPT_SAVE },
-		{ "max-pause", required_argument, NULL, OPT_MAXPAUSE },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "top", required_argument, NULL, OPT_TOP },
-		{ "min-reclaimable", required_argument, NULL, OPT_MIN },
-		{ "sort", required_argument, NULL, OPT_SORT },
-		{ "tui", no_argument, NULL, OPT_TUI },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0, 0, 0, 0 },
+	struct cmdline cl = {
+		.fo = { .top = 20, .sort = SORT_RECLAIMABLE },
+		.po = { .max_pause_ns = 10000000000ull },
 	};
-	const char *exe = NULL;
-	struct format_opts fo = { .top = 20, .sort = SORT_RECLAIMABLE };
-	bool top_given = false, tui = false;
-	const char *bad = NULL, *badfmt = NULL;
-	long pid = 0;
-	bool live_opt = false;  /* an option that needs --pid */
-	bool pause_given = false;
-	struct analyze_opts po = { .max_pause_ns = 10000000000ull };
 
-	/* --json changes how errors are shown, so find it before anything can fail. */
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], "--json"))
-			json_mode = true;
-
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_EXE:
-			exe = optarg;
-			break;
-		case OPT_PID: {
-			char *end;
-			errno = 0;
-			pid = strtol(optarg, &end, 10);
-			if (!*optarg || *end || errno || pid <= 0 || pid > 0x3fffffff) {
-				bad = optarg;
-				badfmt = "--pid needs a process id, not '%s'";
-			}
-			break;
-		}
-		case OPT_NOSTOP:
-			po.no_stop = live_opt = true;
-			break;
-		case OPT_SAVE:
-			po.save_core = optarg;
-			live_opt = true;
-			break;
-		case OPT_MAXPAUSE: {
-			char *end;
-			errno = 0;
-			double v = strtod(optarg, &end);
-			if (!*optarg || *end || errno || !(v >= 0 && v <= 86400)) {
-				bad = optarg;
-				badfmt = "--max-pause needs a number of seconds (0: no limit), not '%s'";
-			}
-			po.max_pause_ns = (uint64_t)(v * 1e9);
-			if (v > 0 && !po.max_pause_ns)
-				po.max_pause_ns = 1;
-			live_opt = pause_given = true;
-			break;
-		}
-		case OPT_JSON:
-			break;
-		case OPT_TUI:
-			tui = true;
-			break;
-		case OPT_TOP: {
-			char *end;
-			errno = 0;
-			unsigned long long v = strtoull(optarg, &end, 10);
-			if (!*optarg || *end || errno || optarg[0] == '-') {
-				bad = optarg;
-				badfmt = "--top needs a number of maps, not '%s'";
-			}
-			fo.top = (size_t)v;
-			top_given = true;
-			break;
-		}
-		case OPT_MIN:
-			if (parse_size(optarg, &fo.min_reclaimable)) {
-				bad = optarg;
-				badfmt = "--min-reclaimable needs a size like 4096, 64K or 1.5M, not '%s'";
-			}
-			break;
-		case OPT_SORT:
-			if (parse_sort_key(optarg, &fo.sort)) {
-				bad = optarg;
-				badfmt = "--sort takes reclaimable, retained, count, type or path, not '%s'";
-			}
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return fflush(stdout) || ferror(stdout) ? MS_EINTERNAL : 0;
-		case 'V':
-			printf("mapscan %s\n", MAPSCAN_VERSION);
-			return fflush(stdout) || ferror(stdout) ? MS_EINTERNAL : 0;
-		case ':':
-			return usage_error("option %s needs a value", argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-		if (bad)
-			return usage_error(badfmt, bad);
+	parse_args(argc, argv, &cl);
+	json_mode = cl.json;
+	if (cl.err[0])
+		return usage_error(cl.err);
+	if (cl.help) {
+		fputs(usage_text, stdout);
+		return fflush(stdout) || ferror(stdout) ? MS_EINTERNAL : 0;
 	}
-	if (pid && optind < argc)
-		return usage_error("--pid and a core file (%s) exclude each other: give one",
-				   argv[optind]);
-	if (!pid && live_opt)
-		return usage_error("%s", "--no-stop, --max-pause and --save-core need --pid PID");
+	if (cl.version) {
+		printf("mapscan %s\n", MAPSCAN_VERSION);
+		return fflush(stdout) || ferror(stdout) ? MS_EINTERNAL : 0;
+	}
+	struct format_opts fo = cl.fo;
+	struct analyze_opts po = cl.po;
+	const char *exe = cl.exe;
+	long pid = cl.pid;
+	bool tui = cl.tui;
+	char msg[600];
+	if (pid && cl.core) {
+		snprintf(msg, sizeof(msg), "--pid and a core file (%s) exclude each other: give one",
+			 cl.core);
+		return usage_error(msg);
+	}
+	if (!pid && cl.live_opt)
+		return usage_error("--no-stop, --max-pause and --save-core need --pid PID");
 	if (po.no_stop && po.save_core)
-		return usage_error("%s", "--save-core needs a stopped process: leave out --no-stop");
+		return usage_error("--save-core needs a stopped process: leave out --no-stop");
 	/* A core written partly from a running process would be worse than a
 	 * longer pause: by default the pause lasts until the core is written. */
-	if (po.save_core && !pause_given)
+	if (po.save_core && !cl.pause_given)
 		po.max_pause_ns = 0;
-	if (!pid && optind != argc - 1)
-		return usage_error("%s", optind >= argc ? "no core file given: mapscan [options] CORE"
+	if (!pid && (!cl.core || cl.extra_core))
+		return usage_error(!cl.core ? "no core file given: mapscan [options] CORE"
 				   " or --pid PID" : "give exactly one core file");
-	if (json_mode && !top_given)
+	if (json_mode && !cl.top_given)
 		fo.top = 0;
 
 	struct report r;
 	struct ms_error err = { 0, "" };
 	if (tui && json_mode)
-		return usage_error("%s", "--tui and --json do not go together: choose one");
+		return usage_error("--tui and --json do not go together: choose one");
 	/* Before the analysis, which can take a while on a big core. */
 	if (tui && tui_check_terminal(&err))
 		return fail(err.code, err.msg);
-	struct analyze_opts ao = { .storage = tui };
+	struct analyze_opts ao = { .storage = tui, .debug_file = po.debug_file };
 	po.storage = ao.storage;
 	if (pid ? analyze_pid((int)pid, exe, &po, &r, &err)
-		: analyze_core(argv[optind], exe, &ao, &r, &err))
+		: analyze_core(cl.core, exe, &ao, &r, &err))
 		return fail(err.code ? err.code : MS_EINTERNAL, err.msg[0] ? err.msg : "analysis failed");
 	if (tui) {
 		struct tui_opts to = { .sort = fo.sort, .min_reclaimable = fo.min_reclaimable };

@@ -726,6 +726,24 @@ out:
 	return rc;
 }
 
+/* Where the DWARF came from, when it is not the executable itself. */
+static int put_debug(FILE *out, const struct report *r)
+{
+	char *p;
+
+	if (!r->debug_info || (!strcmp(r->debug_found_by, "executable") && !r->debug_other_build))
+		return 0;
+	if (!(p = format_escape(r->debug_info, ESCAPE_TEXT)))
+		return -1;
+	fputs("debug info: ", out);
+	put_fit(out, p, WIDTH - 14 - strlen(r->debug_found_by));
+	fprintf(out, " (%s)\n", r->debug_found_by);
+	if (r->debug_other_build)
+		fputs("executable differs only in build ID / link flags; layout verified\n", out);
+	free(p);
+	return 0;
+}
+
 /* A live process: how long it was stopped, or that it was not. */
 static int put_process(FILE *out, const struct report *r)
 {
@@ -766,6 +784,22 @@ static void put_heap(FILE *out, const struct report *r)
 		(double)r->total_reclaimable * 100.0 / (double)r->heap_in_use);
 }
 
+/* Map storage the heap holds that no map found owns: maps mapscan could
+ * not find.  A report must not look clean while that is large. */
+#define UNCLAIMED_NOTABLE (64 * 1024)
+
+static void put_unclaimed(FILE *out, const struct report *r)
+{
+	char b[16];
+
+	if (!r->unclaimed_known || !r->unclaimed_storage)
+		return;
+	human_size(r->unclaimed_storage, b, sizeof(b));
+	fprintf(out, "%s of map storage in the heap belongs to no map found (%" PRIu64
+		" allocation%s): maps mapscan could not reach\n", b, r->unclaimed_objects,
+		r->unclaimed_objects == 1 ? "" : "s");
+}
+
 static void put_summary(FILE *out, const struct report *r)
 {
 	char ret[16], rec[16];
@@ -800,6 +834,7 @@ static void put_summary(FILE *out, const struct report *r)
 			r->unreachable_maps, r->unreachable_maps == 1 ? "" : "s", ret);
 	}
 	put_heap(out, r);
+	put_unclaimed(out, r);
 }
 
 static const char advice[] =
@@ -827,7 +862,7 @@ int format_text(FILE *out, const struct report *r, const struct format_opts *o)
 		o = &defaults;
 	if (format_select(r, o, &sel, &nsel) < 0)
 		return -1;
-	if (put_header(out, r) < 0 || put_process(out, r) < 0)
+	if (put_header(out, r) < 0 || put_debug(out, r) < 0 || put_process(out, r) < 0)
 		goto out;
 	put_summary(out, r);
 
@@ -891,6 +926,9 @@ int format_text(FILE *out, const struct report *r, const struct format_opts *o)
 	putc('\n', out);
 	if (r->total_reclaimable)
 		fputs(advice, out);
+	else if (r->unclaimed_known && r->unclaimed_storage >= UNCLAIMED_NOTABLE)
+		fputs("Nothing reclaimable in the maps found; but see the map storage"
+		      " no map found owns, above.\n", out);
 	else if (r->nmaps)
 		fputs("Nothing reclaimable: every map is about the size its"
 		      " entries need.\n", out);

@@ -1298,3 +1298,10 @@ int gtypes_cfa_offset(const struct gtypes *g, const struct gfunc *f, uint64_t pc
 	*off = r[lo - 1].off;           /* rows[0].pc is 0 */
 	return 0;
 }
+
+void gtypes_move_vars(struct gtypes *g, uint64_t lo, uint64_t hi, int64_t delta)
+{
+	for (size_t i = 0; g && i < g->nvars; i++)
+		if (g->vars[i].addr >= lo && g->vars[i].addr < hi)
+			g->vars[i].addr += (uint64_t)delta;
+}

@@ -91,6 +91,11 @@ type_id gtypes_resolve(const struct gtypes *g, type_id id);
 const struct gvar *gtypes_vars(const struct gtypes *g, size_t *n);
 const struct gvar *gtypes_var(const struct gtypes *g, const char *name);
 
+/* Move the variables whose address is in [lo, hi) by delta bytes: the
+ * types came from another build whose data lies elsewhere
+ * (lib/debugfile.c verified by how much).  Before the model is shared. */
+void gtypes_move_vars(struct gtypes *g, uint64_t lo, uint64_t hi, int64_t delta);
+
 /* Does a value of this type hold any pointer (so its storage is scanned by
  * the GC)?  Cached. */
 bool gtypes_has_pointers(const struct gtypes *g, type_id id);
