@@ -232,6 +232,15 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 	add(&b, t, "threads_stopped", r->pid ? u64(r->threads_stopped) : cJSON_CreateNull());
 	add(&b, t, "consistent", cJSON_CreateBool(!r->inconsistent));
 	add(&b, t, "saved_core", str(r->saved_core));
+	if (r->debug_info) {
+		cJSON *d = cJSON_CreateObject();
+		add(&b, d, "path", str(r->debug_info));
+		add(&b, d, "found_by", str(r->debug_found_by));
+		add(&b, d, "match", cJSON_CreateString(r->debug_other_build ? "layout" : "build-id"));
+		add(&b, t, "debug_info", d);
+	} else {
+		add(&b, t, "debug_info", cJSON_CreateNull());
+	}
 	t = parts[2];
 	add(&b, t, "version", str(r->go_version));
 	add(&b, t, "map_layout", cJSON_CreateString(layout_name(r->layout)));

@@ -726,6 +726,24 @@ out:
 	return rc;
 }
 
+/* Where the DWARF came from, when it is not the executable itself. */
+static int put_debug(FILE *out, const struct report *r)
+{
+	char *p;
+
+	if (!r->debug_info || (!strcmp(r->debug_found_by, "executable") && !r->debug_other_build))
+		return 0;
+	if (!(p = format_escape(r->debug_info, ESCAPE_TEXT)))
+		return -1;
+	fputs("debug info: ", out);
+	put_fit(out, p, WIDTH - 14 - strlen(r->debug_found_by));
+	fprintf(out, " (%s)\n", r->debug_found_by);
+	if (r->debug_other_build)
+		fputs("executable differs only in build ID / link flags; layout verified\n", out);
+	free(p);
+	return 0;
+}
+
 /* A live process: how long it was stopped, or that it was not. */
 static int put_process(FILE *out, const struct report *r)
 {
@@ -846,7 +864,7 @@ int format_text(FILE *out, const struct report *r, const struct format_opts *o)
 		o = &defaults;
 	if (format_select(r, o, &sel, &nsel) < 0)
 		return -1;
-	if (put_header(out, r) < 0 || put_process(out, r) < 0)
+	if (put_header(out, r) < 0 || put_debug(out, r) < 0 || put_process(out, r) < 0)
 		goto out;
 	put_summary(out, r);
 

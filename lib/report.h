@@ -122,6 +122,10 @@ struct report {
 	uint64_t threads_stopped;
 	bool inconsistent;       /* not read at one instant: --no-stop, or the pause was cut short */
 	const char *saved_core;  /* --save-core file written, or NULL; not owned (the caller's) */
+	/* Where the types came from (lib/debugfile.h). */
+	char *debug_info;        /* the file whose DWARF was read; NULL: none (names are limited) */
+	const char *debug_found_by; /* "executable", "--exe", "--debug-file", ".gnu_debuglink", "build-id" */
+	bool debug_other_build;  /* another build of the program whose layout was verified */
 };
 
 const char *layout_name(enum map_layout l); /* "classic", "swiss", "unknown" */
