@@ -173,6 +173,10 @@ struct roots {
 	size_t nvars;
 	struct varspan *heapsegs;     /* mappings that hold heap spans, sorted */
 	size_t nheapsegs;
+	/* conservative steps met while following precise roots (cons_defer) */
+	bool defer_cons;
+	struct deferred { uint64_t value; uint32_t node; bool object; } *deferred;
+	size_t ndeferred, capdeferred;
 };
 
 static uint64_t mix(uint64_t x)
@@ -436,6 +440,7 @@ static uint64_t tsize(const struct gtypes *g, type_id id);
 static void cons_word(struct roots *R, uint64_t v, struct path *p);
 static void cons_object(struct roots *R, uint64_t v, struct path *p);
 static void not_a_header(struct roots *R, uint64_t p, type_id type);
+static bool mt_shaped(struct roots *R, const struct maptype *mt);
 static uint64_t storage_ptr(const struct roots *R, uint64_t hdr);
 
 static const struct maptype *maptype_get(struct roots *R, type_id id, bool quiet)
@@ -625,8 +630,10 @@ static bool type_within(const struct gtypes *g, type_id h, uint64_t off, type_id
 	if (!t || !w)
 		return false;
 	/* The same Go type under two DWARF entries (a typedef and its
-	 * target, or two compile units). */
-	if (off == 0 && t->size == w->size && *t->name && !strcmp(t->name, w->name))
+	 * target, two compile units, or a generic type and the go.shape type
+	 * its instantiation's descriptor maps to): what the check is for is a
+	 * value that cannot fit, so a type of the same size agrees. */
+	if (off == 0 && t->size == w->size && t->kind == w->kind)
 		return true;
 	if (t->kind == GK_STRUCT || t->kind == GK_SLICE || t->kind == GK_STRING) {
 		size_t n;
@@ -1446,7 +1453,7 @@ static void retype(struct roots *R, size_t idx, type_id type, uint32_t node)
 {
 	const struct maptype *mt = maptype_for(R, type);
 	struct map_entry *m = &R->r->maps[idx];
-	if (!mt || mt->layout != m->layout)
+	if (!mt || mt->layout != m->layout || mt_shaped(R, mt))
 		return;
 	set_types(R, m, mt);
 	m->type_guessed = false;
@@ -1495,7 +1502,27 @@ static void found_map(struct roots *R, uint64_t hdr, type_id type, struct path *
 	/* Not in the heap: the compiler put a non-escaping map's header in
 	 * its function's frame. */
 	how.on_stack = a.kind == A_STACK;
+	/* A go.shape map type (reached through a generic function's
+	 * variable) stands in for the real one: the storage's recorded type
+	 * may name it; failing that, the shape type is kept as a guess that a
+	 * typed path with the real type replaces. */
+	if (mt_shaped(R, mt)) {
+		bool g;
+		uint32_t nc;
+		const struct maptype *real = infer_type(R, hdr, &g, &nc);
+		if (real && !g && !mt_shaped(R, real))
+			mt = real;
+		else
+			how.guessed = true;
+	}
 	map_register(R, hdr, mt, node, &how);
+}
+
+/* Is mt's name a go.shape type (never a map's real type)? */
+static bool mt_shaped(struct roots *R, const struct maptype *mt)
+{
+	const char *name = mt->name ? mt->name : gtypes_get(R->g, mt->type)->name;
+	return strstr(name, "go.shape.") != NULL;
 }
 
 /* An untyped word equal to the address of candidate c: a map if its
@@ -1763,8 +1790,31 @@ static void scan_untyped(struct roots *R, uint64_t addr, struct path *p)
 /* A word that may be a pointer (an untyped word, an unsafe.Pointer), p
  * its path: a map header, an object typed by its allocation header, or an
  * untyped object to scan. */
+/* While precise roots are being followed, a conservative step (an
+ * unsafe.Pointer, a closure DWARF does not describe, an object whose
+ * recorded type contradicts the pointer) waits: following it at once
+ * would mark objects visited through untyped memory before a precise
+ * path reaches them, and their maps would get a conservative path where
+ * a precise one exists. */
+static bool cons_defer(struct roots *R, uint64_t v, struct path *p, bool object)
+{
+	if (!R->defer_cons)
+		return false;
+	if (!R->h || v < R->heap_lo || v >= R->heap_hi)
+		return true;
+	if (grow_array((void **)&R->deferred, &R->capdeferred, R->ndeferred + 1,
+		       sizeof(*R->deferred), 1024)) {
+		R->oom = true;
+		return true;
+	}
+	R->deferred[R->ndeferred++] = (struct deferred){ v, path_node(R, p), object };
+	return true;
+}
+
 static void cons_word(struct roots *R, uint64_t v, struct path *p)
 {
+	if (cons_defer(R, v, p, false))
+		return;
 	if (!R->h || !R->visited || v < R->heap_lo || v >= R->heap_hi)
 		return;
 	struct cand *c = cand_find(R, v);
@@ -1778,6 +1828,8 @@ static void cons_word(struct roots *R, uint64_t v, struct path *p)
  * there is one, else queued to be read word by word. */
 static void cons_object(struct roots *R, uint64_t v, struct path *p)
 {
+	if (cons_defer(R, v, p, true))
+		return;
 	if (!R->visited || v < R->heap_lo || v >= R->heap_hi)
 		return;
 	const struct hspan *s;
@@ -2080,6 +2132,9 @@ struct stackctx {
 	 * a map is then typed by a precise path whenever one exists. */
 	struct stackword *words;
 	size_t nwords, capwords;
+	/* locals of a go.shape type, visited after the others */
+	struct shaped { uint64_t addr; type_id type; uint32_t node; } *shaped;
+	size_t nshaped, capshaped;
 };
 
 static uint32_t frame_node(struct stackctx *c, const struct gframe *f)
@@ -2103,6 +2158,19 @@ static void on_stack_var(void *arg, const struct gframe *f, const char *name, ty
 	 * names x (the dereference is implicit, as for any pointer). */
 	if (name[0] == '&')
 		name++;
+	/* A generic function's locals have go.shape types, which are never a
+	 * map's real type: the program's own variables, which name the real
+	 * types, are followed first, these after. */
+	const struct gtype *t = gtypes_get(c->R->g, type);
+	if (t && strstr(t->name, "go.shape.")) {
+		if (grow_array((void **)&c->shaped, &c->capshaped, c->nshaped + 1, sizeof(*c->shaped), 64)) {
+			c->R->oom = true;
+			return;
+		}
+		c->shaped[c->nshaped++] = (struct shaped){ addr, type,
+			path_node(c->R, PATH(PATH_AT(frame_node(c, f)), P_LOCAL, name, 0)) };
+		return;
+	}
 	visit(c->R, addr, type, PATH(PATH_AT(frame_node(c, f)), P_LOCAL, name, 0));
 }
 
@@ -2495,6 +2563,7 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	const struct gvar *v = gtypes_vars(g, &nv);
 	/* The program's globals first, then what they point to, level by
 	 * level: the first path recorded for a map is a shortest one. */
+	R.defer_cons = true;
 	globals(&R, v, nv, false);
 	drain(&R);
 	struct stackctx sc = { .R = &R };
@@ -2521,11 +2590,27 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	 * closures, panics, profiler labels. */
 	goroutine_records(&R);
 	drain(&R);
+	for (size_t i = 0; i < sc.nshaped && !R.oom; i++)
+		visit(&R, sc.shaped[i].addr, sc.shaped[i].type, PATH_AT(sc.shaped[i].node));
+	free(sc.shaped);
+	drain(&R);
 	/* The runtime's own globals last: a map they reach is usually a
 	 * program's (a timer's closure, a waiter's value), and the program's
 	 * path to it, when there is one, says more. */
 	globals(&R, v, nv, true);
 	drain(&R);
+	/* Then the conservative steps the precise walk met, and after them
+	 * the stack words no variable covers. */
+	R.defer_cons = false;
+	for (size_t i = 0; i < R.ndeferred && !R.oom; i++) {
+		const struct deferred *d = &R.deferred[i];
+		if (d->object)
+			cons_object(&R, d->value, PATH_AT(d->node));
+		else
+			cons_word(&R, d->value, PATH_AT(d->node));
+	}
+	drain(&R);
+	free(R.deferred);
 	for (size_t i = 0; i < sc.nwords && !R.oom; i++) {
 		cons_word(&R, sc.words[i].value,
 			  PATH(PATH_AT(sc.words[i].gnode), P_STACKWORD, NULL, sc.words[i].addr));
