@@ -42,7 +42,7 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $$t; done
 
 e2e: $(BUILD)/mapscan
-	python3 tests/e2e/run.py --mapscan $(BUILD)/mapscan
+	python3 tests/e2e/run.py --mapscan $(BUILD)/mapscan --cache build/e2e
 	python3 tests/e2e/corrupt.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/live.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/tui.py --mapscan $(BUILD)/mapscan
