@@ -53,7 +53,7 @@ VARIANTS = [
 # The runtime's types mapscan reads (their DWARF names; each toolchain has
 # some of them), and the runtime variables it needs.
 TYPES = """
-runtime.mheap runtime.mspan runtime.mSpanStateBox runtime.spanInlineMarkBits
+runtime.mheap runtime.mspan runtime.mSpanStateBox runtime.spanInlineMarkBits runtime.heapArena
 runtime.g runtime.m runtime.stack runtime.gobuf runtime.funcval
 runtime.hmap runtime.mapextra runtime.bmap runtime.hchan runtime.eface runtime.iface
 runtime.moduledata runtime.bitvector runtime.functab runtime.pcHeader runtime._func
