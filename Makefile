@@ -48,6 +48,7 @@ e2e: $(BUILD)/mapscan
 	python3 tests/e2e/tui.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/flags.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/stripped.py --mapscan $(BUILD)/mapscan
+	python3 tests/e2e/realprog.py --mapscan $(BUILD)/mapscan --cache build/realprog
 
 # lib/golayout_data.c against the DWARF of toolchains the suite has anyway
 # (python3 tools/gen-layouts.py regenerates it from all of them).
