@@ -2729,5 +2729,6 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	free(R.stacks);
 	free(R.vars);
 	free(R.heapsegs);
+	free(sc.words);
 	return rc;
 }
