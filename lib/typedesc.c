@@ -321,6 +321,57 @@ static char *dupn(const char *s, size_t n)
 	return d;
 }
 
+static const char *type_name(struct td *T, uint64_t a, int depth);
+
+/* An unnamed struct type's name as DWARF spells it: unexported fields
+ * qualified by their package's path ("struct { main.n int; M string }");
+ * NULL when a field cannot be read. */
+static char *struct_name(struct td *T, uint64_t a, int depth)
+{
+	const struct desc_layout *D = &T->D;
+	uint64_t f = t64(T, a + D->struct_fields), n = t64(T, a + D->struct_fields + 8);
+	const char *pp = NULL, *fn;
+	size_t pl = 0, fl, len = 0, cap = 0;
+	char *out = NULL;
+	const unsigned char *pn = tp(T, a + D->type_size, 8);
+	uint8_t flags;
+
+	if (pn && le64(pn) && !name_at(T, le64(pn), &pp, &pl, NULL))
+		pp = NULL;
+	if (n > MAX_FIELDS)
+		return NULL;
+	for (uint64_t i = 0; i <= n; i++) {
+		char *piece = NULL;
+		int k;
+		if (i == n) {
+			k = asprintf(&piece, n ? " }" : "struct {}");
+		} else {
+			const unsigned char *fp = tp(T, f + i * D->field_size, D->field_size);
+			if (!fp || !name_at(T, le64(fp + D->field_name), &fn, &fl, &flags)) {
+				free(out);
+				return NULL;
+			}
+			const char *tn = type_name(T, le64(fp + D->field_typ), depth + 1);
+			bool exported = flags & 1, qualify = !exported && pp && pl && !(flags & NAME_EMBEDDED);
+			if (flags & NAME_EMBEDDED)
+				k = asprintf(&piece, "%s%s", i ? "; " : "struct { ", tn);
+			else
+				k = asprintf(&piece, "%s%.*s%s%.*s %s", i ? "; " : "struct { ",
+					     qualify ? (int)pl : 0, qualify ? pp : "", qualify ? "." : "",
+					     (int)fl, fn, tn);
+		}
+		if (k < 0 || grow_array((void **)&out, &cap, len + (size_t)k + 1, 1, 64)) {
+			free(piece);
+			free(out);
+			return NULL;
+		}
+		memcpy(out + len, piece, (size_t)k + 1);
+		len += (size_t)k;
+		free(piece);
+	}
+	return out;
+}
+
 /* The type's name as DWARF spells it: packages by import path, composite
  * types from their parts' names. */
 static const char *type_name(struct td *T, uint64_t a, int depth)
@@ -368,6 +419,10 @@ static const char *type_name(struct td *T, uint64_t a, int depth)
 		if (asprintf(&out, "%s%s", dir == 1 ? "<-chan " : dir == 2 ? "chan<- " : "chan ",
 			     type_name(T, t64(T, a + T->D.chan_elem), depth + 1)) < 0)
 			out = NULL;
+	} else if (k == K_STRUCT) {
+		out = struct_name(T, a, depth);
+		if (!out)
+			out = dupn(s, n);
 	} else {
 		out = dupn(s, n);
 	}
