@@ -85,6 +85,8 @@ struct td {
 	char **strs;               /* names made here */
 	size_t nstrs, capstrs;
 	uint64_t md;               /* runtime.firstmoduledata (image address) */
+	uint64_t budget;           /* candidates the search for runtime variables may still
+				    * follow: a hostile core cannot make it run long */
 	struct typedesc_info *info;
 };
 
@@ -860,8 +862,9 @@ static bool is_mheap(struct td *T, const struct region *r, uint64_t x)
 	    o_spans == ~0ull || o_np == ~0ull)
 		return false;
 	uint64_t ptr = r64(r, x + o_all), len = r64(r, x + o_all + 8), cap = r64(r, x + o_all + 16);
-	if (!ptr || !len || len > cap || cap > (1u << 26) || (ptr & 7))
+	if (!ptr || !len || len > cap || cap > (1u << 26) || (ptr & 7) || !T->budget)
 		return false;
+	T->budget--;
 	unsigned checked = 0;
 	for (uint64_t i = 0; i < len && i < 64 && checked < 4; i++) {
 		uint64_t s, start, np, l2, ha, back;
@@ -894,8 +897,10 @@ static bool is_allgs(struct td *T, const struct region *r, uint64_t x)
 	uint64_t o_lo = off_or(L, "runtime.g", "stack.lo"), o_hi = off_or(L, "runtime.g", "stack.hi"),
 		 o_goid = off_or(L, "runtime.g", "goid");
 	uint64_t ptr = r64(r, x), len = r64(r, x + 8), cap = r64(r, x + 16);
-	if (!ptr || !len || len > cap || cap > (1u << 24) || (ptr & 7) || o_goid == ~0ull)
+	if (!ptr || !len || len > cap || cap > (1u << 24) || (ptr & 7) || o_goid == ~0ull ||
+	    !T->budget)
 		return false;
+	T->budget--;
 	for (uint64_t i = 0; i < len && i < 8; i++) {
 		uint64_t g, lo, hi, id;
 		if (target_read_u64(T->t, ptr + 8 * i, &g) || !g ||
@@ -921,6 +926,9 @@ static bool is_allm(struct td *T, const struct region *r, const struct vars *v, 
 		return false;
 	for (unsigned n = 0; m && n < 1 << 14; n++) {
 		uint64_t g0, hi;
+		if (!T->budget)
+			return false;
+		T->budget--;
 		if ((m & 7) || target_read_u64(T->t, m + o_g0, &g0) || !g0 ||
 		    target_read_u64(T->t, g0 + o_hi, &hi) || !hi)
 			return false;
@@ -1391,7 +1399,8 @@ static int parse_minor(const char *v)
 struct gtypes *typedesc_load(const struct target *t, struct typedesc_info *info,
 			     struct ms_error *err)
 {
-	struct td T = { .t = t, .err = err, .info = info, .bias = target_exe_bias(t) };
+	struct td T = { .t = t, .err = err, .info = info, .bias = target_exe_bias(t),
+			.budget = 1u << 20 };
 	struct pclntab *pc = NULL;
 	struct gtypes *g = NULL;
 	const char *exe = target_exe_name(t);
