@@ -2854,6 +2854,5 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	free(R.stacks);
 	free(R.vars);
 	free(R.heapsegs);
-	free(sc.words);
 	return rc;
 }
