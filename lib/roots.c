@@ -2801,11 +2801,11 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	}
 	drain(&R);
 	free(R.deferred);
-	for (size_t i = 0; i < sc.nwords && !R.oom; i++) {
+	/* All of them at once: one search from every word, level by level. */
+	for (size_t i = 0; i < sc.nwords && !R.oom; i++)
 		cons_word(&R, sc.words[i].value,
 			  PATH(PATH_AT(sc.words[i].gnode), P_STACKWORD, NULL, sc.words[i].addr));
-		drain(&R);
-	}
+	drain(&R);
 	/* Which storage the maps found so far own decides what follows. */
 	walk_pending(&R);
 	/* Last, map headers the compiler kept in a frame that DWARF does not
