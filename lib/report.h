@@ -126,9 +126,16 @@ struct report {
 	char *debug_info;        /* the file whose DWARF was read; NULL: none (names are limited) */
 	const char *debug_found_by; /* "executable", "--exe", "--debug-file", ".gnu_debuglink", "build-id" */
 	bool debug_other_build;  /* another build of the program whose layout was verified */
+	bool names_limited;      /* no DWARF at all: types from the runtime's descriptors,
+				  * variables named by address (lib/typedesc.h) */
 };
 
 const char *layout_name(enum map_layout l); /* "classic", "swiss", "unknown" */
+
+/* Make room for n maps in all, so that a scan that knows how many to
+ * expect does not copy a growing array (on a million maps the copies
+ * were the peak of the resident set).  Returns 0, or -1 on ENOMEM. */
+int report_reserve(struct report *r, size_t n);
 
 /* Append a map; returns it (zeroed but for address) or NULL on ENOMEM. */
 struct map_entry *report_add_map(struct report *r, uint64_t address);
