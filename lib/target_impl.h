@@ -18,14 +18,8 @@
 #define NT_FILE 0x46494c45
 #endif
 
-/* x86-64 struct elf_prstatus / elf_prpsinfo layout. */
-#define PRSTATUS_PID_OFF   32
-#define PRSTATUS_REGS_OFF  112
-#define PRSTATUS_NREGS     27
-#define PRSTATUS_MIN_SIZE  (PRSTATUS_REGS_OFF + PRSTATUS_NREGS * 8)
-#define REG_RBP            4
-#define REG_RIP            16
-#define REG_RSP            19
+/* struct elf_prpsinfo (the same on every 64-bit Linux port mapscan reads;
+ * NT_PRSTATUS's layout is the architecture's, arch.h). */
 #define PRPSINFO_FNAME_OFF 40
 #define PRPSINFO_FNAME_LEN 16
 
@@ -78,6 +72,7 @@ struct touch {
 struct live;
 
 struct target {
+	const struct arch *arch;   /* the image's (target_arch) */
 	char *core_path, *exe_path;
 	struct mapping core, exe;
 	bool exe_from_core;        /* exe_path came from NT_FILE, not --exe */

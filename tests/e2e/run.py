@@ -201,6 +201,10 @@ TOOLCHAINS = [
     # Groups of 8 keys, then 8 elems (abi.MapType's KeysOff/KeyStride/...).
     Toolchain("go1.27.3-mapsplitgroup", "MAPSCAN_GO127", "go", "go1.27.3", "swiss",
               ["-checklinkname=0"], experiment="mapsplitgroup"),
+    # linux/arm64, cross-built and cored under qemu-user: both map layouts.
+    Toolchain("go1.26-arm64", "MAPSCAN_GO126", "go", "local", "swiss", [], goarch="arm64"),
+    Toolchain("go1.19-arm64", "MAPSCAN_GO119", "/usr/lib/go-1.19/bin/go", "local", "classic", [],
+              goarch="arm64"),
 ]
 PHASES = [tc.name for tc in TOOLCHAINS] + ["errors", "samples"]
 
@@ -289,52 +293,6 @@ def write_hello(src):
 
 
 QEMU = {"arm64": "qemu-aarch64"}
-
-
-def elf_machine(path):
-    """e_machine and e_type of an ELF file, or (None, None)."""
-    try:
-        with open(path, "rb") as f:
-            h = f.read(20)
-    except OSError:
-        return None, None
-    if len(h) < 20 or h[:4] != b"\x7fELF" or h[4] != 2 or h[5] != 1:
-        return None, None
-    return int.from_bytes(h[18:20], "little"), int.from_bytes(h[16:18], "little")
-
-
-def capture_qemu_core(goarch, argv, rundir, env):
-    """Run argv, an executable for goarch, under qemu-user until it dies
-    with a core.  qemu writes the guest's core itself, as
-    qemu_PROG_DATE_PID.core in the cwd, whatever core_pattern says, when
-    the guest's RLIMIT_CORE allows; then it kills itself with the same
-    signal, and a core the kernel writes of qemu is removed.  The guest's
-    core must be an ELF core of goarch's machine.  Returns (core, method)."""
-    qemu = shutil.which(QEMU.get(goarch, "qemu-" + goarch))
-    if not qemu:
-        raise Failure("%s is not installed (Debian package qemu-user; .ci/run installs it)"
-                      % QEMU.get(goarch, "qemu-" + goarch))
-    shutil.rmtree(rundir, ignore_errors=True)
-    os.makedirs(rundir)
-    p = subprocess.run([qemu] + argv, cwd=rundir, env=env, preexec_fn=unlimit_core, timeout=600,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if p.returncode != -signal.SIGABRT:
-        raise Failure("%s under %s exited with status %s, not SIGABRT: %s"
-                      % (os.path.basename(argv[0]), os.path.basename(qemu), p.returncode, tail(p.stderr)))
-    cores = sorted(f for f in os.listdir(rundir) if f.startswith("qemu_") and f.endswith(".core"))
-    pattern = core_pattern()
-    prefix = pattern.split("%")[0] if not pattern.startswith(("|", "/")) else None
-    for f in os.listdir(rundir):  # the kernel's core of qemu itself
-        if prefix and f.startswith(prefix) and f not in cores:
-            os.unlink(os.path.join(rundir, f))
-    if len(cores) != 1:
-        raise Failure("%s wrote %d guest cores in %s, want 1" % (os.path.basename(qemu), len(cores), rundir))
-    core = os.path.join(rundir, cores[0])
-    machine, etype = elf_machine(core)
-    if etype != 4 or machine != ELF_MACHINE.get(goarch):
-        raise Failure("%s is not an ELF core of %s (e_type %r, e_machine %r)" % (core, goarch, etype, machine))
-    return core, "%s (guest core, e_machine %d)" % (os.path.basename(qemu), machine)
-
 
 def unlimit_core():
     resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
@@ -638,6 +596,49 @@ class Suite:
             r.check(name + "/stacks-unwound", ws or None)
 
         self.text_smoke(tc.name + "/text", fx, oracle)
+        if tc.emulated:
+            self.debug_file_variant(tc, fx, oracle)
+
+    def binutil(self, tc, tool):
+        """objcopy or strip for tc's executables: the host's, or for
+        another machine the cross binutils (Debian's binutils-TRIPLET)."""
+        if not tc.emulated:
+            exe = shutil.which(tool)
+            if not exe:
+                raise Failure("%s is not installed (Debian package binutils)" % tool)
+            return exe
+        triple = {"arm64": "aarch64-linux-gnu"}.get(tc.goarch, tc.goarch + "-linux-gnu")
+        exe = shutil.which("%s-%s" % (triple, tool))
+        if not exe:
+            raise Failure("%s-%s is not installed (Debian package binutils-%s; .ci/run installs it)"
+                          % (triple, tool, triple))
+        return exe
+
+    def debug_file_variant(self, tc, fx, oracle):
+        """The executable stripped, its DWARF in a debug file (the host's
+        binutils do not read another machine's ELF: the cross binutils
+        do, Debian's binutils-TRIPLET)."""
+        r = self.report
+        name = tc.name + "/debug-file"
+        try:
+            d = os.path.dirname(fx["exe"])
+            debug, stripped = os.path.join(d, "mapstates.debug"), os.path.join(d, "mapstates.stripped")
+            for tool, args in (("objcopy", ["--only-keep-debug", fx["exe"], debug]),
+                               ("strip", ["-o", stripped, fx["exe"]])):
+                exe = self.binutil(tc, tool)
+                p = subprocess.run([exe] + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, timeout=300)
+                if p.returncode != 0:
+                    raise Failure("%s %s: %s" % (exe, " ".join(args), tail(p.stdout)))
+            doc = self.mapscan_json(["--exe", stripped, "--debug-file", debug, fx["core"]])
+        except (Failure, OSError, subprocess.TimeoutExpired) as e:
+            r.fail(name, e)
+            return
+        r.ok(name)
+        di = (doc.get("source") or {}).get("debug_info") or {}
+        r.check(name + "/found-by", None if os.path.realpath(di.get("path") or "") == os.path.realpath(debug)
+                else "source.debug_info %r, want the debug file %s" % (di, debug))
+        self.compare(name, doc, oracle, fx["core"])
 
     def oracle_problems(self, oracle, tc, version):
         """Is the fixture in the states it means to build?  (Independent of
