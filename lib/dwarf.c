@@ -28,6 +28,7 @@
 
 #include "arch.h"
 #include "dwarf_load.h"
+#include "dwarf_sections.h"
 #include "file.h"
 #include "grow.h"
 #include "types.h"
@@ -62,6 +63,8 @@ struct loader {
 	size_t npieces, cappieces;
 	bool fb_cfa;               /* the function's frame base is DW_OP_call_frame_cfa */
 	const struct arch *arch;   /* the file's; NULL: its CFA tables are not read */
+	char err[160];             /* libdwarf's last error message */
+	struct dwsec *sec;         /* sections handed over decompressed, or NULL */
 	/* Abstract variables by DIE offset: the name and type of each
 	 * variable of an inlined call (every call site refers to one). */
 	struct origin *origins;
@@ -79,6 +82,7 @@ struct origin {
 static int dw(struct loader *L, int rc, Dwarf_Error *e)
 {
 	if (rc == DW_DLV_ERROR && *e) {
+		snprintf(L->err, sizeof(L->err), "%s", dwarf_errmsg(*e));
 		dwarf_dealloc_error(L->dbg, *e);
 		*e = 0;
 	}
@@ -617,9 +621,13 @@ static int walk_units(struct loader *L, const char *path, struct ms_error *err)
 						      &cutype, &e), &e);
 		if (rc == DW_DLV_NO_ENTRY)
 			return 0;
+		/* The DWARF is there (not a -w build): say what libdwarf
+		 * could not read. */
 		if (rc != DW_DLV_OK)
-			return ms_err(err, MS_ENODWARF, "%s: cannot read DWARF compile units; "
-				      "rebuild the program without -ldflags=-w", path);
+			return ms_err(err, MS_ENODWARF, "%s: cannot read its DWARF compile units (%s); "
+				      "pass an intact copy of the binary, or its debug file with "
+				      "--debug-file", path, dwsec_why(L->sec)[0] ? dwsec_why(L->sec) :
+				      L->err[0] ? L->err : "damaged DWARF");
 		if (first)
 			gtb_set_dwarf_version(L->b, version);
 		Dwarf_Die cu = 0;
@@ -703,7 +711,8 @@ static struct gtypes *finish_model(struct gtb *b, const char *path, struct ms_er
 {
 	struct gtypes *g = gtb_finish(b, path, err);
 	if (g && !gtypes_count(g)) {
-		ms_err(err, MS_ENODWARF, "%s: DWARF has no types; rebuild without -ldflags=-w", path);
+		ms_err(err, MS_ENODWARF, "%s: its DWARF has no types (no .debug_info?); pass an "
+		       "unstripped build with --exe, or its debug file with --debug-file", path);
 		gtypes_free(g);
 		return NULL;
 	}
@@ -725,7 +734,15 @@ int dwarf_load_fd(int fd, const char *path, struct gtb *b, struct ms_error *err)
 {
 	struct loader L = { .b = b, .arch = file_arch(fd) };
 	Dwarf_Error e = 0;
-	int rc = dwarf_init_b(fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &L.dbg, &e);
+	int rc;
+	/* DWARF compressed with zstd: libdwarf gets it decompressed. */
+	if (dwsec_has_zstd(fd)) {
+		if (dwsec_init(fd, path, &L.dbg, &L.sec, err))
+			return -1;
+		rc = DW_DLV_OK;
+	} else {
+		rc = dwarf_init_b(fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &L.dbg, &e);
+	}
 	if (rc != DW_DLV_OK) {
 		if (rc == DW_DLV_NO_ENTRY)
 			ms_err(err, MS_ENODWARF, "%s: executable has no DWARF debug information "
@@ -745,7 +762,12 @@ int dwarf_load_fd(int fd, const char *path, struct gtb *b, struct ms_error *err)
 	free(L.ranges);
 	free(L.pieces);
 	free(L.origins);
-	dwarf_finish(L.dbg, &e);
+	if (L.sec) {
+		dwarf_object_finish(L.dbg, &e);
+		dwsec_free(L.sec);
+	} else {
+		dwarf_finish(L.dbg, &e);
+	}
 	return rc;
 }
 

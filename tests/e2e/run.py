@@ -294,6 +294,74 @@ def write_hello(src):
 
 QEMU = {"arm64": "qemu-aarch64"}
 
+# Phases that also check the executable with its DWARF recompressed with
+# zstd (the other toolchains' DWARF is zlib-compressed, as Go writes it).
+ZSTD_TOOLCHAINS = ("go1.26", "go1.19", "go1.26-arm64")
+
+
+def zstd_section(path, name):
+    """File offset of section name when it is SHF_COMPRESSED with
+    ELFCOMPRESS_ZSTD (its Elf64_Chdr), else None."""
+    import struct
+    with open(path, "rb") as f:
+        d = f.read()
+    shoff, = struct.unpack_from("<Q", d, 0x28)
+    shnum, shstrndx = struct.unpack_from("<HH", d, 0x3c)
+    secs = [struct.unpack_from("<IIQQQQIIQQ", d, shoff + 64 * i) for i in range(shnum)]
+    names = secs[shstrndx][4]
+    for sh_name, _, flags, _, off, size, _, _, _, _ in secs:
+        end = d.index(b"\0", names + sh_name)
+        if d[names + sh_name:end].decode() == name and flags & 0x800 and size >= 24 and \
+                struct.unpack_from("<I", d, off)[0] == 2:
+            return off
+    return None
+
+
+def elf_machine(path):
+    """e_machine and e_type of an ELF file, or (None, None)."""
+    try:
+        with open(path, "rb") as f:
+            h = f.read(20)
+    except OSError:
+        return None, None
+    if len(h) < 20 or h[:4] != b"\x7fELF" or h[4] != 2 or h[5] != 1:
+        return None, None
+    return int.from_bytes(h[18:20], "little"), int.from_bytes(h[16:18], "little")
+
+
+def capture_qemu_core(goarch, argv, rundir, env):
+    """Run argv, an executable for goarch, under qemu-user until it dies
+    with a core.  qemu writes the guest's core itself, as
+    qemu_PROG_DATE_PID.core in the cwd, whatever core_pattern says, when
+    the guest's RLIMIT_CORE allows; then it kills itself with the same
+    signal, and a core the kernel writes of qemu is removed.  The guest's
+    core must be an ELF core of goarch's machine.  Returns (core, method)."""
+    qemu = shutil.which(QEMU.get(goarch, "qemu-" + goarch))
+    if not qemu:
+        raise Failure("%s is not installed (Debian package qemu-user; .ci/run installs it)"
+                      % QEMU.get(goarch, "qemu-" + goarch))
+    shutil.rmtree(rundir, ignore_errors=True)
+    os.makedirs(rundir)
+    p = subprocess.run([qemu] + argv, cwd=rundir, env=env, preexec_fn=unlimit_core, timeout=600,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != -signal.SIGABRT:
+        raise Failure("%s under %s exited with status %s, not SIGABRT: %s"
+                      % (os.path.basename(argv[0]), os.path.basename(qemu), p.returncode, tail(p.stderr)))
+    cores = sorted(f for f in os.listdir(rundir) if f.startswith("qemu_") and f.endswith(".core"))
+    pattern = core_pattern()
+    prefix = pattern.split("%")[0] if not pattern.startswith(("|", "/")) else None
+    for f in os.listdir(rundir):  # the kernel's core of qemu itself
+        if prefix and f.startswith(prefix) and f not in cores:
+            os.unlink(os.path.join(rundir, f))
+    if len(cores) != 1:
+        raise Failure("%s wrote %d guest cores in %s, want 1" % (os.path.basename(qemu), len(cores), rundir))
+    core = os.path.join(rundir, cores[0])
+    machine, etype = elf_machine(core)
+    if etype != 4 or machine != ELF_MACHINE.get(goarch):
+        raise Failure("%s is not an ELF core of %s (e_type %r, e_machine %r)" % (core, goarch, etype, machine))
+    return core, "%s (guest core, e_machine %d)" % (os.path.basename(qemu), machine)
+
+
 def unlimit_core():
     resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
@@ -598,6 +666,8 @@ class Suite:
         self.text_smoke(tc.name + "/text", fx, oracle)
         if tc.emulated:
             self.debug_file_variant(tc, fx, oracle)
+        if tc.name in ZSTD_TOOLCHAINS:
+            self.zstd_variant(tc, fx, oracle)
 
     def binutil(self, tc, tool):
         """objcopy or strip for tc's executables: the host's, or for
@@ -613,6 +683,49 @@ class Suite:
             raise Failure("%s-%s is not installed (Debian package binutils-%s; .ci/run installs it)"
                           % (triple, tool, triple))
         return exe
+
+    def zstd_variant(self, tc, fx, oracle):
+        """The executable with its DWARF compressed with zstd
+        (ELFCOMPRESS_ZSTD), which libdwarf does not read: every figure and
+        root as from the original; and when a compressed section is
+        damaged, one line saying which, without the advice to rebuild
+        without -w that a build without DWARF gets."""
+        r = self.report
+        name = tc.name + "/zstd-dwarf"
+        d = os.path.dirname(fx["exe"])
+        z, bad = os.path.join(d, "mapstates.zstd"), os.path.join(d, "mapstates.zstd-bad")
+        try:
+            args = ["--compress-debug-sections=zstd", fx["exe"], z]
+            p = subprocess.run([self.binutil(tc, "objcopy")] + args, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, timeout=300)
+            if p.returncode != 0:
+                raise Failure("objcopy %s: %s" % (" ".join(args), tail(p.stdout)))
+            info = zstd_section(z, ".debug_info")
+            if info is None:
+                raise Failure("objcopy left no zstd-compressed .debug_info in %s" % z)
+            doc = self.mapscan_json(["--exe", z, fx["core"]])
+        except (Failure, OSError, subprocess.TimeoutExpired) as e:
+            r.fail(name, e)
+            return
+        r.ok(name)
+        self.compare(name, doc, oracle, fx["core"])
+        # Damage the compressed stream (past the zstd frame header).
+        with open(z, "rb") as f:
+            data = bytearray(f.read())
+        at = info + 24 + 32
+        data[at:at + 16] = b"\xff" * 16
+        with open(bad, "wb") as f:
+            f.write(data)
+        rc, out, err = self.run_mapscan(["--exe", bad, fx["core"]])
+        lines = err.strip().split("\n") if err.strip() else []
+        p = []
+        if rc != EXIT_NODWARF:
+            p.append("exit %d, want %d" % (rc, EXIT_NODWARF))
+        if len(lines) != 1 or bad not in lines[0] or ".debug_info" not in lines[0]:
+            p.append("stderr %r: want one line naming %s and .debug_info" % (tail(err, 300), bad))
+        elif "-ldflags" in lines[0] or "without -w" in lines[0]:
+            p.append("stderr %r advises a rebuild without -w, but the DWARF is there" % lines[0])
+        r.check(name + "/damaged", p)
 
     def debug_file_variant(self, tc, fx, oracle):
         """The executable stripped, its DWARF in a debug file (the host's
