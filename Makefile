@@ -9,7 +9,7 @@ CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-function-declaration \
            -Ilib -Iformats $(shell pkg-config --cflags libdwarf 2>/dev/null || echo -I/usr/include/libdwarf) \
            $(shell pkg-config --cflags libcjson 2>/dev/null)
-LDLIBS  += -ldwarf -lelf -lz -lcjson -lncursesw
+LDLIBS  += -ldwarf -lelf -lz -lzstd -llzma -llz4 -lcjson -lncursesw
 BUILD   ?= build
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 override CFLAGS += -DMAPSCAN_VERSION='"$(VERSION)"'
@@ -47,6 +47,7 @@ e2e: $(BUILD)/mapscan
 	python3 tests/e2e/live.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/tui.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/flags.py --mapscan $(BUILD)/mapscan
+	python3 tests/e2e/ecosystem.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/stripped.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/realprog.py --mapscan $(BUILD)/mapscan --cache build/realprog
 

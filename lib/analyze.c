@@ -114,6 +114,7 @@ int analyze_core(const char *core_path, const char *exe_path, const struct analy
 	int rc = 0;
 	r->source = strdup(core_path);
 	r->source_kind = strdup("core");
+	r->source_compression = target_core_compression(t);
 	r->executable = strdup(exe);
 	if (!r->source || !r->source_kind || !r->executable)
 		rc = ms_err(err, MS_EINTERNAL, "out of memory");

@@ -416,7 +416,7 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 		return NULL;
 	}
 	t = calloc(1, sizeof *t);
-	if (!t || !(t->core_path = strdup(core_path)) ||
+	if (!t || !(t->core_path = strdup(strcmp(core_path, "-") ? core_path : "stdin")) ||
 	    !(t->touch = calloc(1, sizeof(*t->touch))) ||
 	    (exe_path && !(t->exe_path = strdup(exe_path)))) {
 		ms_err(err, MS_EINTERNAL, "%s: out of memory", core_path);
@@ -424,7 +424,7 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 		return NULL;
 	}
 	t->page_size = DEFAULT_PAGE_SIZE;
-	if (tg_map_file(core_path, "core file", &t->core, &e, err) < 0 ||
+	if (tg_open_core_image(core_path, t->core_path, &t->core, &t->compression, err) < 0 ||
 	    load_core(t, err) < 0)
 		goto fail;
 	/* Without the bitmap (no memory) reads work, just without trimming. */
@@ -434,7 +434,8 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 		t->touch->limit = TRIM_MIN_GRANULES;
 	if (t->touch->limit > TRIM_MAX_GRANULES)
 		t->touch->limit = TRIM_MAX_GRANULES;
-	t->touch->bits = calloc(t->touch->nwords, sizeof(*t->touch->bits));
+	if (!t->core.anon)
+		t->touch->bits = calloc(t->touch->nwords, sizeof(*t->touch->bits));
 	if (exe_path) {
 		enum exe_match m;
 

@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""End-to-end tests of what connects mapscan to the tools around it.
+
+    python3 tests/e2e/ecosystem.py --mapscan build/mapscan [-k SUBSTR]
+
+compressed: the bundled sample cores (real cores of real Go programs,
+  testdata/samples) compressed by the real zstd, gzip, xz and lz4 tools,
+  read as files and through a pipe (`mapscan -`, /dev/stdin, /dev/fd/N),
+  in memory and spilled to a temporary file (MAPSCAN_CORE_MEMORY=0): the
+  JSON must be byte for byte the plain core's apart from `source`, and a
+  spilled core must not cost its size in resident memory.  Cut, corrupt
+  and unsupported compressed files give one line and exit status 4.
+
+Output and exit status as tests/e2e/run.py (`ok - NAME`, `FAIL - NAME`, a
+last line `N passed, M failed`).  Needs the zstd, gzip, xz and lz4
+commands (.ci/run installs them).
+"""
+
+import argparse
+import json
+import lzma
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+from run import Report  # noqa: E402
+
+SAMPLES = os.path.join(ROOT, "testdata", "samples")
+EXIT_FORMAT = 4
+
+# Each tool as a user would run it on a core; systemd-coredump writes zstd.
+COMPRESSORS = {
+    "zstd": (["zstd", "-q", "-c"], ".zst"),
+    "gzip": (["gzip", "-c"], ".gz"),
+    "xz": (["xz", "-c", "-T1"], ".xz"),
+    "lz4": (["lz4", "-q", "-c"], ".lz4"),
+}
+
+
+def without_source(doc):
+    """The JSON text with the `source` object cut out (the rest must not
+    change by a byte)."""
+    m = re.search(r'"source":\s*\{', doc)
+    if not m:
+        return doc
+    depth, i = 0, m.end() - 1
+    while i < len(doc):
+        c = doc[i]
+        if c == '"':
+            i += 1
+            while doc[i] != '"':
+                i += 2 if doc[i] == "\\" else 1
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return doc[:m.start()] + doc[i + 1:]
+        i += 1
+    return doc
+
+
+class Suite:
+    def __init__(self, args):
+        self.mapscan = os.path.abspath(args.mapscan)
+        self.r = Report(args.k)
+        self.work = tempfile.mkdtemp(prefix="mapscan-eco-")
+        self.samples = {}
+        for name in sorted(os.listdir(SAMPLES)):
+            d = os.path.join(SAMPLES, name)
+            if not os.path.isfile(os.path.join(d, "core.xz")):
+                continue
+            out = os.path.join(self.work, name)
+            os.makedirs(out)
+            for f in ("exe", "core"):
+                with lzma.open(os.path.join(d, f + ".xz")) as i, open(os.path.join(out, f), "wb") as o:
+                    shutil.copyfileobj(i, o)
+            os.chmod(os.path.join(out, "exe"), 0o755)
+            self.samples[name] = out
+
+    def run(self, args, stdin=subprocess.DEVNULL, env=None, pass_fds=()):
+        """mapscan's exit status, stdout, stderr (and 0: see run_rss)."""
+        p = subprocess.run([self.mapscan] + args, stdin=stdin, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=dict(os.environ, **(env or {})),
+                           pass_fds=pass_fds, timeout=900)
+        return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"), 0
+
+    def run_rss(self, args, env=None):
+        """As run, with the peak RSS in KiB of this mapscan run alone.  A
+        process's peak counts the memory of what it was before exec (here,
+        this Python), so a fresh small Python forks mapscan and reports
+        wait4's figure."""
+        helper = ("import os,sys\n"
+                  "o=os.open(sys.argv[1],os.O_WRONLY|os.O_CREAT|os.O_TRUNC);e=os.open(sys.argv[2],os.O_WRONLY|os.O_CREAT|os.O_TRUNC)\n"
+                  "p=os.fork()\n"
+                  "if p==0:\n"
+                  " os.dup2(o,1);os.dup2(e,2);os.execv(sys.argv[3],sys.argv[3:])\n"
+                  "_,st,ru=os.wait4(p,0)\n"
+                  "print(os.waitstatus_to_exitcode(st),ru.ru_maxrss)\n")
+        outp, errp = os.path.join(self.work, "out"), os.path.join(self.work, "err")
+        p = subprocess.run([sys.executable, "-c", helper, outp, errp, self.mapscan] + args,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+                           env=dict(os.environ, **(env or {})), timeout=900, check=True)
+        rc, rss = (int(x) for x in p.stdout.split())
+        with open(outp) as o, open(errp) as e:
+            return rc, o.read(), e.read(), rss
+
+    def compress(self, core, codec):
+        cmd, ext = COMPRESSORS[codec]
+        path = core + ext
+        if not os.path.exists(path):
+            with open(core, "rb") as i, open(path, "wb") as o:
+                subprocess.run(cmd, stdin=i, stdout=o, check=True)
+        return path
+
+    # ---- compressed cores --------------------------------------------------
+
+    def one_error_line(self, name, args, want_code, want_text, stdin=subprocess.DEVNULL, env=None):
+        rc, out, err, _ = self.run(args, stdin=stdin, env=env)
+        probs = []
+        if rc != want_code:
+            probs.append("exit %d, want %d" % (rc, want_code))
+        lines = err.splitlines()
+        if len(lines) != 1 or not lines[0].startswith("mapscan: "):
+            probs.append("stderr is not one 'mapscan: ' line: %r" % err)
+        elif not re.search(want_text, lines[0]):
+            probs.append("%r does not say %r" % (lines[0], want_text))
+        if out:
+            probs.append("stdout not empty: %r" % out[:200])
+        self.r.check(name, probs)
+
+    def compressed(self):
+        for name, d in self.samples.items():
+            exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
+            rc, plain, err, plain_rss = self.run_rss(["--json", "--exe", exe, core])
+            if rc != 0:
+                self.r.fail("compressed %s: plain core" % name, "exit %d: %s" % (rc, err))
+                continue
+            want = without_source(plain)
+            csize = os.path.getsize(core)
+            for codec in COMPRESSORS:
+                path = self.compress(core, codec)
+                label = "compressed %s %s" % (name, codec)
+                variants = [("file", [path], None, None)]
+                for how in ("-", "/dev/stdin"):
+                    variants.append(("pipe " + how, [how], path, None))
+                variants.append(("file spilled", [path], None, {"MAPSCAN_CORE_MEMORY": "0"}))
+                for how, target, piped, env in variants:
+                    args = ["--json", "--exe", exe] + target
+                    if piped:
+                        cat = subprocess.Popen(["cat", piped], stdout=subprocess.PIPE)
+                        rc, out, err, _ = self.run(args, stdin=cat.stdout, env=env)
+                        cat.stdout.close()
+                        cat.wait()
+                    else:
+                        rc, out, err, _ = self.run(args, env=env)
+                    probs = []
+                    if rc != 0:
+                        probs.append("exit %d: %s" % (rc, err.strip()))
+                    else:
+                        src = json.loads(out)["source"]
+                        if src.get("compression") != codec:
+                            probs.append("source.compression %r, want %r" % (src.get("compression"), codec))
+                        if src.get("path") != target[0]:
+                            probs.append("source.path %r, want %r" % (src.get("path"), target[0]))
+                        if without_source(out) != want:
+                            probs.append("JSON differs from the plain core's beyond `source`")
+                    self.r.check("%s: %s" % (label, how), probs)
+            # A spilled core is read from a file in TMPDIR through the page
+            # cache: resident memory stays near the plain core's (which is
+            # mmap'd and trimmed), not at the core's size.
+            path = self.compress(core, "zstd")
+            tmp = os.path.join(self.work, "tmp")
+            os.makedirs(tmp, exist_ok=True)
+            rc, out, err, rss_mem = self.run_rss(["--json", "--exe", exe, path])
+            rc2, out2, err2, rss_spill = self.run_rss(["--json", "--exe", exe, path],
+                                                     env={"MAPSCAN_CORE_MEMORY": "0", "TMPDIR": tmp})
+            probs = []
+            if rc or rc2:
+                probs.append("exit %d / %d: %s %s" % (rc, rc2, err, err2))
+            if os.listdir(tmp):
+                probs.append("left files in TMPDIR: %s" % os.listdir(tmp))
+            if rss_mem * 1024 < csize:
+                probs.append("in memory: peak RSS %d KiB below the core's %d KiB: was it in memory?"
+                             % (rss_mem, csize // 1024))
+            if rss_spill * 1024 > plain_rss * 1024 + csize // 2:
+                probs.append("spilled: peak RSS %d KiB, the plain core's %d KiB, core %d KiB"
+                             % (rss_spill, plain_rss, csize // 1024))
+            self.r.note("%s: %d KiB core; peak RSS plain %d KiB, zstd in memory %d KiB, spilled %d KiB"
+                        % (name, csize // 1024, plain_rss, rss_mem, rss_spill))
+            self.r.check("compressed %s: spilling bounds resident memory" % name, probs)
+            # /dev/fd/N, as `mapscan <(zstd -dc core.zst)` passes it.
+            r, w = os.pipe()
+            cat = subprocess.Popen(["cat", self.compress(core, "gzip")], stdout=w)
+            os.close(w)
+            rc, out, err, _ = self.run(["--json", "--exe", exe, "/dev/fd/%d" % r], pass_fds=(r,))
+            os.close(r)
+            cat.wait()
+            self.r.check("compressed %s: /dev/fd/N" % name,
+                         "exit %d: %s" % (rc, err) if rc else
+                         None if without_source(out) == want else "JSON differs")
+
+        name, d = next(iter(self.samples.items()))
+        exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
+        rc0, plain, _, _ = self.run(["--json", "--exe", exe, core])
+        # Frames (members, streams) one after another decompress to the
+        # bytes of each in turn, as `zstd -d` or `gunzip` would give.
+        with open(core, "rb") as f:
+            data = f.read()
+        half = len(data) // 3
+        for codec, (cmd, ext) in COMPRESSORS.items():
+            parts = [subprocess.run(cmd, input=chunk, stdout=subprocess.PIPE, check=True).stdout
+                     for chunk in (data[:half], data[half:])]
+            multi = os.path.join(self.work, "multi" + ext)
+            with open(multi, "wb") as f:
+                f.write(b"".join(parts))
+            rc, out, err, _ = self.run(["--json", "--exe", exe, multi])
+            self.r.check("compressed: %s in two frames" % codec,
+                         "exit %d: %s" % (rc, err.strip()) if rc else
+                         None if without_source(out) == without_source(plain) else "JSON differs")
+        del data
+        for codec in COMPRESSORS:
+            path = self.compress(core, codec)
+            with open(path, "rb") as f:
+                data = f.read()
+            cut = os.path.join(self.work, "cut" + COMPRESSORS[codec][1])
+            with open(cut, "wb") as f:
+                f.write(data[:len(data) // 2])
+            self.one_error_line("compressed: cut %s file" % codec, ["--exe", exe, cut],
+                                EXIT_FORMAT, r"cut\.\w+: the %s data ends early .*cut short" % codec)
+            bad = os.path.join(self.work, "bad" + COMPRESSORS[codec][1])
+            ba = bytearray(data)
+            for i in range(len(ba) // 3, len(ba) // 3 + 64):
+                ba[i] ^= 0x5A
+            with open(bad, "wb") as f:
+                f.write(ba)
+            self.one_error_line("compressed: corrupt %s file" % codec, ["--exe", exe, bad],
+                                EXIT_FORMAT, r"bad\.\w+: corrupt %s data near byte \d+" % codec)
+            with open(cut, "rb") as f:
+                self.one_error_line("compressed: cut %s through a pipe" % codec, ["--exe", exe, "-"],
+                                    EXIT_FORMAT, r"^mapscan: stdin: the %s data ends early" % codec,
+                                    stdin=f)
+        rc, out, err, _ = self.run(["--json", "--exe", exe, cut])
+        try:
+            doc = json.loads(out)
+            probs = [] if rc == EXIT_FORMAT and doc["error"]["code"] == EXIT_FORMAT else \
+                ["exit %d, %r" % (rc, doc)]
+        except (ValueError, KeyError) as e:
+            probs = ["not a JSON error document (%s): %r" % (e, out[:200])]
+        self.r.check("compressed: --json error for a cut file", probs)
+        bz = os.path.join(self.work, "core.bz2")
+        with open(bz, "wb") as f:
+            f.write(b"BZh91AY&SY" + bytes(100))
+        self.one_error_line("compressed: bzip2 named", ["--exe", exe, bz], EXIT_FORMAT,
+                            r"core\.bz2: not an ELF core file but bzip2-compressed; decompress it")
+        with open(os.devnull) as f:
+            self.one_error_line("compressed: - without a pipe", ["--exe", exe, "-"], 3,
+                                r"stdin: a device, not a core; pipe one in", stdin=f)
+        empty = subprocess.Popen(["true"], stdout=subprocess.PIPE)
+        self.one_error_line("compressed: empty pipe", ["--exe", exe, "-"], EXIT_FORMAT,
+                            r"stdin: nothing came through the pipe", stdin=empty.stdout)
+        empty.wait()
+        self.one_error_line("compressed: bad MAPSCAN_CORE_MEMORY", ["--exe", exe, core + ".zst"], 2,
+                            r"MAPSCAN_CORE_MEMORY=lots: give a size", env={"MAPSCAN_CORE_MEMORY": "lots"})
+        # A 2 MiB limit spills a core read from a pipe part way through.
+        cat = subprocess.Popen(["cat", core + ".zst"], stdout=subprocess.PIPE)
+        rc, out, err, _ = self.run(["--json", "--exe", exe, "-"], stdin=cat.stdout,
+                                   env={"MAPSCAN_CORE_MEMORY": "2M"})
+        cat.stdout.close()
+        cat.wait()
+        self.r.check("compressed: pipe spilled part way",
+                     "exit %d: %s" % (rc, err) if rc else
+                     None if without_source(out) == without_source(plain) else "JSON differs")
+
+
+PHASES = ["compressed"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--mapscan", required=True)
+    ap.add_argument("-k", default="")
+    args = ap.parse_args()
+    missing = [c for c in ("zstd", "gzip", "xz", "lz4") if not shutil.which(c)]
+    if missing:
+        print("FAIL - tools: %s not installed (.ci/run installs them)" % ", ".join(missing))
+        print("0 passed, 1 failed")
+        return 1
+    s = Suite(args)
+    try:
+        chosen = [ph for ph in PHASES if args.k and (ph in args.k or args.k in ph)] or PHASES
+        for ph in chosen:
+            getattr(s, ph)()
+    finally:
+        shutil.rmtree(s.work, ignore_errors=True)
+    print("%d passed, %d failed" % (s.r.passed, s.r.failed))
+    return 1 if s.r.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
