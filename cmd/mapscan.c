@@ -10,6 +10,7 @@
 #include "analyze.h"
 #include "format.h"
 #include "tui.h"
+#include "version.h"          /* MAPSCAN_COMMIT: written by make */
 
 static const char usage_text[] =
 	"usage: mapscan [options] CORE\n"
@@ -43,7 +44,7 @@ static const char usage_text[] =
 	"                          --save-core; 0 = none)\n"
 	"  --save-core FILE        with --pid: also write a core file of the process,\n"
 	"                          as it was while stopped, to FILE\n"
-	"  --json                  print one JSON document (schema: docs/json.md)\n"
+	"  --json                  print one JSON document (schema: mapscan(1), OUTPUT)\n"
 	"  --top N                 show the N maps with most reclaimable bytes\n"
 	"                          (text default 20, JSON default all; 0 = all)\n"
 	"  --min-reclaimable SIZE  hide maps with less reclaimable (e.g. 64K, 1M)\n"
@@ -296,7 +297,9 @@ int main(int argc, char **argv)
 		return fflush(stdout) || ferror(stdout) ? MS_EINTERNAL : 0;
 	}
 	if (cl.version) {
-		printf("mapscan %s\n", MAPSCAN_VERSION);
+		char libs[300];
+		analyze_library_versions(libs, sizeof(libs));
+		printf("mapscan %s (commit %s)\n%s\n", MAPSCAN_VERSION, MAPSCAN_COMMIT, libs);
 		return fflush(stdout) || ferror(stdout) ? MS_EINTERNAL : 0;
 	}
 	struct format_opts fo = cl.fo;

@@ -9,6 +9,7 @@
 
 #include "analyze.h"
 #include "debugfile.h"
+#include "dwarf_load.h"
 #include "elffile.h"
 #include "live.h"
 #include "heap.h"
@@ -92,6 +93,13 @@ static int scan_once(const struct target *t, const struct gtypes *g,
 		heap_summary(r, &h, hrc);
 	heap_free(&h);
 	return rc;
+}
+
+void analyze_library_versions(char *buf, size_t n)
+{
+	char codecs[200];
+	target_codec_versions(codecs, sizeof(codecs));
+	snprintf(buf, n, "libdwarf %s, %s", dwarf_library_version(), codecs);
 }
 
 int analyze_core(const char *core_path, const char *exe_path, const struct analyze_opts *opts,

@@ -122,6 +122,10 @@ bool target_exe_other_build(const struct target *t);
  * mapscan(1), ENVIRONMENT); it reads like any other core. */
 const char *target_core_compression(const struct target *t);
 
+/* "zstd 1.5.4, zlib 1.2.13, liblzma 5.4.1, lz4 1.9.4": the decompressors
+ * linked in, for --version. */
+void target_codec_versions(char *buf, size_t n);
+
 /* Path the core was opened from.  Owned by the target. */
 const char *target_source_path(const struct target *t);
 

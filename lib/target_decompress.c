@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <lz4.h>
 #include <lz4frame.h>
 #include <lzma.h>
 #include <zlib.h>
@@ -772,4 +773,10 @@ int tg_open_core_image(const char *path, const char *shown, struct mapping *m,
 out:
 	free(in.buf);
 	return rc;
+}
+
+void target_codec_versions(char *buf, size_t n)
+{
+	snprintf(buf, n, "zstd %s, zlib %s, liblzma %s, lz4 %s", ZSTD_versionString(),
+		 zlibVersion(), lzma_version_string(), LZ4_versionString());
 }

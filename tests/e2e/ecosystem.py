@@ -11,6 +11,12 @@ compressed: the bundled sample cores (real cores of real Go programs,
   spilled core must not cost its size in resident memory.  Cut, corrupt
   and unsupported compressed files give one line and exit status 4.
 
+install: `make install PREFIX=/usr DESTDIR=...` of the build mapscan came
+  from puts the binary, the man page and the docs there, `man -l` renders
+  the installed page without a warning and it names the installed docs;
+  --version names the commit and libdwarf; `make uninstall` takes it all
+  away.
+
 Output and exit status as tests/e2e/run.py (`ok - NAME`, `FAIL - NAME`, a
 last line `N passed, M failed`).  Needs the zstd, gzip, xz and lz4
 commands (.ci/run installs them).
@@ -279,7 +285,84 @@ class Suite:
                      None if without_source(out) == without_source(plain) else "JSON differs")
 
 
-PHASES = ["compressed"]
+    # ---- make install ------------------------------------------------------
+
+    def make(self, *args):
+        build = os.path.dirname(self.mapscan)
+        p = subprocess.run(["make", "--no-print-directory", "-C", ROOT, "BUILD=" + build] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
+        return p.returncode, p.stdout
+
+    def install(self):
+        dest = os.path.join(self.work, "dest")
+        rc, out = self.make("install", "PREFIX=/usr", "DESTDIR=" + dest)
+        if rc:
+            self.r.fail("install: make install", "exit %d: %s" % (rc, out[-2000:]))
+            return
+        want = {"usr/bin/mapscan": 0o755, "usr/share/man/man1/mapscan.1": 0o644,
+                "usr/share/doc/mapscan/README.md": 0o644, "usr/share/doc/mapscan/json.md": 0o644,
+                "usr/share/doc/mapscan/figures.md": 0o644}
+        got = sorted(os.path.relpath(os.path.join(d, f), dest)
+                     for d, _, fs in os.walk(dest) for f in fs)
+        probs = []
+        if got != sorted(want):
+            probs.append("installed %s, want %s" % (got, sorted(want)))
+        for f, mode in want.items():
+            path = os.path.join(dest, f)
+            if os.path.exists(path) and os.stat(path).st_mode & 0o777 != mode:
+                probs.append("%s has mode %o, want %o" % (f, os.stat(path).st_mode & 0o777, mode))
+        self.r.check("install: make install PREFIX=/usr DESTDIR=... installs the binary, page and docs",
+                     probs)
+        binary = os.path.join(dest, "usr/bin/mapscan")
+        with open(binary, "rb") as a, open(self.mapscan, "rb") as b:
+            self.r.check("install: the installed binary is the one built",
+                         None if a.read() == b.read() else "differs from " + self.mapscan)
+        # The page as a user reads it: rendered without a groff warning,
+        # naming the installed docs, never the source tree alone.
+        page = os.path.join(dest, "usr/share/man/man1/mapscan.1")
+        p = subprocess.run(["man", "--warnings", "-l", page], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, env=dict(os.environ, MANWIDTH="80",
+                                                                         MANPAGER="cat", PAGER="cat"))
+        text = re.sub(r".\x08", "", p.stdout)
+        flat = " ".join(text.split()).replace("\u2010 ", "").replace("- ", "-")
+        probs = []
+        if p.returncode or p.stderr.strip():
+            probs.append("man exit %d: %s" % (p.returncode, p.stderr.strip()[:500]))
+        for need in ("/usr/share/doc/mapscan/json.md", "/usr/share/doc/mapscan/figures.md",
+                     "GETTING A CORE", "coredumpctl dump PID | mapscan -", "MAPSCAN_CORE_MEMORY"):
+            if need not in flat:
+                probs.append("the page does not say %r" % need)
+        if "/usr/local/share/doc" in flat:
+            probs.append("the page names /usr/local/share/doc although PREFIX=/usr")
+        self.r.check("install: man -l renders the installed page, which names the installed docs", probs)
+        rc, out, err, _ = self.run(["--version"])
+        lines = out.splitlines()
+        probs = []
+        if rc or len(lines) != 2:
+            probs.append("exit %d, %r" % (rc, out))
+        else:
+            if not re.fullmatch(r"mapscan \d+\.\d+\.\d+ \(commit [0-9a-f]{7,}(-dirty)?\)", lines[0]):
+                probs.append("first line %r does not name a commit" % lines[0])
+            if not re.fullmatch(r"libdwarf \S+, zstd [\d.]+, zlib [\d.]+, liblzma [\d.]+, lz4 [\d.]+",
+                                lines[1]):
+                probs.append("second line %r does not name the libraries" % lines[1])
+        self.r.check("install: --version names the commit and libdwarf", probs)
+        rc, out, err, _ = self.run(["--help"])
+        self.r.check("install: --help points to the man page, not into the source tree",
+                     "exit %d" % rc if rc else
+                     "mentions docs/" if "docs/" in out else
+                     None if "mapscan(1)" in out else "does not name mapscan(1)")
+        rc, out = self.make("uninstall", "PREFIX=/usr", "DESTDIR=" + dest)
+        left = sorted(os.path.relpath(os.path.join(d, f), dest)
+                      for d, _, fs in os.walk(dest) for f in fs)
+        self.r.check("install: make uninstall removes what make install put there",
+                     "exit %d: %s" % (rc, out[-1000:]) if rc else
+                     "left %s" % left if left else
+                     "left usr/share/doc/mapscan" if os.path.exists(os.path.join(dest, "usr/share/doc/mapscan"))
+                     else None)
+
+
+PHASES = ["compressed", "install"]
 
 
 def main():
