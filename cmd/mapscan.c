@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyze.h"
 #include "format.h"
@@ -51,6 +52,8 @@ static const char usage_text[] =
 	"                          (text default 20, JSON default all; 0 = all)\n"
 	"  --min-reclaimable SIZE  hide maps with less reclaimable (e.g. 64K, 1M)\n"
 	"  --sort KEY              reclaimable (default), retained, count, type, path\n"
+	"  --pprof FILE            also write the maps as a gzipped pprof profile, by\n"
+	"                          owner path (go tool pprof -top FILE)\n"
 	"  --tui                   browse the maps and their storage interactively\n"
 	"                          (press ? in it for the keys)\n"
 	"  -h, --help              show this help\n"
@@ -81,6 +84,56 @@ static int fail(int code, const char *msg)
 	return code;
 }
 
+/* ---- files written besides the report (--pprof) ----------------------------
+ *
+ * Opened before the analysis, which can take a while, so that a path that
+ * cannot be written fails at once; removed again if no report comes. */
+
+struct outfile {
+	const char *path, *what;
+	FILE *f;
+	int (*write)(FILE *out, const struct report *r);
+};
+
+static int outfile_open(struct outfile *o, struct ms_error *err)
+{
+	if (!o->path)
+		return 0;
+	o->f = fopen(o->path, "we");
+	if (!o->f)
+		return ms_err(err, MS_EOPEN, "%s: cannot write the %s: %s", o->path, o->what,
+			      strerror(errno));
+	return 0;
+}
+
+static void outfile_drop(struct outfile *o)
+{
+	if (o->f) {
+		fclose(o->f);
+		unlink(o->path);
+		o->f = NULL;
+	}
+}
+
+static int outfile_write(struct outfile *o, const struct report *r, struct ms_error *err)
+{
+	if (!o->f)
+		return 0;
+	int rc = o->write(o->f, r);
+	int e = errno;
+	if (fclose(o->f) && !rc) {
+		rc = -1;
+		e = errno;
+	}
+	o->f = NULL;
+	if (rc) {
+		unlink(o->path);
+		return ms_err(err, MS_EINTERNAL, "%s: cannot write the %s: %s", o->path, o->what,
+			      strerror(e));
+	}
+	return 0;
+}
+
 static int usage_error(const char *msg)
 {
 	char full[700];
@@ -99,6 +152,7 @@ static int usage_error(const char *msg)
 enum opt_id {
 	OPT_EXE, OPT_DEBUG, OPT_PID, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE, OPT_JSON, OPT_TOP, OPT_MIN,
 	OPT_SORT, OPT_TUI, OPT_HELP, OPT_VERSION,
+	OPT_PPROF,
 };
 
 struct optdef {
@@ -119,6 +173,7 @@ static const struct optdef optdefs[] = {
 	{ "min-reclaimable", true, OPT_MIN },
 	{ "sort", true, OPT_SORT },
 	{ "tui", false, OPT_TUI },
+	{ "pprof", true, OPT_PPROF },
 	{ "help", false, OPT_HELP },
 	{ "h", false, OPT_HELP },
 	{ "version", false, OPT_VERSION },
@@ -131,6 +186,7 @@ struct cmdline {
 	long pid;
 	bool json, tui, help, version;
 	bool top_given, live_opt, pause_given, extra_core;
+	const char *pprof;        /* --pprof FILE, or NULL */
 	struct format_opts fo;
 	struct analyze_opts po;
 	char err[600];            /* the first problem found, "" if none */
@@ -224,6 +280,9 @@ static void apply(struct cmdline *cl, const struct optdef *d, const char *as, co
 	case OPT_SORT:
 		if (parse_sort_key(v, &cl->fo.sort))
 			cl_error(cl, "%s takes reclaimable, retained, count, type or path, not '%s'", as, v);
+		break;
+	case OPT_PPROF:
+		cl->pprof = v;
 		break;
 	case OPT_HELP:
 		cl->help = on;
@@ -336,13 +395,35 @@ int main(int argc, char **argv)
 	/* Before the analysis, which can take a while on a big core. */
 	if (tui && tui_check_terminal(&err))
 		return fail(err.code, err.msg);
+	struct outfile outs[] = {
+		{ cl.pprof, "pprof profile", NULL, format_pprof },
+	};
+	const size_t nouts = sizeof(outs) / sizeof(outs[0]);
+	for (size_t i = 0; i < nouts; i++)
+		if (outfile_open(&outs[i], &err)) {
+			while (i-- > 0)
+				outfile_drop(&outs[i]);
+			return fail(err.code, err.msg);
+		}
 	struct analyze_opts ao = { .storage = tui, .debug_file = po.debug_file };
 	po.storage = ao.storage;
 	if (pid ? analyze_pid((int)pid, exe, &po, &r, &err)
-		: analyze_core(cl.core, exe, &ao, &r, &err))
+		: analyze_core(cl.core, exe, &ao, &r, &err)) {
+		for (size_t i = 0; i < nouts; i++)
+			outfile_drop(&outs[i]);
 		return fail(err.code ? err.code : MS_EINTERNAL, err.msg[0] ? err.msg : "analysis failed");
+	}
+	int orc = 0;
+	struct ms_error oerr = { 0, "" };
+	for (size_t i = 0; i < nouts; i++)
+		if (outfile_write(&outs[i], &r, &oerr) && !orc)
+			orc = oerr.code, err = oerr;
 	if (tui) {
 		struct tui_opts to = { .sort = fo.sort, .min_reclaimable = fo.min_reclaimable };
+		if (orc) {
+			report_free(&r);
+			return fail(orc, err.msg);
+		}
 		int trc = tui_run(&r, &to, &err);
 		report_free(&r);
 		return trc ? fail(err.code ? err.code : MS_EINTERNAL, err.msg) : 0;
@@ -353,5 +434,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mapscan: cannot write the report: %s\n", strerror(errno));
 		return MS_EINTERNAL;
 	}
+	if (orc)
+		return fail(orc, err.msg);
 	return 0;
 }

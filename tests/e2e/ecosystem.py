@@ -11,6 +11,10 @@ compressed: the bundled sample cores (real cores of real Go programs,
   spilled core must not cost its size in resident memory.  Cut, corrupt
   and unsupported compressed files give one line and exit status 4.
 
+pprof: --pprof FILE read by the real `go tool pprof`: for each sample type
+  its total is the JSON summary's, -top names the biggest map's owner and
+  type, one sample per reachable map with its path and address.
+
 install: `make install PREFIX=/usr DESTDIR=...` of the build mapscan came
   from puts the binary, the man page and the docs there, `man -l` renders
   the installed page without a warning and it names the installed docs;
@@ -70,6 +74,39 @@ def without_source(doc):
                 return doc[:m.start()] + doc[i + 1:]
         i += 1
     return doc
+
+
+def pprof_frames_problem(path, chain):
+    """What is wrong with chain, the frames of a map's sample outermost
+    first (leaf excluded), for its first path: the root variable (or the
+    goroutine's function), then ever longer prefixes of the path with
+    indices and goroutine ids collapsed, the last one all of it."""
+    want = re.sub(r"\[\d+\]", "[*]", path)
+    want = re.sub(r"(stack|frame) word .*$", r"\1 word", want)
+    g = re.match(r"goroutine \d+( \((.*?)\))?(?= →|$)", path)
+    if g:
+        want = re.sub(r"^goroutine \d+", "goroutine", want)
+        first, chain = chain[:1], chain[1:] if g.group(2) else chain
+        if g.group(2) and first != [g.group(2)]:
+            return "outermost frame %r, not the goroutine's function %r" % (first, g.group(2))
+    elif not chain or not re.fullmatch(r"(?:[^\[(<+ ]*/)?[^./\[(<+ ]+\.[^./\[(<+ ]+", chain[0]):
+        return "outermost frame %r is not a package variable" % (chain[:1],)
+    if len(chain) == 32 and "\u2026" in chain[-1]:
+        # A path of more than 32 hops: the first 16, then the last 16
+        # named "<first 16>…<their own part>".
+        head = chain[15]
+        tails = [c[len(head) + 1:] for c in chain[16:]]
+        if any(not c.startswith(head + "\u2026") for c in chain[16:]) or not want.endswith(tails[-1]) \
+                or not want.startswith(head):
+            return "cut stack %r does not fit the path %r" % (chain, want)
+        chain = chain[:16]
+        want = chain[-1]
+    if not chain or chain[-1] != want:
+        return "innermost frame %r, want the path %r" % (chain[-1:], want)
+    for a, b in zip(chain, chain[1:]):
+        if not b.startswith(a) or len(b) <= len(a):
+            return "frame %r does not extend %r" % (b, a)
+    return None
 
 
 class Suite:
@@ -362,7 +399,107 @@ class Suite:
                      else None)
 
 
-PHASES = ["compressed", "install"]
+    # ---- --pprof -----------------------------------------------------------
+
+    def go_pprof(self, *args):
+        p = subprocess.run(["go", "tool", "pprof"] + list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=300,
+                           env=dict(os.environ, GOTOOLCHAIN="local"))
+        return p.returncode, p.stdout, p.stderr
+
+    def pprof_total(self, prof, index):
+        """The total `go tool pprof -top` reports for sample type index."""
+        rc, out, err = self.go_pprof("-top", "-unit=B" if index.endswith("bytes") else "-unit=minimum",
+                                     "-sample_index=" + index, prof)
+        m = re.search(r"of (\d+)B? total", out)
+        if rc or not m:
+            return None, "go tool pprof -top exit %d: %s %s" % (rc, out[:300], err[:300])
+        return int(m.group(1)), out
+
+    def pprof(self):
+        for name, d in self.samples.items():
+            exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
+            prof = os.path.join(self.work, name + ".pb.gz")
+            rc, plain, err, _ = self.run(["--json", "--exe", exe, core])
+            rc2, out, err2, _ = self.run(["--json", "--exe", exe, "--pprof", prof, core])
+            label = "pprof %s" % name
+            if rc or rc2:
+                self.r.fail(label + ": runs", "exit %d / %d: %s %s" % (rc, rc2, err, err2))
+                continue
+            self.r.check(label + ": the JSON report is the same with --pprof",
+                         None if out == plain else "differs")
+            with open(prof, "rb") as f:
+                head = f.read(2)
+            self.r.check(label + ": the profile is gzipped", None if head == b"\x1f\x8b" else
+                         "starts with %r" % head)
+            doc = json.loads(plain)
+            summ = doc["summary"]
+            reach = [m for m in doc["maps"] if m.get("reachable", True)]
+            want = {"reclaimable_bytes": summ["reclaimable_bytes"],
+                    "retained_bytes": summ["retained_bytes"],
+                    "maps": summ["maps"] - summ["unreachable_maps"], "entries": summ["count"]}
+            for index, total in want.items():
+                got, out = self.pprof_total(prof, index)
+                self.r.check("%s: go tool pprof -top -sample_index=%s total is the JSON's" % (label, index),
+                             out if got is None else None if got == total else
+                             "pprof says %d, JSON %d" % (got, total))
+            # -top names the owner and the type of the biggest map, as the
+            # JSON does.
+            big = max(reach, key=lambda m: m["reclaimable_bytes"])
+            rc, top, err = self.go_pprof("-top", "-sample_index=reclaimable_bytes", prof)
+            rows = [ln.split()[-1] if ln.split() else "" for ln in top.splitlines()]
+            owner = big["roots"][0]
+            probs = []
+            if owner not in top:
+                probs.append("-top does not name %r:\n%s" % (owner, top))
+            if big["type"] not in top:
+                probs.append("-top does not name %r" % big["type"])
+            self.r.check("%s: -top names the biggest map's owner %s and type" % (label, owner), probs)
+            # One sample per map, its exact path and address as labels, its
+            # stack from the root down to the type.
+            rc, traces, err = self.go_pprof("-traces", "-sample_index=maps", prof)
+            samples = [t for t in traces.split("-----------+") if "address:" in t]
+            probs = []
+            if len(samples) != len(reach):
+                probs.append("%d samples, %d maps something reaches" % (len(samples), len(reach)))
+            byaddr = {}
+            for t in samples:
+                a = re.search(r"address:\s+(0x[0-9a-f]+)", t)
+                byaddr[a.group(1) if a else None] = t
+            for m in reach:
+                t = byaddr.get(m["address"])
+                if not t:
+                    probs.append("no sample for %s" % m["address"])
+                    continue
+                lines = [ln for ln in t.splitlines()
+                         if ln.strip() and not re.match(r"^\s*\w+:\s\s", ln) and "----" not in ln]
+                # "    1.47MB   map[string]*main.Session" then one frame a line.
+                stack = [re.sub(r"^\s*\S+\s{2,}", "", lines[0]).strip()] + [ln.strip() for ln in lines[1:]]
+                if m["roots"] and "path:  " + m["roots"][0] not in t:
+                    probs.append("%s: no path label %r" % (m["address"], m["roots"][0]))
+                if m["type"] and stack[0] != m["type"]:
+                    probs.append("%s: the leaf is %r, not the type %r" % (m["address"], stack[0], m["type"]))
+                if m["roots"]:
+                    p = pprof_frames_problem(m["roots"][0], stack[1:][::-1])
+                    if p:
+                        probs.append("%s: %s" % (m["address"], p))
+            self.r.check(label + ": one sample per map, labelled with its path and address", probs)
+            if name.startswith("swiss"):
+                self.r.note("go tool pprof -top -cum %s:\n%s" % (name, self.go_pprof("-top", "-cum", prof)[1]))
+        name, d = next(iter(self.samples.items()))
+        exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
+        rc, out, err, _ = self.run(["--exe", exe, "--pprof", os.path.join(self.work, "no/such/dir/p.pb.gz"), core])
+        self.r.check("pprof: an unwritable FILE fails at once, exit 3, one line",
+                     None if rc == 3 and len(err.splitlines()) == 1 and "cannot write the pprof profile" in err
+                     and not out else "exit %d: %r %r" % (rc, err, out[:200]))
+        prof = os.path.join(self.work, "failed.pb.gz")
+        rc, out, err, _ = self.run(["--exe", exe, "--pprof", prof, exe])
+        self.r.check("pprof: no profile is left when there is no report",
+                     None if rc == 4 and not os.path.exists(prof) else
+                     "exit %d, %s exists: %s" % (rc, prof, os.path.exists(prof)))
+
+
+PHASES = ["compressed", "install", "pprof"]
 
 
 def main():
