@@ -3,6 +3,7 @@
  * The only place that prints errors and decides exit statuses (documented in
  * man/mapscan.1, EXIT STATUS). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,9 @@ static const char usage_text[] =
 	"                          (text default 20, JSON default all; 0 = all)\n"
 	"  --min-reclaimable SIZE  hide maps with less reclaimable (e.g. 64K, 1M)\n"
 	"  --sort KEY              reclaimable (default), retained, count, type, path\n"
+	"  --fail-over SIZE        exit with status 10 (and say so on stderr) when the\n"
+	"                          maps something reaches hold SIZE or more\n"
+	"                          reclaimable, e.g. 64M; the report is printed too\n"
 	"  --pprof FILE            also write the maps as a gzipped pprof profile, by\n"
 	"                          owner path (go tool pprof -top FILE)\n"
 	"  --tui                   browse the maps and their storage interactively\n"
@@ -66,7 +70,8 @@ static const char usage_text[] =
 	"exit status: 0 ok, 1 internal error, 2 usage, 3 cannot read a file,\n"
 	"4 not an ELF core or truncated, 5 not a Go program, 6 no DWARF,\n"
 	"7 executable does not match the core, 8 the process is gone or cannot be\n"
-	"stopped, 9 not allowed to read the process.  See mapscan(1).\n";
+	"stopped, 9 not allowed to read the process, 10 --fail-over reached.\n"
+	"See mapscan(1).\n";
 
 static bool json_mode;
 
@@ -152,7 +157,7 @@ static int usage_error(const char *msg)
 enum opt_id {
 	OPT_EXE, OPT_DEBUG, OPT_PID, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE, OPT_JSON, OPT_TOP, OPT_MIN,
 	OPT_SORT, OPT_TUI, OPT_HELP, OPT_VERSION,
-	OPT_PPROF,
+	OPT_PPROF, OPT_FAILOVER,
 };
 
 struct optdef {
@@ -174,6 +179,7 @@ static const struct optdef optdefs[] = {
 	{ "sort", true, OPT_SORT },
 	{ "tui", false, OPT_TUI },
 	{ "pprof", true, OPT_PPROF },
+	{ "fail-over", true, OPT_FAILOVER },
 	{ "help", false, OPT_HELP },
 	{ "h", false, OPT_HELP },
 	{ "version", false, OPT_VERSION },
@@ -187,6 +193,8 @@ struct cmdline {
 	bool json, tui, help, version;
 	bool top_given, live_opt, pause_given, extra_core;
 	const char *pprof;        /* --pprof FILE, or NULL */
+	bool fail_over_given;     /* --fail-over SIZE: the gate's threshold in fail_over */
+	uint64_t fail_over;
 	struct format_opts fo;
 	struct analyze_opts po;
 	char err[600];            /* the first problem found, "" if none */
@@ -284,6 +292,11 @@ static void apply(struct cmdline *cl, const struct optdef *d, const char *as, co
 	case OPT_PPROF:
 		cl->pprof = v;
 		break;
+	case OPT_FAILOVER:
+		if (parse_size(v, &cl->fail_over))
+			cl_error(cl, "%s needs a size like 64M or 1.5G, not '%s'", as, v);
+		cl->fail_over_given = true;
+		break;
 	case OPT_HELP:
 		cl->help = on;
 		break;
@@ -340,6 +353,20 @@ static void parse_args(int argc, char **argv, struct cmdline *cl)
 		}
 		apply(cl, d, as, v);
 	}
+}
+
+/* --fail-over: a CI gate or a cron check.  Fills msg with the one line to
+ * print when the report is over the threshold, leaves it "" otherwise. */
+static void gate_check(const struct cmdline *cl, const struct report *r, char *msg, size_t n)
+{
+	char got[16], lim[16];
+
+	if (!cl->fail_over_given || r->total_reclaimable < cl->fail_over)
+		return;
+	human_size(r->total_reclaimable, got, sizeof(got));
+	human_size(cl->fail_over, lim, sizeof(lim));
+	snprintf(msg, n, "%s reclaimable in %" PRIu64 " maps, at or over --fail-over %s",
+		 got, r->nmaps - r->unreachable_maps, lim);
 }
 
 int main(int argc, char **argv)
@@ -429,6 +456,8 @@ int main(int argc, char **argv)
 		return trc ? fail(err.code ? err.code : MS_EINTERNAL, err.msg) : 0;
 	}
 	int rc = json_mode ? format_json(stdout, &r, &fo) : format_text(stdout, &r, &fo);
+	char gate[300] = "";
+	gate_check(&cl, &r, gate, sizeof(gate));
 	report_free(&r);
 	if (rc || fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "mapscan: cannot write the report: %s\n", strerror(errno));
@@ -436,5 +465,9 @@ int main(int argc, char **argv)
 	}
 	if (orc)
 		return fail(orc, err.msg);
+	if (gate[0]) {
+		fprintf(stderr, "mapscan: %s\n", gate);
+		return MS_EGATE;
+	}
 	return 0;
 }

@@ -15,6 +15,10 @@ pprof: --pprof FILE read by the real `go tool pprof`: for each sample type
   its total is the JSON summary's, -top names the biggest map's owner and
   type, one sample per reachable map with its path and address.
 
+gate: --fail-over SIZE exits 10 with one line on stderr at or over the
+  JSON's total reclaimable, 0 below it, the report unchanged either way,
+  in text and JSON, for a core, a core from a pipe and a live process.
+
 install: `make install PREFIX=/usr DESTDIR=...` of the build mapscan came
   from puts the binary, the man page and the docs there, `man -l` renders
   the installed page without a warning and it names the installed docs;
@@ -43,6 +47,7 @@ from run import Report  # noqa: E402
 
 SAMPLES = os.path.join(ROOT, "testdata", "samples")
 EXIT_FORMAT = 4
+EXIT_GATE = 10  # --fail-over reached (man/mapscan.1, EXIT STATUS)
 
 # Each tool as a user would run it on a core; systemd-coredump writes zstd.
 COMPRESSORS = {
@@ -499,7 +504,107 @@ class Suite:
                      "exit %d, %s exists: %s" % (rc, prof, os.path.exists(prof)))
 
 
-PHASES = ["compressed", "install", "pprof"]
+    # ---- --fail-over -------------------------------------------------------
+
+    def gate_case(self, name, args, want_rc, base_out, stdin=subprocess.DEVNULL):
+        rc, out, err, _ = self.run(args, stdin=stdin)
+        probs = []
+        if rc != want_rc:
+            probs.append("exit %d, want %d: %s" % (rc, want_rc, err.strip()))
+        lines = err.splitlines()
+        if want_rc == EXIT_GATE:
+            if len(lines) != 1 or not re.fullmatch(r"mapscan: .* reclaimable in \d+ maps, at or over "
+                                                   r"--fail-over .*", lines[0]):
+                probs.append("stderr is not one line saying why: %r" % err)
+        elif err:
+            probs.append("stderr: %r" % err)
+        if base_out is not None and out != base_out:
+            probs.append("the report differs from the one without --fail-over")
+        self.r.check(name, probs)
+
+    def gate(self):
+        name, d = next(iter(self.samples.items()))
+        exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
+        rc, text, _, _ = self.run(["--exe", exe, core])
+        rc, js, _, _ = self.run(["--json", "--exe", exe, core])
+        total = json.loads(js)["summary"]["reclaimable_bytes"]
+        for mode, base, extra in (("text", text, []), ("--json", js, ["--json"])):
+            for label, size, want in (("just above", total + 1, 0), ("equal to", total, EXIT_GATE),
+                                      ("just below", total - 1, EXIT_GATE), ("far above", "1T", 0),
+                                      ("below, with a unit,", "64K", EXIT_GATE)):
+                self.gate_case("gate %s: a threshold %s the total (--fail-over %s) exits %d"
+                               % (mode, label, size, want),
+                               extra + ["--exe", exe, "--fail-over", str(size), core], want, base)
+        self.gate_case("gate: -fail-over=SIZE, Go's spelling", ["-fail-over=64K", "--exe", exe, core],
+                       EXIT_GATE, text)
+        rc, out, err, _ = self.run(["--fail-over", "lots", "--exe", exe, core])
+        self.r.check("gate: a bad SIZE is a usage error",
+                     None if rc == 2 and "--fail-over needs a size" in err else "exit %d: %r" % (rc, err))
+        zst = self.compress(core, "zstd")
+        with open(zst, "rb") as f:
+            rc, piped, _, _ = self.run(["--exe", exe, "-"], stdin=f)
+        with open(zst, "rb") as f:
+            self.gate_case("gate: a compressed core from a pipe", ["--exe", exe, "--fail-over", "64K", "-"],
+                           EXIT_GATE, piped, stdin=f)
+        # A running process: a program whose map lost its entries.
+        src = os.path.join(self.work, "gatelive")
+        os.makedirs(src)
+        with open(os.path.join(src, "go.mod"), "w") as f:
+            f.write("module gatelive\n\ngo 1.19\n")
+        with open(os.path.join(src, "main.go"), "w") as f:
+            f.write(GATE_PROGRAM)
+        exe = os.path.join(src, "gatelive")
+        p = subprocess.run(["go", "build", "-o", exe, "."], cwd=src, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, env=dict(os.environ, GOTOOLCHAIN="local"))
+        if p.returncode:
+            self.r.fail("gate --pid: build", p.stdout)
+            return
+        prog = subprocess.Popen([exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            if prog.stdout.readline().strip() != "ready":
+                self.r.fail("gate --pid: the program", "did not get ready")
+                return
+            pid = str(prog.pid)
+            rc, js, err, _ = self.run(["--json", "--pid", pid])
+            doc = json.loads(js) if rc == 0 else {}
+            total = doc.get("summary", {}).get("reclaimable_bytes", 0)
+            self.r.check("gate --pid: the program's map is reclaimable",
+                         None if rc == 0 and total >= 1 << 20 else "exit %d, %d bytes: %s" % (rc, total, err))
+            for size, want in ((str(total // 2), EXIT_GATE), (str(total * 2), 0)):
+                for extra in ([], ["--json"]):
+                    self.gate_case("gate --pid%s: --fail-over %s exits %d" % (" --json" if extra else "", size, want),
+                                   extra + ["--pid", pid, "--fail-over", size], want, None)
+        finally:
+            prog.stdin.close()
+            prog.wait(timeout=60)
+
+
+# Stays up until stdin closes, holding a map that once had 100,000 entries
+# and now has 10: most of its storage is reclaimable.
+GATE_PROGRAM = """package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+)
+
+var sessions = map[int][64]byte{}
+
+func main() {
+	for i := 0; i < 100000; i++ {
+		sessions[i] = [64]byte{}
+	}
+	for i := 10; i < 100000; i++ {
+		delete(sessions, i)
+	}
+	fmt.Println("ready")
+	bufio.NewReader(os.Stdin).ReadString('\\n')
+}
+"""
+
+
+PHASES = ["compressed", "install", "pprof", "gate"]
 
 
 def main():
