@@ -9,7 +9,7 @@ CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-function-declaration \
            -Ilib -Iformats $(shell pkg-config --cflags libdwarf 2>/dev/null || echo -I/usr/include/libdwarf) \
            $(shell pkg-config --cflags libcjson 2>/dev/null)
-LDLIBS  += -ldwarf -lelf -lz -lzstd -llzma -llz4 -lcjson -lncursesw
+LDLIBS  += -ldwarf -lelf -lz -lzstd -llzma -llz4 -lcjson -lncursesw -pthread
 ifeq ($(STATIC),1)
 LDLIBS  := -Wl,-Bstatic -ldwarf -lelf -lzstd -llzma -llz4 -lz -lncursesw -ltinfo \
 	   -Wl,-Bdynamic -lcjson -lm -pthread -Wl,-rpath,'$$ORIGIN'
