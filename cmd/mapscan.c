@@ -3,10 +3,12 @@
  * The only place that prints errors and decides exit statuses (documented in
  * man/mapscan.1, EXIT STATUS). */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analyze.h"
@@ -58,6 +60,9 @@ static const char usage_text[] =
 	"                          reclaimable, e.g. 64M; the report is printed too\n"
 	"  --pprof FILE            also write the maps as a gzipped pprof profile, by\n"
 	"                          owner path (go tool pprof -top FILE)\n"
+	"  --metrics FILE          also write the totals and the biggest owner groups\n"
+	"                          as OpenMetrics text (node_exporter's textfile\n"
+	"                          collector, Prometheus)\n"
 	"  --tui                   browse the maps and their storage interactively\n"
 	"                          (press ? in it for the keys)\n"
 	"  -h, --help              show this help\n"
@@ -89,25 +94,40 @@ static int fail(int code, const char *msg)
 	return code;
 }
 
-/* ---- files written besides the report (--pprof) ----------------------------
+/* ---- files written besides the report (--pprof, --metrics) -----------------
  *
- * Opened before the analysis, which can take a while, so that a path that
- * cannot be written fails at once; removed again if no report comes. */
+ * Written to a temporary file beside FILE that is renamed over it when
+ * complete, so that a reader (the node_exporter textfile collector, a
+ * pprof UI reloading) never sees half a file.  The temporary file is made
+ * before the analysis, which can take a while, so that a directory that
+ * cannot be written fails at once. */
 
 struct outfile {
 	const char *path, *what;
-	FILE *f;
 	int (*write)(FILE *out, const struct report *r);
+	FILE *f;
+	char tmp[4096];
 };
 
 static int outfile_open(struct outfile *o, struct ms_error *err)
 {
 	if (!o->path)
 		return 0;
-	o->f = fopen(o->path, "we");
-	if (!o->f)
+	if (snprintf(o->tmp, sizeof(o->tmp), "%s.tmp-XXXXXX", o->path) >= (int)sizeof(o->tmp))
+		return ms_err(err, MS_EUSAGE, "%s: name too long for the %s", o->path, o->what);
+	int fd = mkostemp(o->tmp, O_CLOEXEC);
+	if (fd < 0)
 		return ms_err(err, MS_EOPEN, "%s: cannot write the %s: %s", o->path, o->what,
 			      strerror(errno));
+	/* mkstemp makes it 0600; a collector running as another user reads it. */
+	mode_t um = umask(0);
+	umask(um);
+	fchmod(fd, 0666 & ~um);
+	if (!(o->f = fdopen(fd, "w"))) {
+		close(fd);
+		unlink(o->tmp);
+		return ms_err(err, MS_EINTERNAL, "%s: out of memory", o->path);
+	}
 	return 0;
 }
 
@@ -115,7 +135,7 @@ static void outfile_drop(struct outfile *o)
 {
 	if (o->f) {
 		fclose(o->f);
-		unlink(o->path);
+		unlink(o->tmp);
 		o->f = NULL;
 	}
 }
@@ -131,8 +151,12 @@ static int outfile_write(struct outfile *o, const struct report *r, struct ms_er
 		e = errno;
 	}
 	o->f = NULL;
+	if (!rc && rename(o->tmp, o->path)) {
+		rc = -1;
+		e = errno;
+	}
 	if (rc) {
-		unlink(o->path);
+		unlink(o->tmp);
 		return ms_err(err, MS_EINTERNAL, "%s: cannot write the %s: %s", o->path, o->what,
 			      strerror(e));
 	}
@@ -157,7 +181,7 @@ static int usage_error(const char *msg)
 enum opt_id {
 	OPT_EXE, OPT_DEBUG, OPT_PID, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE, OPT_JSON, OPT_TOP, OPT_MIN,
 	OPT_SORT, OPT_TUI, OPT_HELP, OPT_VERSION,
-	OPT_PPROF, OPT_FAILOVER,
+	OPT_PPROF, OPT_FAILOVER, OPT_METRICS,
 };
 
 struct optdef {
@@ -180,6 +204,7 @@ static const struct optdef optdefs[] = {
 	{ "tui", false, OPT_TUI },
 	{ "pprof", true, OPT_PPROF },
 	{ "fail-over", true, OPT_FAILOVER },
+	{ "metrics", true, OPT_METRICS },
 	{ "help", false, OPT_HELP },
 	{ "h", false, OPT_HELP },
 	{ "version", false, OPT_VERSION },
@@ -193,6 +218,7 @@ struct cmdline {
 	bool json, tui, help, version;
 	bool top_given, live_opt, pause_given, extra_core;
 	const char *pprof;        /* --pprof FILE, or NULL */
+	const char *metrics;      /* --metrics FILE, or NULL */
 	bool fail_over_given;     /* --fail-over SIZE: the gate's threshold in fail_over */
 	uint64_t fail_over;
 	struct format_opts fo;
@@ -291,6 +317,9 @@ static void apply(struct cmdline *cl, const struct optdef *d, const char *as, co
 		break;
 	case OPT_PPROF:
 		cl->pprof = v;
+		break;
+	case OPT_METRICS:
+		cl->metrics = v;
 		break;
 	case OPT_FAILOVER:
 		if (parse_size(v, &cl->fail_over))
@@ -423,7 +452,8 @@ int main(int argc, char **argv)
 	if (tui && tui_check_terminal(&err))
 		return fail(err.code, err.msg);
 	struct outfile outs[] = {
-		{ cl.pprof, "pprof profile", NULL, format_pprof },
+		{ .path = cl.pprof, .what = "pprof profile", .write = format_pprof },
+		{ .path = cl.metrics, .what = "metrics", .write = format_metrics },
 	};
 	const size_t nouts = sizeof(outs) / sizeof(outs[0]);
 	for (size_t i = 0; i < nouts; i++)

@@ -19,6 +19,11 @@ gate: --fail-over SIZE exits 10 with one line on stderr at or over the
   JSON's total reclaimable, 0 below it, the report unchanged either way,
   in text and JSON, for a core, a core from a pipe and a live process.
 
+metrics: --metrics FILE read by prometheus_client's OpenMetrics parser
+  and its Prometheus text parser (node_exporter's format): totals equal to
+  the JSON summary's, label values escaped, `# EOF` last, written through
+  a temporary file renamed into place.
+
 install: `make install PREFIX=/usr DESTDIR=...` of the build mapscan came
   from puts the binary, the man page and the docs there, `man -l` renders
   the installed page without a warning and it names the installed docs;
@@ -27,7 +32,7 @@ install: `make install PREFIX=/usr DESTDIR=...` of the build mapscan came
 
 Output and exit status as tests/e2e/run.py (`ok - NAME`, `FAIL - NAME`, a
 last line `N passed, M failed`).  Needs the zstd, gzip, xz and lz4
-commands (.ci/run installs them).
+commands, go, man and Python's prometheus_client (.ci/run installs them).
 """
 
 import argparse
@@ -504,6 +509,75 @@ class Suite:
                      "exit %d, %s exists: %s" % (rc, prof, os.path.exists(prof)))
 
 
+    # ---- --metrics ---------------------------------------------------------
+
+    def metrics(self):
+        for name, d in self.samples.items():
+            exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
+            # A file name a label must escape: quote, backslash, newline.
+            odd = os.path.join(d, 'co"re\\x\n.1')
+            if not os.path.exists(odd):
+                os.link(core, odd)
+            path = os.path.join(self.work, name + ".prom")
+            rc, js, err, _ = self.run(["--json", "--exe", exe, "--metrics", path, odd])
+            label = "metrics %s" % name
+            if rc:
+                self.r.fail(label + ": runs", "exit %d: %s" % (rc, err))
+                continue
+            with open(path) as f:
+                text = f.read()
+            fams, prob = parse_metrics(text)
+            self.r.check(label + ": both of prometheus_client's parsers read the file", prob)
+            doc = json.loads(js)
+            summ = doc["summary"]
+            want = {"mapscan_reclaimable_bytes": summ["reclaimable_bytes"],
+                    "mapscan_retained_bytes": summ["retained_bytes"],
+                    "mapscan_maps": summ["maps"] - summ["unreachable_maps"],
+                    "mapscan_entries": summ["count"],
+                    "mapscan_unreachable_maps": summ["unreachable_maps"],
+                    "mapscan_heap_inuse_bytes": summ["heap_in_use_bytes"]}
+            probs = []
+            for fam, v in want.items():
+                f = fams.get(fam)
+                if not f or f.type != "gauge" or len(f.samples) != 1 or f.samples[0].labels:
+                    probs.append("%s: not one unlabelled gauge sample: %r" % (fam, f))
+                elif f.samples[0].value != v:
+                    probs.append("%s = %r, JSON %r" % (fam, f.samples[0].value, v))
+                elif fam.endswith("_bytes") and f.unit != "bytes":
+                    probs.append("%s has unit %r" % (fam, f.unit))
+            self.r.check(label + ": the totals are the JSON summary's", probs)
+            info = fams.get("mapscan_info")
+            lab = info.samples[0].labels if info and info.samples else {}
+            self.r.check(label + ": mapscan_info's labels, escaped, read back as they were",
+                         None if lab.get("source") == odd and lab.get("go_version") == doc["go"]["version"]
+                         else "labels %r, source %r" % (lab, odd))
+            self.r.check(label + ": the text ends with # EOF", None if text.endswith("\n# EOF\n") else
+                         "ends %r" % text[-40:])
+            # The parser is strict enough to catch a cut file.
+            _, prob = parse_metrics(text[:-len("# EOF\n")])
+            self.r.check(label + ": (the parser refuses the same text without # EOF)",
+                         None if prob else "accepted")
+            left = [f for f in os.listdir(self.work) if ".tmp-" in f]
+            self.r.check(label + ": written through a temporary file, none left",
+                         "left %s" % left if left else
+                         None if oct(os.stat(path).st_mode & 0o777) in ("0o644", "0o664", "0o666")
+                         else "mode %o" % (os.stat(path).st_mode & 0o777))
+        name, d = next(iter(self.samples.items()))
+        exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
+        rc, out, err, _ = self.run(["--exe", exe, "--metrics", os.path.join(self.work, "no/dir/m.prom"), core])
+        self.r.check("metrics: an unwritable FILE fails at once, exit 3, one line",
+                     None if rc == 3 and len(err.splitlines()) == 1 and "cannot write the metrics" in err
+                     else "exit %d: %r" % (rc, err))
+        path = os.path.join(self.work, "kept.prom")
+        with open(path, "w") as f:
+            f.write("old\n")
+        rc, out, err, _ = self.run(["--exe", exe, "--metrics", path, exe])
+        with open(path) as f:
+            kept = f.read()
+        self.r.check("metrics: a failed run leaves the previous file as it was",
+                     None if rc == 4 and kept == "old\n" and
+                     not [f for f in os.listdir(self.work) if ".tmp-" in f] else "exit %d, %r" % (rc, kept))
+
     # ---- --fail-over -------------------------------------------------------
 
     def gate_case(self, name, args, want_rc, base_out, stdin=subprocess.DEVNULL):
@@ -579,6 +653,24 @@ class Suite:
             prog.wait(timeout=60)
 
 
+def parse_metrics(text):
+    """The families of an OpenMetrics text by prometheus_client's parsers:
+    the OpenMetrics one (strict: `# EOF`, units, escapes) and the
+    Prometheus text one node_exporter's textfile collector uses.  Returns
+    (families by name, problem or None)."""
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families as om
+    from prometheus_client.parser import text_string_to_metric_families as prom
+    try:
+        fams = {f.name: f for f in om(text)}
+    except Exception as e:  # the parser's errors are ValueError and others
+        return {}, "the OpenMetrics parser refuses it: %s" % e
+    try:
+        list(prom(text))
+    except Exception as e:
+        return fams, "the Prometheus text parser refuses it: %s" % e
+    return fams, None
+
+
 # Stays up until stdin closes, holding a map that once had 100,000 entries
 # and now has 10: most of its storage is reclaimable.
 GATE_PROGRAM = """package main
@@ -604,7 +696,7 @@ func main() {
 """
 
 
-PHASES = ["compressed", "install", "pprof", "gate"]
+PHASES = ["compressed", "install", "pprof", "gate", "metrics"]
 
 
 def main():
@@ -612,7 +704,11 @@ def main():
     ap.add_argument("--mapscan", required=True)
     ap.add_argument("-k", default="")
     args = ap.parse_args()
-    missing = [c for c in ("zstd", "gzip", "xz", "lz4") if not shutil.which(c)]
+    missing = [c for c in ("zstd", "gzip", "xz", "lz4", "go", "man") if not shutil.which(c)]
+    try:
+        import prometheus_client  # noqa: F401
+    except ImportError:
+        missing.append("Python's prometheus_client")
     if missing:
         print("FAIL - tools: %s not installed (.ci/run installs them)" % ", ".join(missing))
         print("0 passed, 1 failed")
