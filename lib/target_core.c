@@ -439,11 +439,12 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 	 * MADV_DONTNEED would zero it. */
 	if (!t->core.anon) {
 		t->touch->bits = calloc(t->touch->nwords, sizeof(*t->touch->bits));
-		t->touch->list = malloc(t->touch->limit * sizeof(*t->touch->list));
+		t->touch->ref = calloc(t->touch->nwords, sizeof(*t->touch->ref));
+		t->touch->ring = malloc(t->touch->limit * sizeof(*t->touch->ring));
 	}
-	if (!t->touch->list) {
+	if (!t->touch->ref || !t->touch->ring) {
 		free(t->touch->bits);
-		t->touch->bits = NULL;
+		t->touch->bits = NULL;   /* reads still work, untrimmed */
 	}
 	if (exe_path) {
 		enum exe_match m;

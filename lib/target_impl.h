@@ -53,26 +53,30 @@ struct mapping {
 				    * madvise(MADV_DONTNEED) it, that would zero it */
 };
 
-/* Which 2 MiB granules of the core reads have touched since the last
- * trim, one bit each.  Kept behind a pointer so const readers can count. */
+/* The core's 2 MiB granules mapscan keeps mapped, at most `limit` of
+ * them: when a read reaches a new one and the set is full, one is dropped
+ * (madvise; it stays in the page cache and faults back in cheaply), by
+ * CLOCK: the oldest that no read has used since the hand last passed it.
+ * The granules every walk needs (map headers, allocation bitmaps) stay;
+ * dropping all of them at once made a million map walks fault the same
+ * granules in again and again (62,693 trims).  mapscan's resident set
+ * stays a small fraction of a many-GiB core instead of growing to its
+ * size.  A granule is 2 MiB because a fault maps the whole page-cache
+ * folio around the address, and on current kernels those are up to 2 MiB
+ * (one byte read per MiB of a core mapped 675 KiB per byte on Linux
+ * 6.18).  The limit is 1/16 of the core, at least 64 MiB and at most 512
+ * MiB.  Kept behind a pointer so const readers can count; new granules
+ * take a lock (reads run in threads). */
 struct touch {
-	uint64_t *bits;            /* read without the lock, set with it */
+	uint64_t *bits;            /* mapped granules (read without the lock) */
+	uint64_t *ref;             /* used since the hand passed them */
 	size_t nwords;
-	uint32_t *list;            /* the granules set in bits, in the order they came */
-	uint64_t granules;         /* entries in list */
-	uint64_t limit;            /* granules touched before a trim */
-	pthread_mutex_t lock;      /* new granules and trims: rare, and reads run in threads */
+	uint32_t *ring;            /* the mapped granules; the hand goes round it */
+	uint64_t nring, hand;
+	uint64_t limit;            /* ring capacity */
+	pthread_mutex_t lock;
 };
 
-/* Once reads have touched `limit` different granules those granules of
- * the core mapping are dropped from the process (madvise): they stay in the page
- * cache and fault back in cheaply, and mapscan's resident set stays a
- * small fraction of a many-GiB core instead of growing to its size.  A
- * granule is 2 MiB because a fault maps the whole page-cache folio around
- * the address, and on current kernels those are up to 2 MiB (one byte
- * read per MiB of a core mapped 675 KiB per byte on Linux 6.18): counting
- * smaller granules let the mapping hold many times the limit.  The limit
- * is 1/16 of the core, at least 64 MiB and at most 512 MiB. */
 #define TRIM_GRANULE_SHIFT 21
 #define TRIM_MIN_GRANULES 32u
 #define TRIM_MAX_GRANULES 256u
