@@ -1073,3 +1073,7 @@ int gcfa_decode(const uint8_t *p, size_t n, unsigned sp_reg, uint64_t code_align
 	return 0;
 }
 
+const char *dwarf_library_version(void)
+{
+	return dwarf_package_version();
+}

@@ -392,29 +392,35 @@ int tg_image_read(const struct target *t, uint64_t addr, void *buf, size_t n)
 	return 0;
 }
 
-/* A read reached granule g, not mapped since the last trim.  When the
- * list is full, the listed granules are dropped (the one just reached is
- * the first of the next round).  Under the lock, so that threads reading
- * side by side neither lose nor drop each other's granules. */
+/* A read reached granule g, not mapped: map it in the ring, dropping the
+ * granule under the hand that has not been used since the hand last
+ * passed (CLOCK) when the ring is full. */
 static void touch_new(const struct target *t, struct touch *tc, size_t g)
 {
 	uint64_t bit = 1ull << (g & 63);
 	pthread_mutex_lock(&tc->lock);
 	if (!(tc->bits[g / 64] & bit)) {
-		if (tc->granules >= tc->limit) {
-			for (uint64_t i = 0; i < tc->granules; i++) {
-				uint64_t v = tc->list[i], off = v << TRIM_GRANULE_SHIFT;
-				uint64_t len = (uint64_t)1 << TRIM_GRANULE_SHIFT;
+		if (tc->nring < tc->limit) {
+			tc->ring[tc->nring++] = (uint32_t)g;
+		} else {
+			for (;;) {
+				uint64_t v = tc->ring[tc->hand], vb = 1ull << (v & 63);
+				if (__atomic_load_n(&tc->ref[v / 64], __ATOMIC_RELAXED) & vb) {
+					__atomic_fetch_and(&tc->ref[v / 64], ~vb, __ATOMIC_RELAXED);
+					tc->hand = (tc->hand + 1) % tc->nring;
+					continue;
+				}
+				uint64_t off = v << TRIM_GRANULE_SHIFT, len = (uint64_t)1 << TRIM_GRANULE_SHIFT;
 				if (len > t->core.size - off)
 					len = t->core.size - off;
-				__atomic_store_n(&tc->bits[v / 64], tc->bits[v / 64] & ~(1ull << (v & 63)),
-						 __ATOMIC_RELAXED);
+				__atomic_fetch_and(&tc->bits[v / 64], ~vb, __ATOMIC_RELAXED);
 				madvise((void *)(t->core.base + off), len, MADV_DONTNEED);
+				tc->ring[tc->hand] = (uint32_t)g;
+				tc->hand = (tc->hand + 1) % tc->nring;
+				break;
 			}
-			tc->granules = 0;
 		}
-		tc->list[tc->granules++] = (uint32_t)g;
-		__atomic_store_n(&tc->bits[g / 64], tc->bits[g / 64] | bit, __ATOMIC_RELAXED);
+		__atomic_fetch_or(&tc->bits[g / 64], bit, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&tc->lock);
 }
@@ -432,9 +438,13 @@ static const unsigned char *locate(const struct target *t, uint64_t addr,
 	if (p) {
 		struct touch *tc = t->touch;
 		size_t g = (size_t)(p - t->core.base) >> TRIM_GRANULE_SHIFT;
-		if (tc->bits && g / 64 < tc->nwords &&
-		    !(__atomic_load_n(&tc->bits[g / 64], __ATOMIC_RELAXED) & (1ull << (g & 63))))
-			touch_new(t, tc, g);
+		uint64_t bit = 1ull << (g & 63);
+		if (tc->bits && g / 64 < tc->nwords) {
+			if (!(__atomic_load_n(&tc->bits[g / 64], __ATOMIC_RELAXED) & bit))
+				touch_new(t, tc, g);
+			else if (!(__atomic_load_n(&tc->ref[g / 64], __ATOMIC_RELAXED) & bit))
+				__atomic_fetch_or(&tc->ref[g / 64], bit, __ATOMIC_RELAXED);
+		}
 		return p;
 	}
 	/* The executable serves addr, up to the next core segment (whose
@@ -625,6 +635,11 @@ bool target_exe_other_build(const struct target *t)
 	return t && t->exe_other_build;
 }
 
+const char *target_core_compression(const struct target *t)
+{
+	return t ? t->compression : NULL;
+}
+
 const char *target_source_path(const struct target *t)
 {
 	return t ? t->core_path : NULL;
@@ -667,7 +682,8 @@ void target_close(struct target *t)
 	free(t->exe_path);
 	if (t->touch) {
 		free(t->touch->bits);
-		free(t->touch->list);
+		free(t->touch->ref);
+		free(t->touch->ring);
 		pthread_mutex_destroy(&t->touch->lock);
 	}
 	free(t->touch);
