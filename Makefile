@@ -101,7 +101,7 @@ demo: $(BUILD)/mapscan
 	sh testdata/samples/demo.sh $(BUILD)/mapscan
 
 bench: $(BUILD)/mapscan
-	python3 tests/bench.py --mapscan $(BUILD)/mapscan
+	python3 tests/bench.py --mapscan $(BUILD)/mapscan $(BENCH_FLAGS)
 
 # gopls after an LSP session over the Delve source (issue 9's acceptance run).
 bench-real: $(BUILD)/mapscan

@@ -58,7 +58,7 @@ struct mapping {
  * size.  A granule is 2 MiB because a fault maps the whole page-cache
  * folio around the address, and on current kernels those are up to 2 MiB
  * (one byte read per MiB of a core mapped 675 KiB per byte on Linux
- * 6.18).  The limit is 1/16 of the core, at least 64 MiB and at most 512
+ * 6.18).  The limit is 1/16 of the core, at least 16 MiB and at most 512
  * MiB.  Kept behind a pointer so const readers can count; new granules
  * take a lock (reads run in threads). */
 struct touch {
@@ -72,7 +72,7 @@ struct touch {
 };
 
 #define TRIM_GRANULE_SHIFT 21
-#define TRIM_MIN_GRANULES 32u
+#define TRIM_MIN_GRANULES 8u
 #define TRIM_MAX_GRANULES 256u
 
 struct live;
