@@ -297,6 +297,8 @@ QEMU = {"arm64": "qemu-aarch64"}
 # Phases that also check the executable with its DWARF recompressed with
 # zstd (the other toolchains' DWARF is zlib-compressed, as Go writes it).
 ZSTD_TOOLCHAINS = ("go1.26", "go1.19", "go1.26-arm64")
+# Phases that also check a core gdb's gcore took (the kernel's otherwise).
+GCORE_TOOLCHAINS = ("go1.26", "go1.19")
 
 
 def zstd_section(path, name):
@@ -374,17 +376,17 @@ def core_pattern():
         return "|unknown"
 
 
-def capture_core(argv, rundir, env):
+def capture_core(argv, rundir, env, gcore=False):
     """Run argv in rundir until it dies with a core.
 
     Returns (core path, method description).  The kernel writes the core when
     core_pattern names a file relative to the cwd; otherwise (a pipe to a
-    crash handler, or an absolute path) the program is run with
-    MAPSCAN_WAIT=1 and captured with gcore."""
+    crash handler, or an absolute path), or with gcore true, the program is
+    run with MAPSCAN_WAIT=1 and captured with gcore."""
     shutil.rmtree(rundir, ignore_errors=True)  # no stale core from an earlier run
     os.makedirs(rundir)
     pattern = core_pattern()
-    if not pattern.startswith("|") and not pattern.startswith("/"):
+    if not gcore and not pattern.startswith("|") and not pattern.startswith("/"):
         before = set(os.listdir(rundir))
         p = subprocess.run(argv, cwd=rundir, env=env, preexec_fn=unlimit_core, timeout=600,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -531,19 +533,20 @@ class Suite:
     def fixture(self, tc, variant="full"):
         """Build and crash the fixture: returns dict(exe, core, oracle, method).
 
-        variant "full" is the fixture states, "demo" the demo service,
-        "nodwarf" the demo built with -ldflags=-w (no oracle needed)."""
+        variant "full" is the fixture states, "gcore" the same taken with
+        gcore from the running program, "demo" the demo service, "nodwarf"
+        the demo built with -ldflags=-w (no oracle needed)."""
         def build_and_crash(d):
             exe = self.build(tc, os.path.join(d, "mapstates"),
                              ldflags=["-w"] if variant == "nodwarf" else [])
-            argv = [exe] + ([] if variant == "full" else ["-demo"])
+            argv = [exe] + ([] if variant in ("full", "gcore") else ["-demo"])
             rundir = os.path.join(d, "run")
             oracle = os.path.join(rundir, "oracle.json")
             env = dict(os.environ, MAPSCAN_ORACLE=oracle, GOTRACEBACK="crash")
             if tc.emulated:
                 core, method = capture_qemu_core(tc.goarch, argv, rundir, env)
             else:
-                core, method = capture_core(argv, rundir, env)
+                core, method = capture_core(argv, rundir, env, gcore=variant == "gcore")
             with open(oracle) as f:
                 doc = json.load(f)
             try:  # the runtime's HeapInuse, recorded last before the crash
@@ -668,6 +671,21 @@ class Suite:
             self.debug_file_variant(tc, fx, oracle)
         if tc.name in ZSTD_TOOLCHAINS:
             self.zstd_variant(tc, fx, oracle)
+        if tc.name in GCORE_TOOLCHAINS:
+            self.gcore_variant(tc)
+
+    def gcore_variant(self, tc):
+        """The fixture's core taken by gdb's gcore from the running program
+        (waiting on its stdin) rather than written by the kernel."""
+        name = tc.name + "/gcore"
+        try:
+            gx = self.fixture(tc, "gcore")
+            doc = self.mapscan_json([gx["core"]])
+        except Failure as e:
+            self.report.fail(name, e)
+            return
+        self.report.ok(name)
+        self.compare(name, doc, gx["oracle"], gx["core"])
 
     def binutil(self, tc, tool):
         """objcopy or strip for tc's executables: the host's, or for
