@@ -1,5 +1,5 @@
 # mapscan — see README.md.  `make` builds, `make test` runs every test
-# (unit, end-to-end on both map layouts, and the same under ASan+UBSan),
+# (unit, end-to-end on both map layouts, and the same under ASan+UBSan+LSan),
 # `make demo` runs mapscan on a bundled sample core.
 
 CC      ?= cc
@@ -52,6 +52,7 @@ e2e: $(BUILD)/mapscan
 # The whole suite, then again with AddressSanitizer and UBSan.
 test:
 	$(MAKE) unit e2e
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	$(MAKE) BUILD=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' unit e2e
 
 demo: $(BUILD)/mapscan

@@ -45,6 +45,8 @@ static const char usage_text[] =
 	"                          (text default 20, JSON default all; 0 = all)\n"
 	"  --min-reclaimable SIZE  hide maps with less reclaimable (e.g. 64K, 1M)\n"
 	"  --sort KEY              reclaimable (default), retained, count, type, path\n"
+	"  --strict                exit 11 when the report is partial: the core lacks\n"
+	"                          memory mapscan reads (see coredump_filter)\n"
 	"  --tui                   browse the maps and their storage interactively\n"
 	"                          (press ? in it for the keys)\n"
 	"  -h, --help              show this help\n"
@@ -57,7 +59,8 @@ static const char usage_text[] =
 	"exit status: 0 ok, 1 internal error, 2 usage, 3 cannot read a file,\n"
 	"4 not an ELF core or truncated, 5 not a Go program, 6 no DWARF,\n"
 	"7 executable does not match the core, 8 the process is gone or cannot be\n"
-	"stopped, 9 not allowed to read the process.  See mapscan(1).\n";
+	"stopped, 9 not allowed to read the process, 10 the core holds none of the\n"
+	"program's memory, 11 (--strict) the report is partial.  See mapscan(1).\n";
 
 static bool json_mode;
 
@@ -92,7 +95,7 @@ static int usage_error(const char *msg)
 
 enum opt_id {
 	OPT_EXE, OPT_DEBUG, OPT_PID, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE, OPT_JSON, OPT_TOP, OPT_MIN,
-	OPT_SORT, OPT_TUI, OPT_HELP, OPT_VERSION,
+	OPT_SORT, OPT_TUI, OPT_HELP, OPT_VERSION, OPT_STRICT,
 };
 
 struct optdef {
@@ -113,6 +116,7 @@ static const struct optdef optdefs[] = {
 	{ "min-reclaimable", true, OPT_MIN },
 	{ "sort", true, OPT_SORT },
 	{ "tui", false, OPT_TUI },
+	{ "strict", false, OPT_STRICT },
 	{ "help", false, OPT_HELP },
 	{ "h", false, OPT_HELP },
 	{ "version", false, OPT_VERSION },
@@ -123,7 +127,7 @@ static const struct optdef optdefs[] = {
 struct cmdline {
 	const char *exe, *core;
 	long pid;
-	bool json, tui, help, version;
+	bool json, tui, help, version, strict;
 	bool top_given, live_opt, pause_given, extra_core;
 	struct format_opts fo;
 	struct analyze_opts po;
@@ -224,6 +228,9 @@ static void apply(struct cmdline *cl, const struct optdef *d, const char *as, co
 		break;
 	case OPT_VERSION:
 		cl->version = on;
+		break;
+	case OPT_STRICT:
+		cl->strict = on;
 		break;
 	}
 }
@@ -333,11 +340,14 @@ int main(int argc, char **argv)
 	if (pid ? analyze_pid((int)pid, exe, &po, &r, &err)
 		: analyze_core(cl.core, exe, &ao, &r, &err))
 		return fail(err.code ? err.code : MS_EINTERNAL, err.msg[0] ? err.msg : "analysis failed");
+	/* --strict: a report of a core that lacks memory is written, but a
+	 * script must not take it for the whole picture. */
+	int done = cl.strict && r.partial ? MS_EPARTIAL : 0;
 	if (tui) {
 		struct tui_opts to = { .sort = fo.sort, .min_reclaimable = fo.min_reclaimable };
 		int trc = tui_run(&r, &to, &err);
 		report_free(&r);
-		return trc ? fail(err.code ? err.code : MS_EINTERNAL, err.msg) : 0;
+		return trc ? fail(err.code ? err.code : MS_EINTERNAL, err.msg) : done;
 	}
 	int rc = json_mode ? format_json(stdout, &r, &fo) : format_text(stdout, &r, &fo);
 	report_free(&r);
@@ -345,5 +355,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mapscan: cannot write the report: %s\n", strerror(errno));
 		return MS_EINTERNAL;
 	}
-	return 0;
+	return done;
 }

@@ -232,6 +232,9 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 	add(&b, t, "threads_stopped", r->pid ? u64(r->threads_stopped) : cJSON_CreateNull());
 	add(&b, t, "consistent", cJSON_CreateBool(!r->inconsistent));
 	add(&b, t, "saved_core", str(r->saved_core));
+	/* The core lacks memory mapscan reads (coredump_filter). */
+	add(&b, t, "partial", cJSON_CreateBool(r->partial));
+	add(&b, t, "missing_bytes", u64(r->missing_bytes));
 	if (r->debug_info) {
 		cJSON *d = cJSON_CreateObject();
 		add(&b, d, "path", str(r->debug_info));

@@ -800,6 +800,18 @@ static void put_unclaimed(FILE *out, const struct report *r)
 		r->unclaimed_objects == 1 ? "" : "s");
 }
 
+/* A core that lacks memory: said before anything is counted. */
+static void put_partial(FILE *out, const struct report *r)
+{
+	char b[16];
+
+	if (!r->partial)
+		return;
+	human_size(r->missing_bytes, b, sizeof(b));
+	fprintf(out, "PARTIAL: the core lacks %s of the memory mapscan reads; maps held there "
+		"are missing (see the warning below)\n", b);
+}
+
 static void put_summary(FILE *out, const struct report *r)
 {
 	char ret[16], rec[16];
@@ -864,6 +876,7 @@ int format_text(FILE *out, const struct report *r, const struct format_opts *o)
 		return -1;
 	if (put_header(out, r) < 0 || put_debug(out, r) < 0 || put_process(out, r) < 0)
 		goto out;
+	put_partial(out, r);
 	put_summary(out, r);
 
 	if (nsel) {
@@ -926,6 +939,9 @@ int format_text(FILE *out, const struct report *r, const struct format_opts *o)
 	putc('\n', out);
 	if (r->total_reclaimable)
 		fputs(advice, out);
+	else if (r->partial)
+		fputs("Nothing reclaimable in what the core holds; it lacks memory (see the"
+		      " warning above).\n", out);
 	else if (r->unclaimed_known && r->unclaimed_storage >= UNCLAIMED_NOTABLE)
 		fputs("Nothing reclaimable in the maps found; but see the map storage"
 		      " no map found owns, above.\n", out);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "coverage.h"
 #include "debugfile.h"
 #include "elffile.h"
 #include "live.h"
@@ -90,6 +91,8 @@ static int scan_once(const struct target *t, const struct gtypes *g,
 	int rc = roots_scan(t, g, &rt, hrc == 0 ? &h : NULL, r, opts, err);
 	if (rc == 0)
 		heap_summary(r, &h, hrc);
+	if (rc == 0 && coverage_report(t, g, r))
+		rc = ms_err(err, MS_EINTERNAL, "out of memory");
 	heap_free(&h);
 	return rc;
 }
@@ -117,6 +120,8 @@ int analyze_core(const char *core_path, const char *exe_path, const struct analy
 	r->executable = strdup(exe);
 	if (!r->source || !r->source_kind || !r->executable)
 		rc = ms_err(err, MS_EINTERNAL, "out of memory");
+	if (rc == 0)
+		rc = coverage_check(t, g, err);
 	if (rc == 0)
 		rc = scan_once(t, g, opts, r, err);
 	if (rc == 0)
@@ -228,6 +233,7 @@ static void test_hold(const struct target *t, const char *var)
 	for (;;) {
 		struct timespec ts = { 0, 1000000 };
 
+		live_progress();          /* a hold is mapscan busy, not stuck */
 		target_live_state(t, &st);
 		if (st.cut_short || mono_ns() >= until || !live_proc_alive(target_pid(t)))
 			return;

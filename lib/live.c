@@ -16,10 +16,18 @@
  *
  * Two watchdogs bound the pause.  SIGALRM, at --max-pause, detaches from
  * inside mapscan.  But a mapscan that cannot run (SIGSTOP, or stuck) runs
- * no handler, so a child process also watches: unless mapscan lets go of
- * the process first (which closes the pipe the child waits on), the child
- * kills mapscan with SIGKILL two seconds later, and the kernel detaches a
- * dead tracer's tracees. */
+ * no handler, so a child process also watches, whatever the pause limit
+ * (none with --save-core or --max-pause 0): unless mapscan lets go of the
+ * process first (which closes the pipe the child waits on), the child
+ * kills mapscan with SIGKILL -- and the kernel detaches a dead tracer's
+ * tracees -- when
+ *   - mapscan has been stopped (SIGSTOP, a debugger) for GUARD_STOPPED_NS,
+ *   - mapscan has made no progress for GUARD_STALL_NS: progress is a read
+ *     of the process's memory or a tick of live_progress, counted in a
+ *     page the two processes share,
+ *   - or --max-pause plus GUARD_GRACE_NS have passed.
+ * It then removes the --save-core file being written, as mapscan's own
+ * handlers do. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -331,6 +340,7 @@ ssize_t live_mem_read(struct live_mem *m, uint64_t addr, void *buf, size_t n)
 		struct iovec remote = { (void *)(uintptr_t)addr, n };
 		ssize_t k = process_vm_readv(m->pid, &local, 1, &remote, 1, 0);
 
+		live_progress();
 		if (k >= 0 || errno != ENOSYS)
 			return k;
 		m->procmem = true;
@@ -349,6 +359,7 @@ ssize_t live_mem_read(struct live_mem *m, uint64_t addr, void *buf, size_t n)
 	for (;;) {
 		ssize_t k = pread(m->memfd, buf, n, (off_t)addr);
 
+		live_progress();
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k == 0 && !live_proc_alive(m->pid)) {
@@ -378,6 +389,16 @@ static char cleanup_path[4096];
 static volatile sig_atomic_t guard_fd = -1;  /* write end of the watchdog's pipe */
 static pid_t guard_pid;
 #define GUARD_GRACE_NS 2000000000u
+#define GUARD_STOPPED_NS 1000000000u
+#define GUARD_STALL_NS 5000000000u
+#define GUARD_POLL_MS 50
+
+/* Shared with the watchdog child (MAP_SHARED, made before it is forked). */
+struct guard_page {
+	volatile uint64_t progress;
+	char cleanup[4096 - 64];   /* the --save-core file being written */
+};
+static struct guard_page *guard_page;
 
 static const int caught[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGALRM };
 #define NCAUGHT (sizeof(caught) / sizeof(caught[0]))
@@ -405,41 +426,82 @@ static void detach_all(void)
 	}
 }
 
-/* The watchdog child: wait for EOF on fd for up to ns, else kill mapscan. */
-static void guard_child(int fd, pid_t parent, uint64_t ns)
+void live_progress(void)
 {
-	uint64_t end = live_now_ns() + ns;
+	if (guard_page)
+		guard_page->progress++;
+}
+
+/* State letter of process pid ('R', 'S', 'T', ...), or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small(path, buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')) || p[1] != ' ')
+		return 0;
+	return p[2];
+}
+
+/* The watchdog child: wait for EOF on fd; kill mapscan when it is stopped,
+ * stalls, or runs past end (0: no limit). */
+static void guard_child(int fd, pid_t parent, uint64_t end)
+{
+	uint64_t last = guard_page->progress, last_ns = live_now_ns(), stopped_since = 0;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	for (;;) {
-		uint64_t now = live_now_ns();
-		struct pollfd p = { fd, POLLIN, 0 };
+		uint64_t now = live_now_ns(), p = guard_page->progress;
+		char st = proc_state(parent);
+		struct pollfd pf = { fd, POLLIN, 0 };
 
 		if (getppid() != parent)
 			_exit(0);
-		if (now >= end) {
+		if (p != last) {
+			last = p;
+			last_ns = now;
+		}
+		if (st == 'T' || st == 't') {
+			if (!stopped_since)
+				stopped_since = now;
+		} else {
+			stopped_since = 0;
+		}
+		if ((end && now >= end) || (stopped_since && now - stopped_since >= GUARD_STOPPED_NS) ||
+		    now - last_ns >= GUARD_STALL_NS) {
 			kill(parent, SIGKILL);
+			if (guard_page->cleanup[0])
+				unlink(guard_page->cleanup);
 			_exit(0);
 		}
-		uint64_t left_ms = (end - now) / 1000000u + 1;
-		int r = poll(&p, 1, left_ms > 1000 ? 1000 : (int)left_ms);
-		if (r > 0)
+		if (poll(&pf, 1, GUARD_POLL_MS) > 0)
 			_exit(0); /* EOF: mapscan let go of the process */
 	}
 }
 
-/* Start the watchdog child; without one (fork failed) SIGALRM still works. */
-static void guard_start(uint64_t ns)
+/* Start the watchdog child (end: when to give up at the latest, 0 for no
+ * limit); without one (fork failed) SIGALRM and the signal handlers still
+ * work. */
+static void guard_start(uint64_t end)
 {
 	int fds[2];
 	pid_t parent = getpid(), child;
 
+	if (!guard_page) {
+		void *p = mmap(NULL, sizeof(*guard_page), PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return;
+		guard_page = p;
+	}
+	memcpy(guard_page->cleanup, cleanup_path, sizeof(guard_page->cleanup) - 1);
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return;
 	child = fork();
 	if (child == 0) {
 		close(fds[1]);
-		guard_child(fds[0], parent, ns);
+		guard_child(fds[0], parent, end);
 	}
 	close(fds[0]);
 	if (child < 0) {
@@ -543,11 +605,13 @@ static void drain_alarm(void)
 
 void live_set_cleanup_path(const char *path)
 {
-	if (!path || strlen(path) >= sizeof(cleanup_path)) {
+	if (!path || strlen(path) >= sizeof(guard_page->cleanup)) {
 		cleanup_path[0] = '\0';
-		return;
+	} else {
+		memcpy(cleanup_path, path, strlen(path) + 1);
 	}
-	memcpy(cleanup_path, path, strlen(path) + 1);
+	if (guard_page)
+		memcpy(guard_page->cleanup, cleanup_path, sizeof(guard_page->cleanup));
 }
 
 const pid_t *live_held(size_t *n)
@@ -648,6 +712,7 @@ static pid_t wait_stopped(int from, uint64_t deadline)
 				 * program.  An interrupt or group stop: nothing. */
 				held_sig[from + i] = event == 0 ? WSTOPSIG(st) : 0;
 				done[i] = 1;
+				live_progress();
 			} else {
 				done[i] = 2; /* exited (or not ours any more) */
 			}
@@ -719,8 +784,7 @@ int live_stop(int pid, uint64_t max_pause_ns, size_t *nthreads, struct ms_error 
 	install_handlers();
 	/* The watchdog child exists before the first thread stops: a SIGSTOP
 	 * to mapscan at any moment of the pause is then covered. */
-	if (max_pause_ns)
-		guard_start(max_pause_ns + GUARD_GRACE_NS);
+	guard_start(max_pause_ns ? live_now_ns() + max_pause_ns + GUARD_GRACE_NS : 0);
 
 	for (;;) {
 		pid_t *tids = NULL, *known = NULL;

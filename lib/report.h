@@ -118,6 +118,10 @@ struct report {
 	uint64_t threads_stopped;
 	bool inconsistent;       /* not read at one instant: --no-stop, or the pause was cut short */
 	const char *saved_core;  /* --save-core file written, or NULL; not owned (the caller's) */
+	/* A core that lacks memory mapscan reads (coredump_filter): what it
+	 * found is reported, but maps held in what is missing are not. */
+	bool partial;
+	uint64_t missing_bytes;  /* of the executable's variables and the in-use heap */
 	/* Where the types came from (lib/debugfile.h). */
 	char *debug_info;        /* the file whose DWARF was read; NULL: none (names are limited) */
 	const char *debug_found_by; /* "executable", "--exe", "--debug-file", ".gnu_debuglink", "build-id" */

@@ -355,6 +355,8 @@ class Live:
         self.suspended(base, fx)
         self.max_pause(base, fx)
         self.sigstopped(base, fx)
+        self.sigstopped_unlimited(base, fx, ["--save-core", os.path.join(self.work, "live", "stopped.core")])
+        self.sigstopped_unlimited(base, fx, ["--max-pause", "0"])
 
         # The process exits while mapscan holds it, before the reads.
         name = base + "/exits-mid-scan"
@@ -540,6 +542,40 @@ class Live:
             if ms.poll() is None:
                 ms.kill()
                 ms.communicate()
+
+    def sigstopped_unlimited(self, base, fx, opts):
+        """SIGSTOP while mapscan holds the fixture with no pause limit
+        (--save-core, --max-pause 0): the watchdog still kills it, within
+        a second of mapscan being stopped (man page, --max-pause)."""
+        r, pid = self.r, fx.pid
+        name = "%s/SIGSTOP%s" % (base, "-during-save-core" if "--save-core" in opts else "-max-pause-0")
+        ms = self.start_held(["--pid", str(pid)] + opts, {"MAPSCAN_TEST_HOLD_MS": HOLD_MS})
+        try:
+            p = []
+            if not wait_all_stopped(pid):
+                raise Failure("the fixture never stopped: %s" % thread_states(pid))
+            time.sleep(1)  # held for a while, past the stop itself
+            ms.send_signal(signal.SIGSTOP)
+            t0 = time.time()
+            if not fx.answers(30):
+                p.append("the fixture does not answer while mapscan is SIGSTOPped")
+            took = time.time() - t0
+            ms.communicate(timeout=30)
+            if ms.returncode != -signal.SIGKILL:
+                p.append("mapscan exit %r, want killed by its watchdog" % ms.returncode)
+            # The bound is 1 s; the watchdog looks every 50 ms, the fixture
+            # needs a moment to answer.
+            if took > 2.5:
+                p.append("the fixture answered only after %.1f s (bound: 1 s)" % took)
+            r.check(name, p)
+            run.Report.note("%s: resumed %.2f s after SIGSTOP" % (name, took))
+        except (Failure, subprocess.TimeoutExpired) as e:
+            r.fail(name, e)
+        finally:
+            if ms.poll() is None:
+                ms.kill()
+                ms.communicate()
+        self.check_answers(name + "/answers", fx)
 
     def max_pause(self, base, fx):
         r, pid = self.r, fx.pid
