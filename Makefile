@@ -20,7 +20,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(FMT_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit e2e asan demo bench clean
+.PHONY: all test unit e2e asan demo bench bench-real clean
 all: $(BUILD)/mapscan
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h formats/*.h)
@@ -48,6 +48,7 @@ e2e: $(BUILD)/mapscan
 	python3 tests/e2e/tui.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/flags.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/stripped.py --mapscan $(BUILD)/mapscan
+	python3 tests/e2e/realprog.py --mapscan $(BUILD)/mapscan --cache build/realprog
 
 # The whole suite, then again with AddressSanitizer and UBSan.
 test:
@@ -60,6 +61,10 @@ demo: $(BUILD)/mapscan
 
 bench: $(BUILD)/mapscan
 	python3 tests/bench.py --mapscan $(BUILD)/mapscan
+
+# gopls after an LSP session over the Delve source (issue 9's acceptance run).
+bench-real: $(BUILD)/mapscan
+	python3 tests/bench_real.py --mapscan $(BUILD)/mapscan
 
 clean:
 	rm -rf build build-asan

@@ -796,8 +796,9 @@ static void put_unclaimed(FILE *out, const struct report *r)
 		return;
 	human_size(r->unclaimed_storage, b, sizeof(b));
 	fprintf(out, "%s of map storage in the heap belongs to no map found (%" PRIu64
-		" allocation%s): maps mapscan could not reach\n", b, r->unclaimed_objects,
-		r->unclaimed_objects == 1 ? "" : "s");
+		" allocation%s): %s\n", b, r->unclaimed_objects, r->unclaimed_objects == 1 ? "" : "s",
+		r->gc_running ? "mostly garbage not yet freed (a collection was running)"
+			      : "maps mapscan could not reach");
 }
 
 /* A core that lacks memory: said before anything is counted. */
@@ -842,8 +843,9 @@ static void put_summary(FILE *out, const struct report *r)
 	putc('\n', out);
 	if (r->unreachable_maps) {
 		human_size(r->unreachable_retained, ret, sizeof(ret));
-		fprintf(out, "%" PRIu64 " more map%s nothing reaches (listed apart), %s retained\n",
-			r->unreachable_maps, r->unreachable_maps == 1 ? "" : "s", ret);
+		fprintf(out, "%" PRIu64 " more map%s nothing reaches (listed apart), %s retained%s\n",
+			r->unreachable_maps, r->unreachable_maps == 1 ? "" : "s", ret,
+			r->gc_running ? ": mostly garbage, a collection was running" : "");
 	}
 	put_heap(out, r);
 	put_unclaimed(out, r);
@@ -942,7 +944,7 @@ int format_text(FILE *out, const struct report *r, const struct format_opts *o)
 	else if (r->partial)
 		fputs("Nothing reclaimable in what the core holds; it lacks memory (see the"
 		      " warning above).\n", out);
-	else if (r->unclaimed_known && r->unclaimed_storage >= UNCLAIMED_NOTABLE)
+	else if (r->unclaimed_known && !r->gc_running && r->unclaimed_storage >= UNCLAIMED_NOTABLE)
 		fputs("Nothing reclaimable in the maps found; but see the map storage"
 		      " no map found owns, above.\n", out);
 	else if (r->nmaps)
