@@ -2675,6 +2675,7 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 		frame_header(&R, &sc.words[i]);
 		drain(&R);
 	}
+	free(sc.words);
 	if (R.h) {
 		unreached(&R);
 		unclaimed(&R);
