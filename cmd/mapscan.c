@@ -57,7 +57,7 @@ static const char usage_text[] =
 	"--top=5.  A boolean option takes =true or =false (-json=false).\n"
 	"\n"
 	"exit status: 0 ok, 1 internal error, 2 usage, 3 cannot read a file,\n"
-	"4 not an ELF core or truncated, 5 not a Go program, 6 no DWARF,\n"
+	"4 not an ELF core or truncated, 5 not a Go program, 6 no usable DWARF,\n"
 	"7 executable does not match the core, 8 the process is gone or cannot be\n"
 	"stopped, 9 not allowed to read the process, 10 the core holds none of the\n"
 	"program's memory, 11 (--strict) the report is partial.  See mapscan(1).\n";

@@ -56,7 +56,11 @@ FIFOs, devices and directories given as the core, with --exe, or named by
 the core's NT_FILE note (mapscan must refuse them at once, never block on
 an open); a core with every PT_LOAD empty and cores taken with
 coredump_filter 0 and 4 (exit 10, saying what to do); a core that lacks
-half the heap (a report with source.partial, exit 11 with --strict).
+half the heap (a report with source.partial, exit 11 with --strict); and,
+with Go 1.26 (DWARF 5), executables whose .debug_rnglists unit header is
+damaged the ways that make libdwarf free twice or loop: mapscan --exe must
+end with exit 6 and one line, the DWARF reader's death contained in its
+sandbox (under ASan the child's own report is expected).
 
 mapscan must end within the time limit, never on a signal, print nothing
 from a sanitizer and (except under ASan, where address-space limits do not
@@ -241,10 +245,11 @@ def file_offset(segs, addr, n=8):
     return None
 
 
-def capture(go, workdir, name):
+def capture(go, workdir, name, ldflags=None):
     env = dict(os.environ, GOTOOLCHAIN="local", GOWORK="off", CGO_ENABLED="0")
     exe = os.path.join(workdir, name)
-    p = subprocess.run([go, "build", "-o", exe, "."], cwd=FIXTURE, env=env,
+    flags = ["-ldflags=" + ldflags] if ldflags else []
+    p = subprocess.run([go, "build", "-o", exe] + flags + ["."], cwd=FIXTURE, env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if p.returncode:
         raise RuntimeError("%s build: %s" % (go, p.stderr[-500:]))
@@ -273,8 +278,9 @@ def is_asan(mapscan):
 
 
 class Result:
-    def __init__(self, rc, out, err, rss_kib, secs):
+    def __init__(self, rc, out, err, rss_kib, secs, pid=0):
         self.rc, self.out, self.err, self.rss_kib, self.secs = rc, out, err, rss_kib, secs
+        self.pid = pid
 
 
 def run_mapscan(mapscan, exe, core, workdir, asan, args=None, timeout=None):
@@ -315,7 +321,7 @@ def run_mapscan(mapscan, exe, core, workdir, asan, args=None, timeout=None):
         err = f.read()
     if rc is None:
         err += b"\ntimed out after %d s" % limit
-    return Result(rc, out, err, rss, time.monotonic() - t0)
+    return Result(rc, out, err, rss, time.monotonic() - t0, pid)
 
 
 def judge(res, asan):
@@ -911,6 +917,70 @@ def save_failure(dest, name, i, kind, exe, core, pt, mapscan):
 
 # ----- inputs that are not damaged cores -------------------------------------
 
+def elf_section(b, name):
+    """(section header offset, file offset, size) of section name."""
+    shoff, = struct.unpack_from("<Q", b, 40)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", b, 58)
+    strtab = struct.unpack_from("<IIQQQQ", b, shoff + shstrndx * shentsize)[4]
+    for i in range(shnum):
+        h = shoff + i * shentsize
+        sh_name, _, _, _, off, size = struct.unpack_from("<IIQQQQ", b, h)
+        if b[strtab + sh_name:b.index(b"\0", strtab + sh_name)] == name.encode():
+            return h, off, size
+    raise RuntimeError("no section %s" % name)
+
+
+# Damage to the first .debug_rnglists unit header (DWARF 5: Go 1.25 and
+# later) that makes Debian's libdwarf 20210528 free twice, or loop, in
+# dwarf_load_rnglists.  The executable still matches its core and runs:
+# debug sections are not loaded.  Build it with -ldflags=-compressdwarf=false
+# so that the section can be patched in place.
+RNGLISTS_DAMAGE = {
+    "version-6": lambda b, h, off, size: struct.pack_into("<H", b, off + 4, 6),
+    "address-size-0": lambda b, h, off, size: b.__setitem__(off + 6, 0),
+    "section-size-8": lambda b, h, off, size: struct.pack_into("<Q", b, h + 32, size - 8),
+    "unit-length-1": lambda b, h, off, size: struct.pack_into(
+        "<I", b, off, struct.unpack_from("<I", b, off)[0] - 1),
+}
+
+
+def hostile_rnglists(exe, out, how):
+    """Copy exe to out with its .debug_rnglists damaged the way `how` says."""
+    with open(exe, "rb") as f:
+        b = bytearray(f.read())
+    h, off, size = elf_section(b, ".debug_rnglists")
+    RNGLISTS_DAMAGE[how](b, h, off, size)
+    with open(out, "wb") as f:
+        f.write(b)
+    os.chmod(out, 0o755)
+    return out
+
+
+def foreign_sanitizer_only(err, pid):
+    """A sanitizer report in err comes only from processes other than pid
+    (the DWARF sandbox's child, which a hostile file is meant to crash)."""
+    text = err.decode(errors="replace")
+    own = "==%d==" % pid
+    return own not in text
+
+
+def hostile_dwarf(mapscan, go, work, asan, name):
+    """The known libdwarf double free, contained: mapscan --exe HOSTILE CORE
+    must exit 6 with one line naming the executable, whatever the DWARF
+    reader does (crash, loop)."""
+    try:
+        exe, core = capture(go, work, name + "-uncompressed", ldflags="-compressdwarf=false")
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+        return fail(name + "/hostile-rnglists/capture", e)
+    for how in RNGLISTS_DAMAGE:
+        label = "%s/hostile-rnglists-%s" % (name, how)
+        bad = hostile_rnglists(exe, exe + "." + how, how)
+        res = run_mapscan(mapscan, bad, core, work, asan, timeout=180)
+        if asan and res.rc == EXIT_NODWARF and foreign_sanitizer_only(res.err, res.pid):
+            res.err = b""        # the child's report: the crash it was made for
+        expect(label, res, asan, EXIT_NODWARF, [bad, "DWARF reader"])
+
+
 def set_filesz(core, out, pick):
     """Copy core to out with each PT_LOAD's p_filesz replaced by
     pick(vaddr, filesz, memsz, flags) (None: unchanged)."""
@@ -1096,6 +1166,8 @@ def main():
             ok(name + "/baseline (%d maps, %.2f s, peak RSS %d MiB)" % (len(maps), res.secs, res.rss_kib >> 10))
             if not only or "special" in only:
                 special_inputs(mapscan, exe, core, work, asan, name)
+                if layout == "swiss":   # DWARF 5, with .debug_rnglists
+                    hostile_dwarf(mapscan, go, work, asan, name)
             segs = load_segments(core)
             # The Go heap: writable segments that hold map headers.
             heap = [s for s in segs if any(s[0] <= int(m["address"], 16) < s[0] + s[1] for m in maps)]
