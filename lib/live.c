@@ -22,9 +22,9 @@
  * kills mapscan with SIGKILL -- and the kernel detaches a dead tracer's
  * tracees -- when
  *   - mapscan has been stopped (SIGSTOP, a debugger) for GUARD_STOPPED_NS,
- *   - mapscan has made no progress for GUARD_STALL_NS: progress is a read
- *     of the process's memory or a tick of live_progress, counted in a
- *     page the two processes share,
+ *   - mapscan has made no progress for GUARD_STALL_NS of the time it could
+ *     use (see guard_child): progress is a read of the process's memory or
+ *     a tick of live_progress, counted in a page the two processes share,
  *   - or --max-pause plus GUARD_GRACE_NS have passed.
  * It then removes the --save-core file being written, as mapscan's own
  * handlers do. */
@@ -432,36 +432,58 @@ void live_progress(void)
 		guard_page->progress++;
 }
 
-/* State letter of process pid ('R', 'S', 'T', ...), or 0. */
-static char proc_state(pid_t pid)
+/* State letter of process pid ('R', 'S', 'T', ...) and the CPU time it
+ * has used, in clock ticks; 0 if unreadable. */
+static char proc_state(pid_t pid, uint64_t *ticks)
 {
-	char path[64], buf[512];
+	char path[64], buf[1024];
 	const char *p;
+	unsigned long long ut = 0, st = 0;
 
+	*ticks = 0;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (read_small(path, buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')) || p[1] != ' ')
 		return 0;
+	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt
+	 * cmajflt utime stime */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
+		*ticks = ut + st;
 	return p[2];
 }
 
 /* The watchdog child: wait for EOF on fd; kill mapscan when it is stopped,
- * stalls, or runs past end (0: no limit). */
+ * stalls, or runs past end (0: no limit).
+ *
+ * A stall is time without progress that mapscan could have used: while it
+ * waits (sleeping or in the kernel) the wall-clock time counts, while it
+ * is runnable only the CPU time it gets -- a mapscan starved of CPU by a
+ * loaded machine is not stuck, a loop is. */
 static void guard_child(int fd, pid_t parent, uint64_t end)
 {
-	uint64_t last = guard_page->progress, last_ns = live_now_ns(), stopped_since = 0;
+	uint64_t last = guard_page->progress, stall = 0, stopped_since = 0, prev_ns = live_now_ns();
+	uint64_t prev_ticks = 0;
+	long hz = sysconf(_SC_CLK_TCK);
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	proc_state(parent, &prev_ticks);
 	for (;;) {
-		uint64_t now = live_now_ns(), p = guard_page->progress;
-		char st = proc_state(parent);
+		uint64_t now = live_now_ns(), p = guard_page->progress, ticks;
+		char st = proc_state(parent, &ticks);
 		struct pollfd pf = { fd, POLLIN, 0 };
 
 		if (getppid() != parent)
 			_exit(0);
 		if (p != last) {
 			last = p;
-			last_ns = now;
+			stall = 0;
+		} else if (st == 'R') {
+			if (ticks > prev_ticks && hz > 0)
+				stall += (ticks - prev_ticks) * (1000000000u / (uint64_t)hz);
+		} else {
+			stall += now - prev_ns;
 		}
+		prev_ns = now;
+		prev_ticks = ticks;
 		if (st == 'T' || st == 't') {
 			if (!stopped_since)
 				stopped_since = now;
@@ -469,7 +491,7 @@ static void guard_child(int fd, pid_t parent, uint64_t end)
 			stopped_since = 0;
 		}
 		if ((end && now >= end) || (stopped_since && now - stopped_since >= GUARD_STOPPED_NS) ||
-		    now - last_ns >= GUARD_STALL_NS) {
+		    stall >= GUARD_STALL_NS) {
 			kill(parent, SIGKILL);
 			if (guard_page->cleanup[0])
 				unlink(guard_page->cleanup);

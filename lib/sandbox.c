@@ -91,14 +91,14 @@ static int confine(void)
 #define ALLOW(name, ...) \
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), __VA_ARGS__)
 	/* The input, read in place. */
-	ALLOW(read, 1, SCMP_A0(SCMP_CMP_EQ, CHILD_IN));
-	ALLOW(pread64, 1, SCMP_A0(SCMP_CMP_EQ, CHILD_IN));
-	ALLOW(lseek, 1, SCMP_A0(SCMP_CMP_EQ, CHILD_IN));
+	ALLOW(read, 1, SCMP_A0(SCMP_CMP_EQ, CHILD_IN, 0));
+	ALLOW(pread64, 1, SCMP_A0(SCMP_CMP_EQ, CHILD_IN, 0));
+	ALLOW(lseek, 1, SCMP_A0(SCMP_CMP_EQ, CHILD_IN, 0));
 	ALLOW(fstat, 0);
 	ALLOW(newfstatat, 0);
 	/* The output; pwrite puts an error message over a partial result. */
-	ALLOW(write, 1, SCMP_A0(SCMP_CMP_EQ, CHILD_OUT));
-	ALLOW(pwrite64, 1, SCMP_A0(SCMP_CMP_EQ, CHILD_OUT));
+	ALLOW(write, 1, SCMP_A0(SCMP_CMP_EQ, CHILD_OUT, 0));
+	ALLOW(pwrite64, 1, SCMP_A0(SCMP_CMP_EQ, CHILD_OUT, 0));
 	/* Memory, never executable. */
 	ALLOW(mmap, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	ALLOW(mprotect, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
@@ -113,7 +113,7 @@ static int confine(void)
 	ALLOW(rt_sigprocmask, 0);
 	ALLOW(getpid, 0);
 	ALLOW(gettid, 0);
-	ALLOW(tgkill, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	ALLOW(tgkill, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0));
 	ALLOW(clock_gettime, 0);
 	/* glibc's qsort asks how much memory the machine has. */
 	ALLOW(sysinfo, 0);
@@ -123,8 +123,8 @@ static int confine(void)
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
 	/* Last words (glibc on a corrupted heap, a sanitizer's report) go to
 	 * stderr: /dev/null, but in a sanitizer build the test's. */
-	ALLOW(write, 1, SCMP_A0(SCMP_CMP_EQ, 2));
-	ALLOW(writev, 1, SCMP_A0(SCMP_CMP_EQ, 2));
+	ALLOW(write, 1, SCMP_A0(SCMP_CMP_EQ, 2, 0));
+	ALLOW(writev, 1, SCMP_A0(SCMP_CMP_EQ, 2, 0));
 #ifdef UNDER_ASAN
 	/* What a sanitizer does while it reports; the files it would open to
 	 * symbolize the report are refused, the report still appears. */
@@ -137,7 +137,7 @@ static int confine(void)
 	ALLOW(getrlimit, 0);
 	ALLOW(prlimit64, 0);
 	ALLOW(close, 0);
-	ALLOW(ioctl, 1, SCMP_A0(SCMP_CMP_EQ, 2));
+	ALLOW(ioctl, 1, SCMP_A0(SCMP_CMP_EQ, 2, 0));
 	ALLOW(getppid, 0);
 	ALLOW(uname, 0);
 	ALLOW(sched_getaffinity, 0);
