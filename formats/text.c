@@ -731,6 +731,11 @@ static int put_debug(FILE *out, const struct report *r)
 {
 	char *p;
 
+	if (r->names_limited) {
+		fputs("names limited: no debug information (DWARF); variables are named by address,\n"
+		      "locals by frame offset; pass a debug copy of this build with --debug-file\n", out);
+		return 0;
+	}
 	if (!r->debug_info || (!strcmp(r->debug_found_by, "executable") && !r->debug_other_build))
 		return 0;
 	if (!(p = format_escape(r->debug_info, ESCAPE_TEXT)))
