@@ -71,5 +71,36 @@ bench: $(BUILD)/mapscan
 bench-real: $(BUILD)/mapscan
 	python3 tests/bench_real.py --mapscan $(BUILD)/mapscan
 
+# Fuzzing with libFuzzer (clang, libclang-rt-14-dev): every harness of
+# tests/fuzz/ for FUZZ_SECONDS seconds each, from the committed seeds;
+# fails on a crash (tests/fuzz/run.sh).  `make fuzz-seeds` rewrites the
+# generated seeds (the inputs fuzzing found, kept beside them as
+# regression tests, stay).
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_BIN := $(patsubst %,build-fuzz/fuzz/fuzz_%,core exe flat dwarf dwarf_local heap classic swiss)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
+fuzz-build:
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS='$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link' build-fuzz/libmapscan.a
+	$(MAKE) CC=$(FUZZ_CC) $(FUZZ_BIN)
+
+build-fuzz/fuzz/fuzz_dwarf_local: tests/fuzz/fuzz_dwarf.c tests/fuzz/fuzz.h build-fuzz/libmapscan.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -DFUZZ_IN_PROCESS -Itests/fuzz -o $@ $< build-fuzz/libmapscan.a $(LDLIBS)
+
+build-fuzz/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build-fuzz/libmapscan.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< build-fuzz/libmapscan.a $(LDLIBS)
+
+fuzz-seeds: $(BUILD)/libmapscan.a
+	@mkdir -p $(BUILD)/fuzz
+	$(CC) $(CFLAGS) -Itests/fuzz -o $(BUILD)/fuzz/mkseeds tests/fuzz/mkseeds.c $(BUILD)/libmapscan.a $(LDLIBS)
+	gcc -O2 -gdwarf-5 -o $(BUILD)/fuzz/seed-prog tests/fuzz/seed.c
+	$(BUILD)/fuzz/mkseeds tests/fuzz/corpus $(BUILD)/fuzz/seed-prog
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

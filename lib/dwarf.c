@@ -827,9 +827,15 @@ static void child_failed(const char *path, const struct sandbox_result *res,
 		       lim->wall_seconds);
 		return;
 	default:
-		ms_err(err, MS_EINTERNAL, "%s: cannot start the DWARF reader's sandbox%s%s", path,
-		       res->errno_ ? ": " : " (fork, memfd_create or seccomp failed)",
-		       res->errno_ ? strerror(res->errno_) : "");
+		if (res->status == SANDBOX_NO_FILTER)
+			ms_err(err, MS_EINTERNAL, "%s: cannot read its DWARF safely here: the kernel "
+			       "refused the DWARF reader's seccomp filter (a container's seccomp "
+			       "profile or an old kernel); allow seccomp(2) and prctl(2) to mapscan",
+			       path);
+		else
+			ms_err(err, MS_EINTERNAL, "%s: cannot start the DWARF reader's sandbox%s%s",
+			       path, res->errno_ ? ": " : " (fork or memfd_create failed)",
+			       res->errno_ ? strerror(res->errno_) : "");
 		return;
 	}
 }

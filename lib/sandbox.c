@@ -210,7 +210,7 @@ static void child(sandbox_fn fn, void *arg, int in_fd, int out_fd, pid_t parent,
 #endif
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0 ||
 	    confine() < 0)
-		_exit(125);
+		_exit(SANDBOX_NO_FILTER);
 	int rc = fn(arg, CHILD_IN, CHILD_OUT);
 	/* _exit: no atexit handlers (LeakSanitizer's would need /proc). */
 	_exit(rc ? STATUS_BASE + (rc & 31) : 0);
@@ -283,6 +283,7 @@ int sandbox_run(sandbox_fn fn, void *arg, int in_fd, const struct sandbox_limits
 	if (setup_status(status)) {
 		res->end = SANDBOX_SETUP;
 		res->errno_ = 0;
+		res->status = status;
 		close(out);
 		return -1;
 	}

@@ -50,8 +50,12 @@ enum sandbox_end {
 				    * forbidden system call, SIGXCPU, SIGXFSZ: output too big),
 				    * or (signal 0) exited with status without fn returning */
 	SANDBOX_TIMEOUT,           /* it ran past wall_seconds and was killed */
-	SANDBOX_SETUP,             /* the child could not be started or confined (errno_) */
+	SANDBOX_SETUP,             /* the child could not be started (errno_), or could not
+				    * set itself up: status SANDBOX_NO_FILTER when the kernel
+				    * refused the seccomp filter or no_new_privs */
 };
+
+enum { SANDBOX_NO_FILTER = 125 };
 
 struct sandbox_result {
 	enum sandbox_end end;

@@ -196,6 +196,13 @@ static void test_load_errors(void)
 	CHECK(!gtypes_load(path, &err) && err.code == MS_EFORMAT);
 	CHECK(!gtypes_load("/dev/null", &err) && err.code == MS_EOPEN);
 	unlink(path);
+	/* Found by fuzzing (tests/fuzz, fuzz_dwarf_local): the seed C
+	 * program with its .debug_rnglists damaged so that libdwarf frees twice
+	 * in dwarf_load_rnglists.  In the sandbox that is one line, exit 6. */
+	const char *hostile = "tests/fuzz/corpus/dwarf/libdwarf-rnglists-double-free";
+	CHECK(!gtypes_load(hostile, &err));
+	CHECK_MSG(err.code == MS_ENODWARF && strstr(err.msg, hostile) && strstr(err.msg, "DWARF reader"),
+		  "code %d: %s", err.code, err.msg);
 	/* A real executable: this test itself (C, so DWARF but no Go types
 	 * mapscan wants; it loads all the same). */
 	struct gtypes *g = gtypes_load("/proc/self/exe", &err);
