@@ -341,11 +341,16 @@ size_t tg_upper(const struct seg *s, size_t n, uint64_t addr)
 }
 
 /* Bytes at addr from the core's dumped part only. */
+/* The core segment of this thread's last read: a hint, checked before
+ * use.  Reads are safe from several threads (the map walks run side by
+ * side): everything else they touch is read-only or atomic. */
+static _Thread_local size_t last_seg;
+
 static const unsigned char *locate_core(const struct target *t, uint64_t addr,
 					uint64_t *avail, size_t *above)
 {
-	/* Reads come in runs in one segment: try the last one first. */
-	size_t h = t->touch ? t->touch->last : 0;
+	/* Reads come in runs in one segment: try this thread's last one. */
+	size_t h = last_seg;
 	if (h < t->ncseg && addr - t->cseg[h].vaddr < t->cseg[h].filesz) {
 		const struct seg *s = &t->cseg[h];
 		if (above)
@@ -354,8 +359,8 @@ static const unsigned char *locate_core(const struct target *t, uint64_t addr,
 		return s->data + (addr - s->vaddr);
 	}
 	size_t i = tg_upper(t->cseg, t->ncseg, addr);
-	if (t->touch && i > 0)
-		t->touch->last = i - 1;
+	if (i > 0)
+		last_seg = i - 1;
 
 	if (above)
 		*above = i;
@@ -395,6 +400,39 @@ int tg_image_read(const struct target *t, uint64_t addr, void *buf, size_t n)
 	return 0;
 }
 
+/* A read reached granule g, not mapped: map it in the ring, dropping the
+ * granule under the hand that has not been used since the hand last
+ * passed (CLOCK) when the ring is full. */
+static void touch_new(const struct target *t, struct touch *tc, size_t g)
+{
+	uint64_t bit = 1ull << (g & 63);
+	pthread_mutex_lock(&tc->lock);
+	if (!(tc->bits[g / 64] & bit)) {
+		if (tc->nring < tc->limit) {
+			tc->ring[tc->nring++] = (uint32_t)g;
+		} else {
+			for (;;) {
+				uint64_t v = tc->ring[tc->hand], vb = 1ull << (v & 63);
+				if (__atomic_load_n(&tc->ref[v / 64], __ATOMIC_RELAXED) & vb) {
+					__atomic_fetch_and(&tc->ref[v / 64], ~vb, __ATOMIC_RELAXED);
+					tc->hand = (tc->hand + 1) % tc->nring;
+					continue;
+				}
+				uint64_t off = v << TRIM_GRANULE_SHIFT, len = (uint64_t)1 << TRIM_GRANULE_SHIFT;
+				if (len > t->core.size - off)
+					len = t->core.size - off;
+				__atomic_fetch_and(&tc->bits[v / 64], ~vb, __ATOMIC_RELAXED);
+				madvise((void *)(t->core.base + off), len, MADV_DONTNEED);
+				tc->ring[tc->hand] = (uint32_t)g;
+				tc->hand = (tc->hand + 1) % tc->nring;
+				break;
+			}
+		}
+		__atomic_fetch_or(&tc->bits[g / 64], bit, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&tc->lock);
+}
+
 /* Where the image's byte at addr lives, and how many bytes from there on
  * come from the same place.  NULL when addr is unreadable. */
 static const unsigned char *locate(const struct target *t, uint64_t addr,
@@ -409,13 +447,11 @@ static const unsigned char *locate(const struct target *t, uint64_t addr,
 		struct touch *tc = t->touch;
 		size_t g = (size_t)(p - t->core.base) >> TRIM_GRANULE_SHIFT;
 		uint64_t bit = 1ull << (g & 63);
-		if (tc->bits && g / 64 < tc->nwords && !(tc->bits[g / 64] & bit)) {
-			tc->bits[g / 64] |= bit;
-			if (++tc->granules >= tc->limit) {
-				tc->granules = 0;
-				memset(tc->bits, 0, tc->nwords * sizeof(*tc->bits));
-				madvise((void *)t->core.base, t->core.size, MADV_DONTNEED);
-			}
+		if (tc->bits && g / 64 < tc->nwords) {
+			if (!(__atomic_load_n(&tc->bits[g / 64], __ATOMIC_RELAXED) & bit))
+				touch_new(t, tc, g);
+			else if (!(__atomic_load_n(&tc->ref[g / 64], __ATOMIC_RELAXED) & bit))
+				__atomic_fetch_or(&tc->ref[g / 64], bit, __ATOMIC_RELAXED);
 		}
 		return p;
 	}
@@ -710,8 +746,12 @@ void target_close(struct target *t)
 	free(t->threads);
 	free(t->core_path);
 	free(t->exe_path);
-	if (t->touch)
+	if (t->touch) {
 		free(t->touch->bits);
+		free(t->touch->ref);
+		free(t->touch->ring);
+		pthread_mutex_destroy(&t->touch->lock);
+	}
 	free(t->touch);
 	free(t);
 }

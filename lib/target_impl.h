@@ -6,6 +6,7 @@
 #define MAPSCAN_TARGET_IMPL_H
 
 #include <elf.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -50,26 +51,33 @@ struct mapping {
 	size_t size;
 };
 
-/* Which 64 KiB granules of the core reads have touched since the last
- * trim, one bit each.  Kept behind a pointer so const readers can count. */
+/* The core's 2 MiB granules mapscan keeps mapped, at most `limit` of
+ * them: when a read reaches a new one and the set is full, one is dropped
+ * (madvise; it stays in the page cache and faults back in cheaply), by
+ * CLOCK: the oldest that no read has used since the hand last passed it.
+ * The granules every walk needs (map headers, allocation bitmaps) stay;
+ * dropping all of them at once made a million map walks fault the same
+ * granules in again and again (62,693 trims).  mapscan's resident set
+ * stays a small fraction of a many-GiB core instead of growing to its
+ * size.  A granule is 2 MiB because a fault maps the whole page-cache
+ * folio around the address, and on current kernels those are up to 2 MiB
+ * (one byte read per MiB of a core mapped 675 KiB per byte on Linux
+ * 6.18).  The limit is 1/16 of the core, at least 64 MiB and at most 512
+ * MiB.  Kept behind a pointer so const readers can count; new granules
+ * take a lock (reads run in threads). */
 struct touch {
-	uint64_t *bits;
+	uint64_t *bits;            /* mapped granules (read without the lock) */
+	uint64_t *ref;             /* used since the hand passed them */
 	size_t nwords;
-	uint64_t granules;
-	uint64_t limit;            /* granules touched before a trim */
-	size_t last;               /* core segment of the last read, a hint */
+	uint32_t *ring;            /* the mapped granules; the hand goes round it */
+	uint64_t nring, hand;
+	uint64_t limit;            /* ring capacity */
+	pthread_mutex_t lock;
 };
 
-/* Once reads have touched `limit` different 64 KiB granules (the kernel
- * maps file pages in 64 KiB batches) the core mapping's pages are dropped
- * from the process (madvise): they stay in the page cache and fault back
- * in cheaply, and mapscan's resident set stays a small fraction of a
- * many-GiB core instead of growing to its size.  The limit is 1/32
- * of the core (at least 64 MiB, at most 512 MiB): trimming more often makes
- * every page fault in again and again. */
-#define TRIM_GRANULE_SHIFT 16
-#define TRIM_MIN_GRANULES 1024u
-#define TRIM_MAX_GRANULES 8192u
+#define TRIM_GRANULE_SHIFT 21
+#define TRIM_MIN_GRANULES 32u
+#define TRIM_MAX_GRANULES 256u
 
 struct live;
 
