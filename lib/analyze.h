@@ -20,6 +20,10 @@ struct analyze_opts {
 	const char *save_core;    /* write a core of the stopped process to this file, or NULL */
 };
 
+/* The libraries mapscan runs with and their versions, for --version:
+ * "libdwarf 0.5.0, zstd 1.5.4, zlib 1.2.13, liblzma 5.4.1, lz4 1.9.4". */
+void analyze_library_versions(char *buf, size_t n);
+
 /* Analyse core_path (exe_path may be NULL: found from the core).  On
  * success fills *r (caller frees with report_free) and returns 0. */
 int analyze_core(const char *core_path, const char *exe_path, const struct analyze_opts *opts,

@@ -1148,3 +1148,7 @@ int gcfa_decode(const uint8_t *p, size_t n, uint64_t code_align, int64_t data_al
 	return 0;
 }
 
+const char *dwarf_library_version(void)
+{
+	return dwarf_package_version();
+}

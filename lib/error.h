@@ -19,8 +19,10 @@ enum ms_code {
 	MS_EMISMATCH = 7,  /* the executable does not belong to the core */
 	MS_EPROCESS = 8,   /* --pid: no such process, a zombie, exited mid-scan, cannot be stopped */
 	MS_EPERM = 9,      /* --pid: not allowed to read or stop the process */
-	MS_EEMPTY = 10,    /* the core holds none of the program's memory (coredump_filter) */
-	MS_EPARTIAL = 11,  /* --strict: the report was written, but the core lacks memory it needs */
+	MS_EGATE = 10,     /* not an error of lib/: cmd/'s --fail-over threshold was reached
+			    * (the report was written); the number is documented, keep it */
+	MS_EEMPTY = 11,    /* the core holds none of the program's memory (coredump_filter) */
+	MS_EPARTIAL = 12,  /* --strict: the report was written, but the core lacks memory it needs */
 };
 
 struct ms_error {

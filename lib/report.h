@@ -84,6 +84,7 @@ struct map_entry {
 struct report {
 	char *source;            /* core file path */
 	char *source_kind;       /* "core" */
+	const char *source_compression; /* "zstd", "gzip", "xz", "lz4"; NULL: plain (static string) */
 	char *executable;        /* executable path */
 	char *go_version;        /* runtime.buildVersion, e.g. "go1.26.8" */
 	enum map_layout layout;  /* layout the binary uses */

@@ -2498,6 +2498,8 @@ static void drain_one(struct roots *R, const struct qitem *it)
  * one), each level in address order: the heap is then read in sweeps, not
  * at random, which is what keeps a many-GiB core's pages from faulting in
  * again and again. */
+enum { PREFETCH = 8 };
+
 static void drain(struct roots *R)
 {
 	while (R->qhead < R->qlen && !R->oom) {
@@ -2509,8 +2511,19 @@ static void drain(struct roots *R)
 		struct qitem *tmp = n > 1 ? malloc(n * sizeof(*tmp)) : NULL;
 		if (tmp)
 			cur = sort_level(cur, tmp, n);
-		for (size_t i = 0; i < n && !R->oom; i++)
+		for (size_t i = 0; i < n && !R->oom; i++) {
+			/* The values are far apart in the heap: ask for the
+			 * memory of one a few steps ahead while this one is
+			 * visited (the walk is bound by memory latency). */
+			if (i + PREFETCH < n) {
+				const void *v = target_view(R->t, cur[i + PREFETCH].addr, 1);
+				if (v)
+					__builtin_prefetch(v);
+				if (R->h)
+					heap_prefetch(R->h, cur[i + PREFETCH].addr);
+			}
 			drain_one(R, &cur[i]);
+		}
 		free(tmp);
 		free(buf);
 	}

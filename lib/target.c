@@ -711,6 +711,11 @@ bool target_exe_other_build(const struct target *t)
 	return t && t->exe_other_build;
 }
 
+const char *target_core_compression(const struct target *t)
+{
+	return t ? t->compression : NULL;
+}
+
 const char *target_source_path(const struct target *t)
 {
 	return t ? t->core_path : NULL;

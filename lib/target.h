@@ -131,6 +131,17 @@ const char *target_exe_candidate(const struct target *t);
  * used. */
 bool target_exe_other_build(const struct target *t);
 
+/* How the core file was compressed: "zstd", "gzip", "xz", "lz4", or NULL
+ * for a plain core (or a process).  A compressed core, or one read from a
+ * pipe (core_path "-", /dev/stdin), is decompressed into memory first,
+ * then into an unlinked file in $TMPDIR past MAPSCAN_CORE_MEMORY (see
+ * mapscan(1), ENVIRONMENT); it reads like any other core. */
+const char *target_core_compression(const struct target *t);
+
+/* "zstd 1.5.4, zlib 1.2.13, liblzma 5.4.1, lz4 1.9.4": the decompressors
+ * linked in, for --version. */
+void target_codec_versions(char *buf, size_t n);
+
 /* Path the core was opened from.  Owned by the target. */
 const char *target_source_path(const struct target *t);
 

@@ -416,7 +416,7 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 		return NULL;
 	}
 	t = calloc(1, sizeof *t);
-	if (!t || !(t->core_path = strdup(core_path)) ||
+	if (!t || !(t->core_path = strdup(strcmp(core_path, "-") ? core_path : "stdin")) ||
 	    !(t->touch = calloc(1, sizeof(*t->touch))) ||
 	    (exe_path && !(t->exe_path = strdup(exe_path)))) {
 		ms_err(err, MS_EINTERNAL, "%s: out of memory", core_path);
@@ -425,7 +425,7 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 	}
 	t->page_size = DEFAULT_PAGE_SIZE;
 	pthread_mutex_init(&t->touch->lock, NULL);
-	if (tg_map_file(core_path, "core file", &t->core, &e, err) < 0 ||
+	if (tg_open_core_image(core_path, t->core_path, &t->core, &t->compression, err) < 0 ||
 	    load_core(t, err) < 0)
 		goto fail;
 	/* Without the bitmap (no memory) reads work, just without trimming. */
@@ -435,9 +435,13 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 		t->touch->limit = TRIM_MIN_GRANULES;
 	if (t->touch->limit > TRIM_MAX_GRANULES)
 		t->touch->limit = TRIM_MAX_GRANULES;
-	t->touch->bits = calloc(t->touch->nwords, sizeof(*t->touch->bits));
-	t->touch->ref = calloc(t->touch->nwords, sizeof(*t->touch->ref));
-	t->touch->ring = malloc(t->touch->limit * sizeof(*t->touch->ring));
+	/* A decompressed core in anonymous memory is never trimmed:
+	 * MADV_DONTNEED would zero it. */
+	if (!t->core.anon) {
+		t->touch->bits = calloc(t->touch->nwords, sizeof(*t->touch->bits));
+		t->touch->ref = calloc(t->touch->nwords, sizeof(*t->touch->ref));
+		t->touch->ring = malloc(t->touch->limit * sizeof(*t->touch->ring));
+	}
 	if (!t->touch->ref || !t->touch->ring) {
 		free(t->touch->bits);
 		t->touch->bits = NULL;   /* reads still work, untrimmed */

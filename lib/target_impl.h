@@ -49,6 +49,8 @@ struct file_map {
 struct mapping {
 	const unsigned char *base;
 	size_t size;
+	bool anon;                 /* anonymous memory (a decompressed core): never
+				    * madvise(MADV_DONTNEED) it, that would zero it */
 };
 
 /* The core's 2 MiB granules mapscan keeps mapped, at most `limit` of
@@ -115,6 +117,7 @@ struct target {
 	bool exe_other_build;      /* memory comes from another build (target_exe_other_build) */
 
 	struct touch *touch;
+	const char *compression;   /* "zstd", "gzip", "xz", "lz4": the core was; NULL: plain */
 
 	/* live processes: pid != 0, live != NULL */
 	int pid;
@@ -247,6 +250,24 @@ size_t tg_compared_ranges(const struct target *t, const struct seg *s, bool skip
 /* Read from the image only: the core's dumped bytes, or the process; the
  * executable's file is not consulted. */
 int tg_image_read(const struct target *t, uint64_t addr, void *buf, size_t n);
+
+/* ---- target_decompress.c -------------------------------------------- */
+
+/* The core's bytes in m, ready to parse: a plain core file is mmap'd
+ * (tg_map_file); a compressed one (zstd, gzip, xz, lz4, by magic) or one
+ * read from a pipe ("-", /dev/stdin, /dev/fd/N) is decompressed into
+ * memory, or into an unlinked temporary file in $TMPDIR (default
+ * /var/tmp) once it outgrows tg_core_memory_limit.  *compression is set
+ * to the codec's name or NULL.  shown names the core in messages.
+ * Release m with tg_unmap_file. */
+int tg_open_core_image(const char *path, const char *shown, struct mapping *m,
+		       const char **compression, struct ms_error *err);
+
+/* Bytes of a decompressed core kept in memory: MAPSCAN_CORE_MEMORY (a
+ * size, or a share of memory like "25%"), by default a quarter of the
+ * machine's memory or of the cgroup's limit when that is lower.
+ * MS_EUSAGE when the variable cannot be read. */
+int tg_core_memory_limit(uint64_t *limit, struct ms_error *err);
 
 /* ---- target_live.c ---------------------------------------------------- */
 

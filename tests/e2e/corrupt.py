@@ -57,8 +57,8 @@ Before the rounds, the inputs that are not damaged cores (--only special):
 FIFOs, devices and directories given as the core, with --exe, or named by
 the core's NT_FILE note (mapscan must refuse them at once, never block on
 an open); a core with every PT_LOAD empty and cores taken with
-coredump_filter 0 and 4 (exit 10, saying what to do); a core that lacks
-half the heap (a report with source.partial, exit 11 with --strict); and,
+coredump_filter 0 and 4 (exit 11, saying what to do); a core that lacks
+half the heap (a report with source.partial, exit 12 with --strict); and,
 with Go 1.26 (DWARF 5), executables whose .debug_rnglists unit header is
 damaged the ways that make libdwarf free twice or loop: mapscan --exe must
 end with exit 6 and one line, the DWARF reader's death contained in its
@@ -92,8 +92,8 @@ MEM_AS = 4 << 30        # RLIMIT_AS of a mapscan run (not under ASan)
 MEM_RSS = 1 << 30       # peak RSS a run may reach (not under ASan)
 DOCUMENTED = {3: "cannot read a file", 4: "not an ELF core or truncated", 5: "not a Go program",
               6: "no DWARF", 7: "executable does not match the core",
-              10: "the core holds none of the program's memory"}
-EXIT_OPEN, EXIT_NODWARF, EXIT_EMPTY, EXIT_PARTIAL = 3, 6, 10, 11
+              11: "the core holds none of the program's memory"}
+EXIT_OPEN, EXIT_NODWARF, EXIT_EMPTY, EXIT_PARTIAL = 3, 6, 11, 12
 
 KINDS = ["map", "allspans", "span-ptrs", "span-fields", "map", "span-overlap", "span-state", "arenas",
          "map", "allgs", "g-ptrs", "g-stack", "map", "g-sched", "g-status", "g-frames", "map", "allm",
@@ -1084,7 +1084,7 @@ def special_inputs(mapscan, exe, core, work, asan, name):
         expect(label, res, asan, EXIT_EMPTY, ["coredump_filter", "gcore"])
 
     # Half of the heap arena segment is gone: a report, marked partial;
-    # --strict makes that exit 11.
+    # --strict makes that exit 12.
     res = run_mapscan(mapscan, exe, core, work, asan)
     maps = [int(m["address"], 16) for m in json.loads(res.out)["maps"]] if res.rc == 0 else []
     part = os.path.join(d, "half-heap")
@@ -1113,7 +1113,7 @@ def special_inputs(mapscan, exe, core, work, asan, name):
     if res.rc != EXIT_PARTIAL or "maps" not in doc or b"Sanitizer" in res.err:
         fail(label + "/--strict", "status %r, want %d with the report" % (res.rc, EXIT_PARTIAL))
     else:
-        ok(label + "/--strict -> exit 11 with the report")
+        ok(label + "/--strict -> exit 12 with the report")
     p = subprocess.run([mapscan, "--exe", exe, part], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=TIMEOUT)
     out = p.stdout.decode(errors="replace")
