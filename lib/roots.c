@@ -465,7 +465,8 @@ static void visit(struct roots *R, uint64_t addr, type_id type, struct path *p);
 static uint64_t tsize(const struct gtypes *g, type_id id);
 static void cons_word(struct roots *R, uint64_t v, struct path *p);
 static void cons_object(struct roots *R, uint64_t v, struct path *p);
-static void not_a_header(struct roots *R, uint64_t p, type_id type);
+struct path;
+static void not_a_header(struct roots *R, uint64_t p, type_id type, const struct path *pp);
 static bool mt_shaped(struct roots *R, const struct maptype *mt);
 static uint64_t storage_ptr(const struct roots *R, uint64_t hdr);
 static bool storage_owned(struct roots *R, uint64_t addr);
@@ -753,7 +754,7 @@ static void follow(struct roots *R, uint64_t p, type_id type, struct path *pp)
 	default:
 		break;
 	}
-	not_a_header(R, p, type);
+	not_a_header(R, p, type, pp);
 	if (a.kind == A_HEAP && p == a.base &&
 	    tt->whole == a.end - a.base
 	    ? typed_once(R, &a) : seen_add(R, p, type))
@@ -917,9 +918,25 @@ static void hidx_init(struct roots *R)
 
 /* A typed pointer to p says what p is: unless that is the runtime's map
  * header type itself, the candidate at p (if any) is not a map. */
-static void not_a_header(struct roots *R, uint64_t p, type_id type)
+/* Does the path end in a conservative step (one already stored, or one
+ * still pending in the chain)? */
+static bool path_conservative(const struct roots *R, const struct path *p)
 {
-	if (!R->ncands || gtypes_resolve(R->g, type) == R->hf.type)
+	for (; p; p = p->up) {
+		if (p->node)
+			return R->nodes[p->node - 1].conservative;
+		if (p->kind == P_STACKWORD || p->kind == P_WORD || p->kind == P_FRAMEWORD ||
+		    p->kind == P_UNVERIFIED)
+			return true;
+	}
+	return false;
+}
+
+static void not_a_header(struct roots *R, uint64_t p, type_id type, const struct path *pp)
+{
+	/* Only a precise path proves what p is: through a guessed map type,
+	 * or memory without a type, the "pointer" may be of another type. */
+	if (!R->ncands || gtypes_resolve(R->g, type) == R->hf.type || path_conservative(R, pp))
 		return;
 	struct cand *c = cand_find(R, p);
 	if (c && c->state != C_MAP)
@@ -1242,16 +1259,39 @@ static long plausible(struct roots *R, uint64_t addr, type_id type, int depth)
 	if (!t || !addr || depth > 3)
 		return 0;
 	switch (t->kind) {
-	case GK_BASE:
+	case GK_BASE: {
 		if (t->go_kind == 1) /* bool */
 			return target_read(R->t, addr, &b, 1) || b > 1 ? -1 : 1;
-		return 0;
+		if (t->size != 8 || t->go_kind == 13 || t->go_kind == 14)   /* floats */
+			return 0;
+		/* An integer that is the address of something allocated is more
+		 * likely a pointer: a type that says so fits better. */
+		struct alloc a;
+		if (target_read_u64(R->t, addr, &w[0]))
+			return -1;
+		return w[0] && !(w[0] & 7) && alloc_of(R, w[0], &a) ? 0 : 1;
+	}
 	case GK_PTR:
 		if (target_read_u64(R->t, addr, &w[0]))
 			return -1;
 		return !w[0] ? 0 : t->target ? plausible_ptr(R, w[0], t->target)
 			 : target_read(R->t, w[0], &b, 1) ? -1 : 1;
-	case GK_MAP: case GK_CHAN: case GK_FUNC:
+	case GK_MAP: {
+		/* A map value points at a map header: one found, a heap
+		 * candidate with a header's shape, or a header in a frame. */
+		if (target_read_u64(R->t, addr, &w[0]))
+			return -1;
+		if (!w[0])
+			return 0;
+		if (map_index(R, w[0]) != SIZE_MAX)
+			return 3;
+		const struct cand *c = cand_find(R, w[0]);
+		if (c && c->state != C_NOTMAP)
+			return 3;
+		struct alloc a;
+		return alloc_of(R, w[0], &a) && a.kind == A_STACK ? 1 : -1;
+	}
+	case GK_CHAN: case GK_FUNC:
 		if (target_read_u64(R->t, addr, &w[0]))
 			return -1;
 		return !w[0] ? 0 : target_read(R->t, w[0], &b, 1) ? -1 : 1;

@@ -116,20 +116,6 @@ void tg_unmap_file(struct mapping *m)
 	m->size = 0;
 }
 
-static const char *machine_name(unsigned m)
-{
-	switch (m) {
-	case EM_386:     return "i386";
-	case EM_ARM:     return "32-bit arm";
-	case EM_AARCH64: return "arm64";
-	case EM_PPC64:   return "ppc64";
-	case EM_S390:    return "s390x";
-	case EM_RISCV:   return "riscv";
-	case EM_MIPS:    return "mips";
-	}
-	return "unknown";
-}
-
 /* Identification and header checks common to core and executable.  what is
  * "core file" or "executable"; fix is the advice for a truncated file. */
 int tg_check_ehdr(const struct mapping *m, const char *path,
@@ -148,12 +134,12 @@ int tg_check_ehdr(const struct mapping *m, const char *path,
 			      m->size, fix);
 	if (id[EI_CLASS] != ELFCLASS64)
 		return ms_err(err, MS_EFORMAT,
-			      "%s: %s ELF %s is not supported (only 64-bit little-endian x86-64 is)",
+			      "%s: %s ELF %s is not supported (only " ARCH_SUPPORTED " is)",
 			      path, id[EI_CLASS] == ELFCLASS32 ? "32-bit" : "invalid-class",
 			      what);
 	if (id[EI_DATA] != ELFDATA2LSB)
 		return ms_err(err, MS_EFORMAT,
-			      "%s: %s ELF %s is not supported (only 64-bit little-endian x86-64 is)",
+			      "%s: %s ELF %s is not supported (only " ARCH_SUPPORTED " is)",
 			      path, id[EI_DATA] == ELFDATA2MSB ? "big-endian" : "invalid-byte-order",
 			      what);
 	if (m->size < sizeof *eh)
@@ -161,11 +147,11 @@ int tg_check_ehdr(const struct mapping *m, const char *path,
 			      "%s: truncated ELF header (%zu of %zu bytes present); %s",
 			      path, m->size, sizeof *eh, fix);
 	memcpy(eh, m->base, sizeof *eh);
-	if (eh->e_machine != EM_X86_64)
+	if (!arch_by_machine(eh->e_machine))
 		return ms_err(err, MS_EFORMAT,
-			      "%s: %s for machine %u (%s) is not supported (only 64-bit little-endian x86-64 is)",
+			      "%s: %s for machine %u (%s) is not supported (only " ARCH_SUPPORTED " is)",
 			      path, what, eh->e_machine,
-			      machine_name(eh->e_machine));
+			      arch_machine_name(eh->e_machine));
 	return 0;
 }
 
@@ -724,6 +710,11 @@ const char *target_source_path(const struct target *t)
 uint64_t target_exe_bias(const struct target *t)
 {
 	return t ? t->bias : 0;
+}
+
+const struct arch *target_arch(const struct target *t)
+{
+	return t && t->arch ? t->arch : &arch_amd64;
 }
 
 const struct target_thread *target_threads(const struct target *t, size_t *n)

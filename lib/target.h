@@ -14,16 +14,19 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "arch.h"
 #include "elffile.h"
 #include "error.h"
 
 struct target;
 
 /* One thread's registers, from NT_PRSTATUS (or PTRACE_GETREGS for a
- * stopped live process): the ones a frame-pointer unwind starts from. */
+ * stopped live process): the ones an unwind starts from. */
 struct target_thread {
 	int32_t tid;
-	uint64_t rsp, rip, rbp;
+	uint64_t pc, sp, fp;
+	uint64_t lr;              /* the link register, if the architecture has one */
+	bool has_lr;
 };
 
 /* Open core_path.  exe_path may be NULL: the executable is then the one the
@@ -147,6 +150,10 @@ const char *target_source_path(const struct target *t);
 
 /* Load bias of the executable (0 for Go's default non-PIE builds). */
 uint64_t target_exe_bias(const struct target *t);
+
+/* The image's architecture: the core's ELF machine (the executable's must
+ * be the same), or the host's for a live process.  Never NULL once open. */
+const struct arch *target_arch(const struct target *t);
 
 /* Threads from NT_PRSTATUS notes; count in *n.  Owned by the target. */
 const struct target_thread *target_threads(const struct target *t, size_t *n);

@@ -41,13 +41,14 @@ static int corrupt_note(struct target *t, struct ms_error *err,
 static int note_prstatus(struct target *t, const unsigned char *d,
 			 uint64_t n, struct ms_error *err)
 {
+	const struct arch *a = t->arch;
 	struct target_thread *th;
 
-	if (n < PRSTATUS_MIN_SIZE)
+	if (n < a->prstatus_min_size)
 		return corrupt_note(t, err,
 				    "NT_PRSTATUS note of %" PRIu64
-				    " bytes, expected at least %d",
-				    n, PRSTATUS_MIN_SIZE);
+				    " bytes, expected at least %u for %s",
+				    n, (unsigned)a->prstatus_min_size, a->name);
 	if (t->nthreads == t->cap_threads) {
 		size_t cap = t->cap_threads ? 2 * t->cap_threads : 8;
 
@@ -60,10 +61,12 @@ static int note_prstatus(struct target *t, const unsigned char *d,
 		t->cap_threads = cap;
 	}
 	th = &t->threads[t->nthreads++];
-	th->tid = (int32_t)le32(d + PRSTATUS_PID_OFF);
-	th->rip = le64(d + PRSTATUS_REGS_OFF + 8 * REG_RIP);
-	th->rsp = le64(d + PRSTATUS_REGS_OFF + 8 * REG_RSP);
-	th->rbp = le64(d + PRSTATUS_REGS_OFF + 8 * REG_RBP);
+	th->tid = (int32_t)le32(d + a->prstatus_pid_off);
+	th->pc = le64(d + a->prstatus_reg_off + 8 * a->reg_pc);
+	th->sp = le64(d + a->prstatus_reg_off + 8 * a->reg_sp);
+	th->fp = le64(d + a->prstatus_reg_off + 8 * a->reg_fp);
+	th->has_lr = a->reg_lr != ARCH_NO_REG;
+	th->lr = th->has_lr ? le64(d + a->prstatus_reg_off + 8 * a->reg_lr) : 0;
 	return 0;
 }
 
@@ -238,6 +241,7 @@ static int load_core(struct target *t, struct ms_error *err)
 
 	if (tg_check_ehdr(&t->core, path, "core file", CORE_FIX, &eh, err) < 0)
 		return -1;
+	t->arch = arch_by_machine(eh.e_machine);
 	if (eh.e_type != ET_CORE) {
 		if (eh.e_type == ET_EXEC || eh.e_type == ET_DYN)
 			return ms_err(err, MS_EFORMAT,

@@ -18,14 +18,8 @@
 #define NT_FILE 0x46494c45
 #endif
 
-/* x86-64 struct elf_prstatus / elf_prpsinfo layout. */
-#define PRSTATUS_PID_OFF   32
-#define PRSTATUS_REGS_OFF  112
-#define PRSTATUS_NREGS     27
-#define PRSTATUS_MIN_SIZE  (PRSTATUS_REGS_OFF + PRSTATUS_NREGS * 8)
-#define REG_RBP            4
-#define REG_RIP            16
-#define REG_RSP            19
+/* struct elf_prpsinfo (the same on every 64-bit Linux port mapscan reads;
+ * NT_PRSTATUS's layout is the architecture's, arch.h). */
 #define PRPSINFO_FNAME_OFF 40
 #define PRPSINFO_FNAME_LEN 16
 
@@ -64,7 +58,7 @@ struct mapping {
  * size.  A granule is 2 MiB because a fault maps the whole page-cache
  * folio around the address, and on current kernels those are up to 2 MiB
  * (one byte read per MiB of a core mapped 675 KiB per byte on Linux
- * 6.18).  The limit is 1/16 of the core, at least 64 MiB and at most 512
+ * 6.18).  The limit is 1/16 of the core, at least 16 MiB and at most 512
  * MiB.  Kept behind a pointer so const readers can count; new granules
  * take a lock (reads run in threads). */
 struct touch {
@@ -78,12 +72,13 @@ struct touch {
 };
 
 #define TRIM_GRANULE_SHIFT 21
-#define TRIM_MIN_GRANULES 32u
+#define TRIM_MIN_GRANULES 8u
 #define TRIM_MAX_GRANULES 256u
 
 struct live;
 
 struct target {
+	const struct arch *arch;   /* the image's (target_arch) */
 	char *core_path, *exe_path;
 	struct mapping core, exe;
 	bool exe_from_core;        /* exe_path came from NT_FILE, not --exe */
