@@ -7,8 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include "analyze.h"
 #include "format.h"
+#include "group.h"
 #include "tui.h"
 
 static const char usage_text[] =
@@ -36,10 +40,16 @@ static const char usage_text[] =
 	"  --save-core FILE        with --pid: also write a core file of the process,\n"
 	"                          as it was while stopped, to FILE\n"
 	"  --json                  print one JSON document (schema: docs/json.md)\n"
-	"  --top N                 show the N maps with most reclaimable bytes\n"
-	"                          (text default 20, JSON default all; 0 = all)\n"
-	"  --min-reclaimable SIZE  hide maps with less reclaimable (e.g. 64K, 1M)\n"
+	"  --top N                 show the N groups and the N maps with most\n"
+	"                          reclaimable bytes (text: 20 groups and 10 maps,\n"
+	"                          JSON: all; 0 = all)\n"
+	"  --min-reclaimable SIZE  hide maps and groups with less reclaimable (64K, 1M)\n"
 	"  --sort KEY              reclaimable (default), retained, count, type, path\n"
+	"  --group BY              owner (default): sum the maps held the same way\n"
+	"                          (main.shards[*].m, goroutine * (main.worker) →\n"
+	"                          local seen) and list those groups first; type:\n"
+	"                          by type only; none: list the maps only\n"
+	"  -q, --quiet             no advice after the report\n"
 	"  --tui                   browse the maps and their storage interactively\n"
 	"                          (press ? in it for the keys)\n"
 	"  -h, --help              show this help\n"
@@ -87,7 +97,7 @@ static int usage_error(const char *msg)
 
 enum opt_id {
 	OPT_EXE, OPT_PID, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE, OPT_JSON, OPT_TOP, OPT_MIN,
-	OPT_SORT, OPT_TUI, OPT_HELP, OPT_VERSION,
+	OPT_SORT, OPT_TUI, OPT_HELP, OPT_VERSION, OPT_GROUP, OPT_QUIET,
 };
 
 struct optdef {
@@ -107,6 +117,9 @@ static const struct optdef optdefs[] = {
 	{ "min-reclaimable", true, OPT_MIN },
 	{ "sort", true, OPT_SORT },
 	{ "tui", false, OPT_TUI },
+	{ "group", true, OPT_GROUP },
+	{ "quiet", false, OPT_QUIET },
+	{ "q", false, OPT_QUIET },
 	{ "help", false, OPT_HELP },
 	{ "h", false, OPT_HELP },
 	{ "version", false, OPT_VERSION },
@@ -117,7 +130,8 @@ static const struct optdef optdefs[] = {
 struct cmdline {
 	const char *exe, *core;
 	long pid;
-	bool json, tui, help, version;
+	bool json, tui, help, version, quiet;
+	enum group_by group;
 	bool top_given, live_opt, pause_given, extra_core;
 	struct format_opts fo;
 	struct analyze_opts po;
@@ -210,6 +224,13 @@ static void apply(struct cmdline *cl, const struct optdef *d, const char *as, co
 		if (parse_sort_key(v, &cl->fo.sort))
 			cl_error(cl, "%s takes reclaimable, retained, count, type or path, not '%s'", as, v);
 		break;
+	case OPT_GROUP:
+		if (parse_group_by(v, &cl->group))
+			cl_error(cl, "%s takes owner, type or none, not '%s'", as, v);
+		break;
+	case OPT_QUIET:
+		cl->quiet = on;
+		break;
 	case OPT_HELP:
 		cl->help = on;
 		break;
@@ -268,10 +289,29 @@ static void parse_args(int argc, char **argv, struct cmdline *cl)
 	}
 }
 
+/* Columns the text may take: COLUMNS when set, else the terminal's width,
+ * else (a pipe, a file) no limit, so that nothing is wrapped for a script. */
+static size_t text_width(void)
+{
+	const char *c = getenv("COLUMNS");
+	struct winsize ws;
+
+	if (c && *c) {
+		char *end;
+		long v = strtol(c, &end, 10);
+		if (!*end && v > 0 && v <= 100000)
+			return (size_t)v;
+	}
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+		return ws.ws_col;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cmdline cl = {
-		.fo = { .top = 20, .sort = SORT_RECLAIMABLE },
+		.fo = { .top = 20, .top_maps = 10, .sort = SORT_RECLAIMABLE },
+		.group = GROUP_OWNER,
 		.po = { .max_pause_ns = 10000000000ull },
 	};
 
@@ -309,8 +349,14 @@ int main(int argc, char **argv)
 	if (!pid && (!cl.core || cl.extra_core))
 		return usage_error(!cl.core ? "no core file given: mapscan [options] CORE"
 				   " or --pid PID" : "give exactly one core file");
-	if (json_mode && !cl.top_given)
-		fo.top = 0;
+	if (cl.top_given)
+		fo.top_maps = fo.top;
+	else if (json_mode)
+		fo.top = fo.top_maps = 0;
+	else if (cl.group == GROUP_NONE)
+		fo.top_maps = fo.top;
+	fo.quiet = cl.quiet;
+	fo.width = text_width();
 
 	struct report r;
 	struct ms_error err = { 0, "" };
@@ -324,6 +370,10 @@ int main(int argc, char **argv)
 	if (pid ? analyze_pid((int)pid, exe, &po, &r, &err)
 		: analyze_core(cl.core, exe, &ao, &r, &err))
 		return fail(err.code ? err.code : MS_EINTERNAL, err.msg[0] ? err.msg : "analysis failed");
+	if (report_group(&r, cl.group)) {
+		report_free(&r);
+		return fail(MS_EINTERNAL, "out of memory grouping the maps by owner");
+	}
 	if (tui) {
 		struct tui_opts to = { .sort = fo.sort, .min_reclaimable = fo.min_reclaimable };
 		int trc = tui_run(&r, &to, &err);

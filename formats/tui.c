@@ -852,8 +852,13 @@ static void draw_totals(struct tui *t, int y)
 				 r->total_reclaimable < r->total_retained && p >= 100 ? 99 : p);
 	}
 	fill_row(y, A_NORMAL);
-	putf(t, y, 1, COLS - 2, A_BOLD, "%zu map%s, %s retained, %s reclaimable%s, %" PRIu64
-	     " entries", r->nmaps, r->nmaps == 1 ? "" : "s", ret, rec, pct, r->total_count);
+	size_t reach = r->nmaps - (size_t)r->unreachable_maps;
+	int x = 1 + putf(t, y, 1, COLS - 2, A_BOLD, "%zu map%s, %s retained, %s reclaimable%s, %"
+			 PRIu64 " entries", reach, reach == 1 ? "" : "s", ret, rec, pct,
+			 r->total_count);
+	if (r->unreachable_maps)
+		putf(t, y, x, COLS - 1 - x, A_NORMAL, "; %" PRIu64 " more nothing reaches",
+		     r->unreachable_maps);
 }
 
 /* ---- The list screen --------------------------------------------------- */

@@ -9,8 +9,8 @@
 #include "report.h"
 
 /* Beyond this many paths a user learns nothing new from the list; the rest
- * are only counted (more_roots). */
-#define MAX_ROOTS 8
+ * are only counted (more_roots).  JSON lists 8 of them, the TUI all. */
+#define MAX_ROOTS 32
 
 const char *layout_name(enum map_layout l)
 {
@@ -244,6 +244,7 @@ void report_free(struct report *r)
 		free(r->pool);
 	}
 	strv_free(r->warnings, r->nwarnings);
+	free(r->groups);
 	free(r->source);
 	free(r->source_kind);
 	free(r->executable);

@@ -79,6 +79,21 @@ struct map_entry {
 				  * candidate of type_candidates map types whose
 				  * storage has this shape (figures are exact for all) */
 	uint32_t type_candidates;
+	uint32_t group;          /* 1 + index into the report's groups; 0: none (lib/group.h) */
+};
+
+/* How the maps are grouped (lib/group.h). */
+enum group_by { GROUP_NONE = 0, GROUP_OWNER, GROUP_TYPE };
+
+/* Maps held the same way, summed (lib/group.h report_group). */
+struct map_group {
+	const char *pattern;     /* owner pattern, e.g. "main.shards[*].m"; NULL when grouped
+				  * by type or for maps nothing reaches (interned) */
+	const char *type;        /* the maps' Go type, NULL if unknown (interned) */
+	bool unreachable;        /* maps nothing reaches: never grouped with reachable ones */
+	uint64_t maps;
+	uint64_t count, retained_bytes, ideal_bytes, reclaimable_bytes;
+	size_t biggest;          /* index into maps of the member with most reclaimable bytes */
 };
 
 struct report {
@@ -113,13 +128,17 @@ struct report {
 	uint64_t threads_stopped;
 	bool inconsistent;       /* not read at one instant: --no-stop, or the pause was cut short */
 	const char *saved_core;  /* --save-core file written, or NULL; not owned (the caller's) */
+	/* Groups (report_group); none until it is called. */
+	enum group_by group_by;
+	struct map_group *groups;
+	size_t ngroups;
 };
 
 const char *layout_name(enum map_layout l); /* "classic", "swiss", "unknown" */
 
 /* Append a map; returns it (zeroed but for address) or NULL on ENOMEM. */
 struct map_entry *report_add_map(struct report *r, uint64_t address);
-/* Keeps ≤ 8 distinct paths, precise ones before conservative ones (a
+/* Keeps ≤ 32 distinct paths, precise ones before conservative ones (a
  * precise path displaces the last conservative one when the list is
  * full); the rest are counted in more_roots. */
 int map_add_root(struct map_entry *m, const char *path, bool conservative);

@@ -82,7 +82,8 @@ class Suite:
         r = self.r
         core = ["--exe", self.exe, self.core]
         # Options of the report: the same output whichever way they are spelled.
-        for name, value in (("top", "3"), ("min-reclaimable", "64K"), ("sort", "count")):
+        for name, value in (("top", "3"), ("min-reclaimable", "64K"), ("sort", "count"),
+                            ("group", "type"), ("group", "none")):
             self.same("--%s in every spelling" % name, spellings(name, value), core)
             self.same("--%s in every spelling, with --json" % name,
                       [s + ["-json"] for s in spellings(name, value)], core)
@@ -101,6 +102,17 @@ class Suite:
         self.same("options after the core file", [core + ["--top", "2"], ["-top", "2"] + core,
                                                    ["--exe", self.exe, "-top=2", self.core]])
         self.same("-- ends the options", [["--exe", self.exe, "--", self.core]])
+
+        out = self.same("--quiet in every spelling", spellings("quiet") + [["-q"]], core)
+        r.check("--quiet leaves the advice out", None if out and "Rebuilding" not in out[0]
+                and "m2 := make" not in out[0] else "advice printed")
+        out = self.same("-quiet=false is the default", [[], ["-quiet=false"]], core)
+        r.check("without --quiet there is advice", None if out and "Rebuilding" in out[0] else "no advice")
+        for value, want in (("owner", '"grouped_by":"owner"'), ("type", '"grouped_by":"type"'),
+                            ("none", '"grouped_by":"none"')):
+            rc, out, err = self.mapscan_run(["-json", "-group=" + value] + core)
+            r.check("-group=%s is grouped_by %s" % (value, value),
+                    None if rc == 0 and want in out.replace(" ", "").replace("\t", "") else "exit %d" % rc)
 
         # --tui: parsed in every spelling, refused in a pipe.
         for s in spellings("tui"):
@@ -138,7 +150,7 @@ class Suite:
             r.check("%s prints %r" % (names[0], want), None if out.startswith(want) else out[:100])
 
         # A missing value names the option as it was typed.
-        for name in ("exe", "pid", "max-pause", "save-core", "top", "min-reclaimable", "sort"):
+        for name in ("exe", "pid", "max-pause", "save-core", "top", "min-reclaimable", "sort", "group"):
             for dash in ("--", "-"):
                 opt = dash + name
                 rc, out, err = self.mapscan_run([self.core, opt])
@@ -162,6 +174,7 @@ class Suite:
                            (["-pid", "0"], "-pid needs a process id, not '0'"),
                            (["-max-pause", "-1"], "-max-pause needs a number of seconds"),
                            (["-json=maybe"], "option -json takes no value, or true or false, not 'maybe'"),
+                           (["-group", "path"], "-group takes owner, type or none, not 'path'"),
                            (["-jsno"], "unknown option '-jsno'"),
                            (["--exe-path", "x"], "unknown option '--exe-path'"),
                            (["-t"], "unknown option '-t'"),

@@ -92,6 +92,92 @@ def type_known(m):
     return m.get("type_certain") is not False and m.get("type_guessed") is not True
 
 
+def group_pattern(path):
+    """lib/group.c group_pattern, written again from docs/json.md: indices
+    and map keys become [*], goroutine ids and stack word addresses *,
+    except inside parentheses (type and function names)."""
+    out, depth, i = "", 0, 0
+    while i < len(path):
+        c = path[i]
+        if c == "(":
+            depth += 1
+        elif c == ")" and depth:
+            depth -= 1
+        elif depth == 0:
+            m = re.match(r'\[(\d+|"(?:[^"\\]|\\.)*")\]', path[i:])
+            if m:
+                out += "[*]"
+                i += len(m.group(0))
+                continue
+            m = re.match(r"\d+", path[i:]) if out.endswith("goroutine ") else None
+            m = m or (re.match(r"0x[0-9a-fA-F]+", path[i:]) if out.endswith("stack word ") else None)
+            if m:
+                out += "*"
+                i += len(m.group(0))
+                continue
+        out += c
+        i += 1
+    return out
+
+
+def group_problems(doc):
+    """The groups of a --json report (summed anew from its maps, which must
+    all be listed) and the group each map names."""
+    maps = [m for m in doc.get("maps", []) if isinstance(m, dict)]
+    groups = doc.get("groups")
+    if not isinstance(groups, list):
+        return ["no groups array"]
+    by_id = {g.get("id"): g for g in groups if isinstance(g, dict)}
+    want = {}
+    p = []
+    for m in maps:
+        roots = m.get("roots") or []
+        key = (group_pattern(roots[0]) if m.get("reachable") is not False and roots else None,
+               m.get("type"), m.get("reachable") is not False)
+        w = want.setdefault(key, dict(maps=0, count=0, retained_bytes=0, reclaimable_bytes=0, ids=set()))
+        w["maps"] += 1
+        for k in ("count", "retained_bytes", "reclaimable_bytes"):
+            w[k] += m.get(k, 0)
+        w["ids"].add(m.get("group"))
+    got = {}
+    for g in groups:
+        key = (g.get("pattern"), g.get("type"), g.get("reachable"))
+        if key in got:
+            p.append("group %r listed twice" % (key,))
+        got[key] = g
+    for key, w in want.items():
+        g = got.get(key)
+        if g is None:
+            p.append("no group %r for %d maps" % (key, w["maps"]))
+            continue
+        for k in ("maps", "count", "retained_bytes", "reclaimable_bytes"):
+            if g.get(k) != w[k]:
+                p.append("group %r: %s %r, the maps sum to %r" % (key, k, g.get(k), w[k]))
+        if w["ids"] != {g.get("id")}:
+            p.append("maps of group %r name groups %r, not its id %r" % (key, w["ids"], g.get("id")))
+    for key in got:
+        if key not in want:
+            p.append("group %r has no map" % (key,))
+    rec = [g.get("reclaimable_bytes") for g in groups if g.get("reachable")]
+    if rec != sorted(rec, reverse=True):
+        p.append("reachable groups not sorted by reclaimable bytes")
+    if len(by_id) != len(groups):
+        p.append("group ids are not distinct")
+    return p[:10]
+
+
+def unwrap(text, col=46):
+    """Text lines with their continuation lines (indented col + 2, as the
+    text report continues a name too long for its column) joined back."""
+    out = []
+    for line in text.split("\n"):
+        if out and line.startswith(" " * (col + 2)) and not line.startswith(" " * (col + 3)):
+            out[-1] += line[col + 2:]
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def root_matches(want, roots):
     """want: an expected root from the oracle, either a path mapscan must
     print exactly or "re:" and a regular expression one of the roots must
@@ -101,6 +187,8 @@ def root_matches(want, roots):
         rx = re.compile(want[3:])
         return any(isinstance(x, str) and rx.fullmatch(x) for x in roots)
     return want in roots
+
+SCHEMA = 2  # docs/json.md
 
 # Exit statuses of man/mapscan.1 (lib/error.h).
 EXIT_USAGE, EXIT_OPEN, EXIT_FORMAT, EXIT_NOTGO, EXIT_NODWARF, EXIT_MISMATCH = 2, 3, 4, 5, 6, 7
@@ -337,10 +425,10 @@ class Suite:
             return dict(exe=exe, core=core, oracle=doc, method=method)
         return self.once(("fixture", tc.name, variant), make)
 
-    def run_mapscan(self, args):
+    def run_mapscan(self, args, env=None):
         try:
             p = subprocess.run([self.mapscan] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               timeout=RUN_TIMEOUT)
+                               timeout=RUN_TIMEOUT, env=dict(os.environ, **env) if env else None)
         except OSError as e:
             raise Failure("cannot run %s: %s" % (self.mapscan, e))
         except subprocess.TimeoutExpired:
@@ -552,8 +640,8 @@ class Suite:
         p = []
         if not isinstance(doc, dict):
             return ["not a JSON object"]
-        if type(doc.get("schema")) is not int or doc["schema"] != 1:
-            p.append("schema %r, want the int 1" % doc.get("schema"))
+        if type(doc.get("schema")) is not int or doc["schema"] != SCHEMA:
+            p.append("schema %r, want the int %d" % (doc.get("schema"), SCHEMA))
         tool = doc.get("tool")
         if not isinstance(tool, dict) or tool.get("name") != "mapscan" or not isinstance(tool.get("version"), str):
             p.append("tool %r" % (tool,))
@@ -616,31 +704,25 @@ class Suite:
 
         summ = doc.get("summary")
         if isinstance(summ, dict):
+            # Totals and summary.maps are over the maps mapscan says are
+            # held; the ones it lists as unreachable are counted apart.
             p = []
-            if summ.get("maps") != len(doc["maps"]):
-                p.append("summary.maps %r, %d maps listed" % (summ.get("maps"), len(doc["maps"])))
-            for k in SUMMARY[1:]:
-                total = sum(m.get(k, 0) for m in maps if isinstance(m.get(k), int))
-                if summ.get(k) != total:
-                    p.append("summary.%s %r, sum over maps %d" % (k, summ.get(k), total))
-            # Totals are over the maps mapscan says are held; the ones it
-            # lists as unreachable have their own totals when it gives them.
             held = [m for m in maps if reachable(m)]
             lost = [m for m in maps if not reachable(m)]
-            if len(held) != len(maps) or "unreachable_maps" in summ:
-                p = []
-                if summ.get("maps") != len(doc["maps"]):
-                    p.append("summary.maps %r, %d maps listed" % (summ.get("maps"), len(doc["maps"])))
-                for k in SUMMARY[1:]:
-                    total = sum(m.get(k, 0) for m in held if isinstance(m.get(k), int))
-                    if summ.get(k) != total:
-                        p.append("summary.%s %r, sum over reachable maps %d" % (k, summ.get(k), total))
-                for k, total in (("unreachable_maps", len(lost)),
-                                 ("unreachable_retained_bytes", sum(m.get("retained_bytes", 0) for m in lost)),
-                                 ("unreachable_reclaimable_bytes", sum(m.get("reclaimable_bytes", 0) for m in lost))):
-                    if k in summ and summ[k] != total:
-                        p.append("summary.%s %r, %d over the unreachable maps" % (k, summ[k], total))
+            if summ.get("maps") != len(held):
+                p.append("summary.maps %r, %d reachable maps listed" % (summ.get("maps"), len(held)))
+            for k in SUMMARY[1:]:
+                total = sum(m.get(k, 0) for m in held if isinstance(m.get(k), int))
+                if summ.get(k) != total:
+                    p.append("summary.%s %r, sum over reachable maps %d" % (k, summ.get(k), total))
+            for k, total in (("unreachable_maps", len(lost)),
+                             ("unreachable_retained_bytes", sum(m.get("retained_bytes", 0) for m in lost)),
+                             ("unreachable_reclaimable_bytes", sum(m.get("reclaimable_bytes", 0) for m in lost))):
+                if summ.get(k) != total:
+                    p.append("summary.%s %r, %d over the unreachable maps" % (k, summ.get(k), total))
             r.check(name + "/summary", p)
+            if summ.get("grouped_by") == "owner" and summ.get("shown") == len(doc.get("maps", [])):
+                r.check(name + "/groups", group_problems(doc))
             # Heap totals come from the span table and must equal the
             # runtime's HeapInuse, which the fixture records allocation-free
             # as the last thing before the crash (one span of slack).
@@ -743,6 +825,49 @@ class Suite:
         if not any(root in out for root in top["roots"] if not root.startswith("re:")):
             p.append("output does not mention %s, the map with most reclaimable bytes" % top["roots"])
         self.report.check(name, p)
+        try:
+            self.report.check(name + "/names-whole", self.names_whole(fx["core"]))
+        except Failure as e:
+            self.report.fail(name + "/names-whole", e)
+
+    def names_whole(self, core, extra=()):
+        """Every type, path and owner pattern of the JSON report appears
+        whole in the text report: on one line when stdout is a pipe, and
+        on continuation lines joined back in an 80-column terminal
+        (COLUMNS=80), whose lines all fit."""
+        doc = self.mapscan_json(["--top", "0", core] + list(extra))
+        p = []
+        names = set()
+        for m in doc.get("maps", []):
+            if m.get("type"):
+                names.add(m["type"])
+            if m.get("roots"):
+                names.add(m["roots"][0])
+        for g in doc.get("groups", []):
+            if g.get("pattern") and g.get("maps", 0) > 1:
+                names.add(g["pattern"])
+        if not names:
+            return ["the JSON report has no names"]
+        for cols in (None, 80):
+            rc, out, err = self.run_mapscan(["--top", "0", core] + list(extra),
+                                            env={"COLUMNS": str(cols)} if cols else {"COLUMNS": ""})
+            if rc:
+                p.append("COLUMNS=%s: exit %d: %s" % (cols, rc, tail(err)))
+                continue
+            text = unwrap(out) if cols else out
+            lines = text.split("\n")
+            cut = sorted(n for n in names if n not in text)
+            if cut:
+                p.append("COLUMNS=%s: %d names not whole, e.g. %s" % (cols, len(cut), cut[:3]))
+            if "…" in out:
+                p.append("COLUMNS=%s: the text cuts something with …" % cols)
+            if cols:
+                wide = [l for l in out.split("\n") if len(l) > cols]
+                if wide:
+                    p.append("%d lines wider than %d columns, e.g. %r" % (len(wide), cols, wide[0]))
+            elif not any(n in l for n in names for l in lines):
+                p.append("no name on a line of its own")
+        return p
 
     # ----- bad input --------------------------------------------------------
 
@@ -849,8 +974,8 @@ class Suite:
                     if not isinstance(doc, dict):
                         doc = {}
                     e = doc.get("error")
-                    if doc.get("schema") != 1:
-                        p.append("schema %r, want 1" % (doc.get("schema"),))
+                    if doc.get("schema") != SCHEMA:
+                        p.append("schema %r, want %d" % (doc.get("schema"), SCHEMA))
                     if not isinstance(e, dict):
                         p.append("no error object: %r" % tail(out, 300))
                     else:
@@ -905,6 +1030,10 @@ class Suite:
             r.check(name + "/sessions", None if want and got == want[:1] else
                     "main.sessions counts %r, expect.json says %r" % (got, want))
             self.compare(name, doc, expect, files["core"])
+            try:
+                r.check(name + "/names-whole", self.names_whole(files["core"], ["--exe", files["exe"]]))
+            except Failure as e:
+                r.fail(name + "/names-whole", e)
 
 
 def parse_addr(s):

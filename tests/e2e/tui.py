@@ -440,7 +440,7 @@ class Suite:
                 probs.append("Go version %s not in the title %r" % (doc["go"]["version"], lines[0]))
             if "%s maps" % doc["go"]["map_layout"] not in lines[0]:
                 probs.append("layout not in the title")
-            want = "%d maps, %s retained, %s reclaimable" % (len(maps), retained, reclaimable)
+            want = "%d maps, %s retained, %s reclaimable" % (doc["summary"]["maps"], retained, reclaimable)
             if want not in lines[1]:
                 probs.append("totals %r, want %r" % (lines[1].strip(), want))
             r.check("%s: header shows Go version, source and totals" % name, probs)
