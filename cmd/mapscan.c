@@ -49,6 +49,9 @@ static const char usage_text[] =
 	"                          (main.shards[*].m, goroutine * (main.worker) →\n"
 	"                          local seen) and list those groups first; type:\n"
 	"                          by type only; none: list the maps only\n"
+	"  --keys                  show up to 3 keys of each map and of the biggest\n"
+	"                          maps of each group, to tell them apart (JSON\n"
+	"                          always has them: sample_keys)\n"
 	"  -q, --quiet             no advice after the report\n"
 	"  --tui                   browse the maps and their storage interactively\n"
 	"                          (press ? in it for the keys)\n"
@@ -97,7 +100,7 @@ static int usage_error(const char *msg)
 
 enum opt_id {
 	OPT_EXE, OPT_PID, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE, OPT_JSON, OPT_TOP, OPT_MIN,
-	OPT_SORT, OPT_TUI, OPT_HELP, OPT_VERSION, OPT_GROUP, OPT_QUIET,
+	OPT_SORT, OPT_TUI, OPT_HELP, OPT_VERSION, OPT_GROUP, OPT_QUIET, OPT_KEYS,
 };
 
 struct optdef {
@@ -119,6 +122,7 @@ static const struct optdef optdefs[] = {
 	{ "tui", false, OPT_TUI },
 	{ "group", true, OPT_GROUP },
 	{ "quiet", false, OPT_QUIET },
+	{ "keys", false, OPT_KEYS },
 	{ "q", false, OPT_QUIET },
 	{ "help", false, OPT_HELP },
 	{ "h", false, OPT_HELP },
@@ -130,7 +134,7 @@ static const struct optdef optdefs[] = {
 struct cmdline {
 	const char *exe, *core;
 	long pid;
-	bool json, tui, help, version, quiet;
+	bool json, tui, help, version, quiet, keys;
 	enum group_by group;
 	bool top_given, live_opt, pause_given, extra_core;
 	struct format_opts fo;
@@ -230,6 +234,9 @@ static void apply(struct cmdline *cl, const struct optdef *d, const char *as, co
 		break;
 	case OPT_QUIET:
 		cl->quiet = on;
+		break;
+	case OPT_KEYS:
+		cl->keys = on;
 		break;
 	case OPT_HELP:
 		cl->help = on;
@@ -356,6 +363,7 @@ int main(int argc, char **argv)
 	else if (cl.group == GROUP_NONE)
 		fo.top_maps = fo.top;
 	fo.quiet = cl.quiet;
+	fo.keys = cl.keys;
 	fo.width = text_width();
 
 	struct report r;
@@ -365,8 +373,10 @@ int main(int argc, char **argv)
 	/* Before the analysis, which can take a while on a big core. */
 	if (tui && tui_check_terminal(&err))
 		return fail(err.code, err.msg);
-	struct analyze_opts ao = { .storage = tui };
+	/* Keys cost a read per map: only when something shows them. */
+	struct analyze_opts ao = { .storage = tui, .keys = tui || json_mode || cl.keys };
 	po.storage = ao.storage;
+	po.keys = ao.keys;
 	if (pid ? analyze_pid((int)pid, exe, &po, &r, &err)
 		: analyze_core(cl.core, exe, &ao, &r, &err))
 		return fail(err.code ? err.code : MS_EINTERNAL, err.msg[0] ? err.msg : "analysis failed");

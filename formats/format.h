@@ -73,6 +73,10 @@ enum escape_mode {
 	 * are not valid UTF-8 become the text \xNN, so the document stays
 	 * valid UTF-8. */
 	ESCAPE_JSON,
+	/* For a terminal, text that is escaped already (a sample key, which
+	 * lib/keys.c writes in Go's quoted syntax): as ESCAPE_TEXT, but a
+	 * backslash stays one. */
+	ESCAPE_KEY,
 };
 
 /* A newly allocated escaped copy of s (NULL reads as ""), owned by the

@@ -157,6 +157,13 @@ static int put_map_json(FILE *out, const struct map_entry *m)
 		fprintf(out, ",\"group\":%" PRIu32, m->group - 1);
 	else
 		fputs(",\"group\":null", out);
+	fputs(",\"sample_keys\":[", out);
+	for (unsigned i = 0; i < m->nsample_keys; i++) {
+		if (i)
+			putc(',', out);
+		put_jstr(out, map_sample_key(m, i), &failed);
+	}
+	putc(']', out);
 	fprintf(out, ",\"count\":%" PRIu64 ",\"live_slots\":%" PRIu64 ",\"buckets\":%" PRIu64
 		",\"old_buckets\":%" PRIu64 ",\"overflow_buckets\":%" PRIu64
 		",\"spare_overflow_buckets\":%" PRIu64 ",\"empty_buckets\":%" PRIu64

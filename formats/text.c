@@ -482,7 +482,7 @@ char *format_escape(const char *s, enum escape_mode mode)
 			p++;
 			continue;
 		}
-		if (mode == ESCAPE_TEXT && (cp < 0x20 || cp == 0x7f || cp == '\\')) {
+		if (mode != ESCAPE_JSON && (cp < 0x20 || cp == 0x7f || (cp == '\\' && mode == ESCAPE_TEXT))) {
 			static const char named[] = "\aa\bb\tt\nn\vv\ff\rr\\\\";
 			const char *e = cp ? strchr(named, (int)cp) : NULL;
 
@@ -496,7 +496,7 @@ char *format_escape(const char *s, enum escape_mode mode)
 			p++;
 			continue;
 		}
-		if (mode == ESCAPE_TEXT && invisible(cp)) {
+		if (mode != ESCAPE_JSON && invisible(cp)) {
 			/* 6 bytes for a 2+ byte sequence, 10 for a 4-byte
 			 * one: within the 4 bytes per input byte. */
 			q += cp > 0xffff ? sprintf(q, "\\U%08x", (unsigned)cp)
@@ -615,80 +615,101 @@ static void put_spaces(FILE *out, size_t n)
 		putc(' ', out);
 }
 
-/* Where a name may go on over a continuation line: after a separator of
- * its parts, or before a space or an opening bracket. */
-static bool may_break(const char *s, const char *at)
+/* How good a place for a continuation break the spot before `at` is: 0
+ * none; 1 after a separator of a name's parts or before a bracket; 2 after
+ * a space (which stays at the end of the line: a continuation line never
+ * starts with one, so its indentation says what it is); 3 after ", "
+ * (between two keys). */
+static int break_rank(const char *s, const char *at)
 {
-	if (at <= s)
-		return false;
-	return strchr("./,])", at[-1]) || *at == ' ' || *at == '(' || *at == '[';
+	if (at <= s || !*at || *at == ' ')
+		return 0;
+	if (at - s >= 2 && at[-1] == ' ' && at[-2] == ',')
+		return 3;
+	if (at[-1] == ' ')
+		return 2;
+	return strchr("./,])", at[-1]) || *at == '(' || *at == '[' ? 1 : 0;
 }
 
 /* Print the escaped name esc at column col (where the cursor is), then
- * suffix (text of ours, may be ""), then a newline.  A name wider than the
- * room left goes on over continuation lines indented col + CONT; nothing is
- * dropped, so the lines joined (without their indentation) give back the
- * name and the suffix. */
+ * suffix (text of ours, may be ""), then a newline.  What is wider than the
+ * room left goes on over continuation lines indented col + CONT, broken at
+ * the best place in the last two thirds of the line; nothing is dropped, so
+ * the lines joined (without their indentation) give back the name and the
+ * suffix. */
+static void put_long_at(struct text *T, size_t col, const char *esc, const char *suffix,
+			size_t lists_from);
+
 static void put_long(struct text *T, size_t col, const char *esc, const char *suffix)
 {
-	FILE *out = T->out;
+	put_long_at(T, col, esc, suffix, strlen(esc));
+}
 
-	if (!T->width) {
-		fputs(esc, out);
-		fputs(suffix, out);
-		putc('\n', out);
+/* put_long where the text from byte lists_from on is a list ("a", "b"): a
+ * break between two of its items drops the space after the comma. */
+static void put_long_at(struct text *T, size_t col, const char *esc, const char *suffix,
+			size_t lists_from)
+{
+	FILE *out = T->out;
+	size_t room = T->width > col ? T->width - col : 0;
+	char *all = malloc(strlen(esc) + strlen(suffix) + 1);
+
+	if (!all) {
+		T->failed = true;
 		return;
 	}
-	size_t room = T->width > col ? T->width - col : 0, sw = format_width(suffix);
+	strcpy(all, esc);
+	strcat(all, suffix);
+	if (!T->width) {
+		fputs(all, out);
+		putc('\n', out);
+		free(all);
+		return;
+	}
 	if (room < MIN_NAME_W)
 		room = MIN_NAME_W;
-	const char *p = esc;
-	bool first = true;
-	for (;;) {
-		size_t w = format_width(p);
-		if (w + sw <= room) {
+	const char *p = all;
+	for (bool first = true;; first = false) {
+		if (format_width(p) <= room) {
 			fputs(p, out);
-			fputs(suffix, out);
 			break;
 		}
-		if (w <= room) {
-			/* The name fits, the suffix goes on the next line. */
-			fputs(p, out);
-			if (*suffix) {
-				putc('\n', out);
-				put_spaces(out, first ? col + CONT : col);
-				fputs(suffix[0] == ' ' ? suffix + 1 : suffix, out);
-			}
-			break;
-		}
-		/* The longest head that fits, ended where a name may break. */
+		/* The longest head that fits, and the best break in it. */
 		const char *q = p, *brk = NULL;
 		size_t cols = 0;
-		int cw;
+		int cw, best = 0;
 		while (*q) {
 			int len = next_cp(q, &cw);
 			if (cols + (size_t)cw > room)
 				break;
 			cols += (size_t)cw;
 			q += len;
-			if (may_break(p, q) && q > p)
+			int rank = break_rank(p, q);
+			if (rank && rank >= best && (size_t)(q - p) * 3 >= (size_t)(q - p + 1) &&
+			    cols * 3 >= room) {
+				best = rank;
 				brk = q;
+			}
 		}
-		if (brk && (size_t)(brk - p) * 3 >= (size_t)(q - p))
-			q = brk;      /* a break in the last two thirds */
+		if (brk)
+			q = brk;
 		if (q == p)
 			q += next_cp(q, &cw);
-		fwrite(p, 1, (size_t)(q - p), out);
+		size_t n = (size_t)(q - p);
+		bool list = (size_t)(q - all) > lists_from;
+		if (list && n > 1 && q[-1] == ' ' && q[-2] == ',')
+			n--;              /* "a, " + "b": the space goes */
+		fwrite(p, 1, n, out);
 		putc('\n', out);
 		if (first) {
 			col += CONT;
 			room = room > CONT + 8 ? room - CONT : room;
-			first = false;
 		}
 		put_spaces(out, col);
 		p = q;
 	}
 	putc('\n', out);
+	free(all);
 }
 
 /* An untrusted name, escaped, at column col; see put_long. */
@@ -870,6 +891,44 @@ static void put_type(struct text *T, const struct map_entry *m, const char *type
 	put_name(T, T->col, type ? type : "(type unknown)", tsfx);
 }
 
+/* The sample keys of m, escaped for the terminal: "\"a\", \"b\"", or what
+ * stands for none.  NULL on ENOMEM. */
+static char *keys_text(const char *lead, const struct map_entry *m)
+{
+	size_t len = strlen(lead) + 32;
+
+	for (unsigned i = 0; i < m->nsample_keys; i++)
+		len += strlen(map_sample_key(m, i)) + 2;
+	char *line = malloc(len), *esc;
+	if (!line)
+		return NULL;
+	strcpy(line, lead);
+	for (unsigned i = 0; i < m->nsample_keys; i++) {
+		if (i)
+			strcat(line, ", ");
+		strcat(line, map_sample_key(m, i));
+	}
+	if (!m->nsample_keys)
+		strcat(line, m->fig.count ? "(not readable)" : "(none: the map is empty)");
+	esc = format_escape(line, ESCAPE_KEY);
+	free(line);
+	return esc;
+}
+
+/* "keys: "a", "b", "c"" at column col (--keys). */
+static void put_keys(struct text *T, size_t col, const struct map_entry *m)
+{
+	char *esc = keys_text("keys: ", m);
+
+	if (!esc) {
+		T->failed = true;
+		return;
+	}
+	put_spaces(T->out, col);
+	put_long_at(T, col, esc, "", 0);
+	free(esc);
+}
+
 static void put_map(struct text *T, const struct map_entry *m)
 {
 	FILE *out = T->out;
@@ -886,6 +945,8 @@ static void put_map(struct text *T, const struct map_entry *m)
 		GAP, "", W_FILL, fill);
 	put_type(T, m, m->type);
 	put_path(T, m);
+	if (T->o->keys)
+		put_keys(T, T->col, m);
 	if (f->growing) {
 		char note[64];
 
@@ -896,7 +957,56 @@ static void put_map(struct text *T, const struct map_entry *m)
 		put_note(T, T->col, CONT, "warning: ", m->warnings[i]);
 }
 
-static void put_group(struct text *T, const struct map_group *g)
+/* --keys: the biggest few maps of each group shown, to tell them apart. */
+#define MEMBERS_SHOWN 3
+struct members {
+	size_t idx[MEMBERS_SHOWN];
+	unsigned n;
+};
+
+static bool bigger_map(const struct map_entry *a, const struct map_entry *b)
+{
+	if (a->fig.reclaimable_bytes != b->fig.reclaimable_bytes)
+		return a->fig.reclaimable_bytes > b->fig.reclaimable_bytes;
+	if (a->fig.retained_bytes != b->fig.retained_bytes)
+		return a->fig.retained_bytes > b->fig.retained_bytes;
+	return a->address < b->address;
+}
+
+/* One pass over the maps for the groups shown (sel); NULL on ENOMEM. */
+static struct members *members_of(const struct report *r, const struct map_group **sel,
+				  size_t nsel)
+{
+	struct members *mem = calloc(nsel ? nsel : 1, sizeof(*mem));
+	size_t *slot = calloc(r->ngroups ? r->ngroups : 1, sizeof(*slot));
+
+	if (!mem || !slot) {
+		free(mem);
+		free(slot);
+		return NULL;
+	}
+	for (size_t k = 0; k < nsel; k++)
+		slot[sel[k] - r->groups] = k + 1;
+	for (size_t i = 0; i < r->nmaps; i++) {
+		const struct map_entry *m = &r->maps[i];
+		if (!m->group || !slot[m->group - 1])
+			continue;
+		struct members *b = &mem[slot[m->group - 1] - 1];
+		unsigned at = b->n;
+		while (at > 0 && bigger_map(m, &r->maps[b->idx[at - 1]]))
+			at--;
+		if (at >= MEMBERS_SHOWN)
+			continue;
+		if (b->n < MEMBERS_SHOWN)
+			b->n++;
+		memmove(b->idx + at + 1, b->idx + at, (b->n - 1 - at) * sizeof(b->idx[0]));
+		b->idx[at] = i;
+	}
+	free(slot);
+	return mem;
+}
+
+static void put_group(struct text *T, const struct map_group *g, const struct members *mem)
 {
 	const struct report *r = T->r;
 	FILE *out = T->out;
@@ -918,6 +1028,8 @@ static void put_group(struct text *T, const struct map_group *g)
 	put_type(T, g->maps == 1 ? first : NULL, g->type);
 	if (g->maps == 1 && first) {
 		put_path(T, first);
+		if (T->o->keys)
+			put_keys(T, T->col, first);
 		return;
 	}
 	if (g->unreachable) {
@@ -931,6 +1043,32 @@ static void put_group(struct text *T, const struct map_group *g)
 		put_name(T, T->col + 9, first->roots[0], "");
 	} else {
 		put_wrapped(T, T->col, CONT, first ? no_path(first) : "");
+	}
+	/* --keys: the biggest members, each with its path and keys, as a
+	 * list ("- ") below the pattern. */
+	for (unsigned i = 0; mem && i < mem->n; i++) {
+		const struct map_entry *m = &r->maps[mem->idx[i]];
+		char *keys = keys_text("  keys: ", m), at[40];
+		if (!keys) {
+			T->failed = true;
+			return;
+		}
+		put_spaces(out, T->col);
+		fputs("- ", out);
+		snprintf(at, sizeof(at), "at 0x%" PRIx64, m->address);
+		char *name = format_escape(m->nroots ? m->roots[0] : at, ESCAPE_TEXT);
+		if (name)
+			put_long(T, T->col + 2, name, keys);
+		else
+			T->failed = true;
+		free(name);
+		free(keys);
+	}
+	if (mem && g->maps > mem->n) {
+		char line[64];
+		snprintf(line, sizeof(line), "- and %" PRIu64 " more map%s", g->maps - mem->n,
+			 g->maps - mem->n == 1 ? "" : "s");
+		put_wrapped(T, T->col, CONT, line);
 	}
 }
 
@@ -1128,6 +1266,10 @@ static void put_groups(struct text *T, const struct map_group **sel, size_t nsel
 	size_t reach = 0, apart = 0, shown = 0;
 	bool more = false;
 
+	struct members *mem = T->o->keys ? members_of(r, sel, nsel) : NULL;
+
+	if (T->o->keys && !mem)
+		T->failed = true;
 	for (size_t k = 0; k < r->ngroups; k++)
 		reach += !r->groups[k].unreachable;
 	putc('\n', T->out);
@@ -1147,7 +1289,7 @@ static void put_groups(struct text *T, const struct map_group **sel, size_t nsel
 					    "collector has not freed yet, or held through memory "
 					    "mapscan cannot read as pointers):");
 			}
-			put_group(T, g);
+			put_group(T, g, mem && g->maps > 1 ? &mem[i] : NULL);
 			if (!g->unreachable)
 				rec = sat_add(rec, g->reclaimable_bytes), shown++;
 			if (g->maps == 1 && shows_more(&r->maps[g->biggest]))
@@ -1157,6 +1299,7 @@ static void put_groups(struct text *T, const struct map_group **sel, size_t nsel
 			put_coverage(T, rec, shown, reach, reach == 1 ? "group" : "groups",
 				     T->o->top);
 	}
+	free(mem);
 	if (more)
 		put_more_note(T);
 }

@@ -68,6 +68,31 @@ const char *report_intern(struct report *r, const char *s)
 	return p->s[h];
 }
 
+struct arena {
+	struct arena *next;
+	size_t used, cap;
+	char data[];
+};
+
+const char *report_keep(struct report *r, const void *p, size_t n)
+{
+	struct arena *a = r->arena;
+
+	if (!a || a->cap - a->used < n) {
+		size_t cap = n > 65536 ? n : 65536;
+		if (!(a = malloc(sizeof(*a) + cap)))
+			return NULL;
+		a->next = r->arena;
+		a->used = 0;
+		a->cap = cap;
+		r->arena = a;
+	}
+	char *d = a->data + a->used;
+	memcpy(d, p, n);
+	a->used += n;
+	return d;
+}
+
 /* The returned entry lives in r->maps, which moves when it grows: a pointer
  * from an earlier call is invalid after the next report_add_map. */
 struct map_entry *report_add_map(struct report *r, uint64_t address)
@@ -245,6 +270,10 @@ void report_free(struct report *r)
 	}
 	strv_free(r->warnings, r->nwarnings);
 	free(r->groups);
+	for (struct arena *a = r->arena, *next; a; a = next) {
+		next = a->next;
+		free(a);
+	}
 	free(r->source);
 	free(r->source_kind);
 	free(r->executable);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum map_layout { LAYOUT_UNKNOWN = 0, LAYOUT_CLASSIC, LAYOUT_SWISS };
 
@@ -80,7 +81,19 @@ struct map_entry {
 				  * storage has this shape (figures are exact for all) */
 	uint32_t type_candidates;
 	uint32_t group;          /* 1 + index into the report's groups; 0: none (lib/group.h) */
+	uint8_t nsample_keys;    /* keys in sample_keys (lib/keys.h) */
+	const char *sample_keys; /* nsample_keys keys as Go prints them, each ended by a NUL
+				  * ("\"a\"\0\"b\"\0"); kept by the report (report_keep) */
 };
+
+/* The i-th sample key of m (i < m->nsample_keys). */
+static inline const char *map_sample_key(const struct map_entry *m, unsigned i)
+{
+	const char *k = m->sample_keys;
+	while (k && i--)
+		k += strlen(k) + 1;
+	return k;
+}
 
 /* How the maps are grouped (lib/group.h). */
 enum group_by { GROUP_NONE = 0, GROUP_OWNER, GROUP_TYPE };
@@ -115,6 +128,7 @@ struct report {
 	uint64_t goroutines;
 	bool heap_scanned;
 	struct strpool *pool;    /* interned strings (report_intern) */
+	struct arena *arena;     /* bytes kept for the report's lifetime (report_keep) */
 	/* the Go heap from the runtime's span table; heap_known is false when
 	 * that could not be read */
 	bool heap_known;
@@ -151,6 +165,11 @@ int report_add_warning(struct report *r, const char *fmt, ...)
  * the same string (a million maps have a few dozen types).  NULL on
  * ENOMEM. */
 const char *report_intern(struct report *r, const char *s);
+
+/* A copy of the n bytes at p, kept as long as the report (freed by
+ * report_free, not by map_entry_clear): many small pieces, one
+ * allocation per 64 KiB.  NULL on ENOMEM. */
+const char *report_keep(struct report *r, const void *p, size_t n);
 
 /* Sum the totals. */
 void report_finish(struct report *r);

@@ -32,6 +32,7 @@
 #include "analyze.h"
 #include "grow.h"
 #include "heap.h"
+#include "keys.h"
 #include "mapwalk.h"
 #include "stacks.h"
 enum pkind {
@@ -398,11 +399,13 @@ struct slotvisit {
 	const struct maptype *mt;
 	uint32_t node;
 	bool key, elem;
+	struct key_sample ks;     /* the first keys, for keys_render */
 };
 
 static void on_slot(void *arg, uint64_t key_addr, uint64_t elem_addr)
 {
 	struct slotvisit *sv = arg;
+	key_sample_add(&sv->ks, key_addr);
 	if (sv->key && key_addr)
 		visit(sv->R, key_addr, sv->mt->key, PATH_AT(sv->node));
 	if (sv->elem && elem_addr)
@@ -865,7 +868,7 @@ static void add_root(struct roots *R, struct map_entry *m, uint32_t node)
 static int walk_slots(struct roots *R, const struct maptype *mt, uint64_t hdr, uint32_t node,
 		      struct map_entry *into)
 {
-	struct slotvisit sv = { R, mt, 0, false, false };
+	struct slotvisit sv = { R, mt, 0, false, false, { { 0 }, 0 } };
 	if (node) {
 		sv.key = gtypes_may_hold_map(R->g, mt->key);
 		sv.elem = gtypes_may_hold_map(R->g, mt->elem);
@@ -874,8 +877,10 @@ static int walk_slots(struct roots *R, const struct maptype *mt, uint64_t hdr, u
 		sv.node = node_new(R, node, P_MAPVAL, NULL, 0);
 	R->depth++;
 	int rc = R->depth > 64 ? -1 : map_walk(R->t, R->rt, mt, hdr, into,
-						(sv.key || sv.elem) ? on_slot : NULL, &sv);
+						(sv.key || sv.elem || R->opts.keys) ? on_slot : NULL, &sv);
 	R->depth--;
+	if (rc == 0 && R->opts.keys && keys_render(R->r, into, R->t, R->g, R->rt, mt->key, &sv.ks))
+		R->oom = true;
 	return rc;
 }
 
@@ -933,6 +938,8 @@ static void map_register(struct roots *R, uint64_t hdr, const struct maptype *mt
 	}
 	m->warnings = local.warnings;
 	m->nwarnings = local.nwarnings;
+	m->sample_keys = local.sample_keys;
+	m->nsample_keys = local.nsample_keys;
 	m->storage = local.storage;
 	m->type_guessed = how->guessed;
 	m->type_candidates = how->ncand;

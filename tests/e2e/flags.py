@@ -103,6 +103,10 @@ class Suite:
                                                    ["--exe", self.exe, "-top=2", self.core]])
         self.same("-- ends the options", [["--exe", self.exe, "--", self.core]])
 
+        out = self.same("--keys in every spelling", spellings("keys"), core)
+        r.check("--keys prints keys", None if out and "keys: " in out[0] else "no keys line")
+        out = self.same("-keys=false is the default", [[], ["-keys=false"]], core)
+        r.check("without --keys no keys", None if out and "keys: " not in out[0] else "keys printed")
         out = self.same("--quiet in every spelling", spellings("quiet") + [["-q"]], core)
         r.check("--quiet leaves the advice out", None if out and "Rebuilding" not in out[0]
                 and "m2 := make" not in out[0] else "advice printed")

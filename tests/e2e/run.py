@@ -120,6 +120,30 @@ def group_pattern(path):
     return out
 
 
+def key_problems(m, om):
+    """mapscan's sample keys of map m against the oracle's keys of the same
+    map (om["keys"]: all of them, printed by Go): min(3, count) keys, each
+    one of the map's; a key cut at mapscan's length limit ends in "…" and
+    starts like one of them."""
+    want = om.get("keys")
+    if not want:
+        return []
+    got = m.get("sample_keys")
+    if not isinstance(got, list):
+        return ["no sample_keys"]
+    p = []
+    if len(got) != min(3, om["count"]):
+        p.append("%d sample keys %r, want %d" % (len(got), got, min(3, om["count"])))
+    for k in got:
+        if k in want or (isinstance(k, str) and k.endswith("…")
+                         and any(w.startswith(k[:-1]) for w in want)):
+            continue
+        p.append("sample key %r is none of the map's keys %r" % (k, want[:6]))
+    if len(set(got)) != len(got):
+        p.append("sample keys %r repeat" % got)
+    return p
+
+
 def group_problems(doc):
     """The groups of a --json report (summed anew from its maps, which must
     all be listed) and the group each map names."""
@@ -227,6 +251,9 @@ TOOLCHAINS = [
     Toolchain("go1.25.5", "MAPSCAN_GO125", "go", "go1.25.5", "swiss", ["-checklinkname=0"]),
 ]
 PHASES = [tc.name for tc in TOOLCHAINS] + ["errors", "samples"]
+# Toolchains the service fixture (testdata/fixtures/mapstates/service.go)
+# runs with: one per map layout.
+SERVICE_TOOLCHAINS = ("go1.26", "go1.23.12")
 
 
 class Failure(Exception):
@@ -403,14 +430,15 @@ class Suite:
         """Build and crash the fixture: returns dict(exe, core, oracle, method).
 
         variant "full" is the fixture states, "demo" the demo service,
-        "nodwarf" the demo built with -ldflags=-w (no oracle needed)."""
+        "service" the multi-tenant service (service.go), "nodwarf" the demo
+        built with -ldflags=-w (no oracle needed)."""
         def make():
             self.toolchain_version(tc)
             d = os.path.join(self.work, tc.name, variant)
             os.makedirs(d, exist_ok=True)
             exe = self.build(tc, os.path.join(d, "mapstates"),
                              ldflags=["-w"] if variant == "nodwarf" else [])
-            argv = [exe] + ([] if variant == "full" else ["-demo"])
+            argv = [exe] + {"full": [], "service": ["-service"]}.get(variant, ["-demo"])
             rundir = os.path.join(d, "run")
             oracle = os.path.join(rundir, "oracle.json")
             env = dict(os.environ, MAPSCAN_ORACLE=oracle, GOTRACEBACK="crash")
@@ -503,6 +531,105 @@ class Suite:
             self.compare(name, doc, oracle, fx["core"])
 
         self.text_smoke(tc.name + "/text", fx, oracle)
+        if tc.name in SERVICE_TOOLCHAINS:
+            self.service(tc)
+
+    def service(self, tc):
+        """The multi-tenant service (service.go): the owner groups lead the
+        report with the right figures, keys come out, names stay whole, and
+        the text and JSON count the same maps."""
+        r = self.report
+        name = tc.name + "/service"
+        try:
+            fx = self.fixture(tc, "service")
+            doc = self.mapscan_json([fx["core"]])
+        except Failure as e:
+            r.fail(name, e)
+            return
+        r.ok(name)
+        oracle = fx["oracle"]
+        self.compare(name, doc, oracle, fx["core"])
+        by = {m["name"]: m for m in oracle["maps"]}
+        groups = doc.get("groups") or []
+
+        def oracle_group(prefix):
+            ms = [m for n, m in by.items() if n.startswith(prefix)]
+            return dict(maps=len(ms), count=sum(m["count"] for m in ms),
+                        retained_bytes=sum(m["retained_bytes"] for m in ms),
+                        reclaimable_bytes=sum(m["reclaimable_bytes"] for m in ms))
+
+        def group(pattern):
+            return next((g for g in groups if g.get("pattern") == pattern), None)
+
+        p = []
+        lead = groups[0] if groups else {}
+        if lead.get("pattern") != "main.svcTenants[*].sessions":
+            p.append("the first group is %r, not the tenants'" % lead.get("pattern"))
+        top_map = max((m for m in doc.get("maps", []) if m.get("reachable")),
+                      key=lambda m: m["reclaimable_bytes"], default={})
+        if lead.get("reclaimable_bytes", 0) <= 10 * top_map.get("reclaimable_bytes", 0):
+            p.append("the tenants' group (%r) should dwarf the biggest map (%r)"
+                     % (lead.get("reclaimable_bytes"), top_map.get("reclaimable_bytes")))
+        for pattern, prefix, n in (("main.svcTenants[*].sessions", "svcTenants[", 400),
+                                   ("main.svcStore.shards[*].hashmap", "svcStore.shards[", 12),
+                                   ("goroutine * (main.svcWorker) → local seen", "svcWorker[", 6)):
+            g, want = group(pattern), oracle_group(prefix)
+            if want["maps"] != n:
+                p.append("the oracle has %d maps %s*, want %d" % (want["maps"], prefix, n))
+            if g is None:
+                p.append("no group %r" % pattern)
+                continue
+            for k, v in want.items():
+                if g.get(k) != v:
+                    p.append("group %s: %s %r, the oracle's maps sum to %r" % (pattern, k, g.get(k), v))
+        shards = [m for n, m in by.items() if n.startswith("svcStore.")]
+        tenants = [m for n, m in by.items() if n.startswith("svcTenants[")]
+        if min(m["reclaimable_bytes"] for m in shards) <= max(m["reclaimable_bytes"] for m in tenants):
+            p.append("the fixture's shards do not each outrank every tenant map")
+        r.check(name + "/groups lead the JSON", p)
+
+        # The text leads with the same group, says what the rows cover,
+        # and counts the maps as the JSON does.
+        rc, out, err = self.run_mapscan([fx["core"]])
+        p = []
+        lines = out.split("\n")
+        try:
+            head = next(i for i, l in enumerate(lines) if "TYPE / OWNER" in l)
+            first = lines[head + 1:head + 3]
+            if "map[string]*main.Session" not in first[0] or first[1].strip() != "main.svcTenants[*].sessions":
+                p.append("the first group row is %r" % first)
+            if " 400 " not in first[0]:
+                p.append("the first group row does not say 400 maps: %r" % first[0])
+        except (StopIteration, IndexError):
+            p.append("no group table: %r" % tail(out, 400))
+        if not re.search(r"^shown: \d+% of \S+ \S+ reclaimable \(\d+ of \d+ groups", out, re.M):
+            p.append("no coverage line for the groups")
+        summ = doc.get("summary", {})
+        m = re.search(r"^(\d+) maps? found", out, re.M)
+        if not m or int(m.group(1)) != summ.get("maps"):
+            p.append("text says %s maps found, JSON summary.maps %r" % (m and m.group(1), summ.get("maps")))
+        m = re.search(r"^(\d+) more maps? nothing reaches", out, re.M)
+        if (int(m.group(1)) if m else 0) != summ.get("unreachable_maps"):
+            p.append("text says %s maps nothing reaches, JSON %r" % (m and m.group(1), summ.get("unreachable_maps")))
+        if "Rebuilding the 400 maps of main.svcTenants[*].sessions" not in " ".join(out.split()):
+            p.append("the advice does not name the tenants' group")
+        r.check(name + "/groups lead the text", p)
+
+        # --keys: the keys of a group's biggest maps, and of single maps.
+        rc, out, err = self.run_mapscan(["--keys", "--top", "0", fx["core"]])
+        flat = unwrap(out)
+        p = []
+        for n in ("svcPairs", "svcFlags", "svcArr"):
+            keys = by[n]["keys"]
+            if not any(all(k in l for k in keys) for l in flat.split("\n") if "keys: " in l):
+                p.append("no keys line with %s's keys %r" % (n, keys))
+        if not re.search(r"- main\.svcTenants\[\d+\]\.sessions  keys: \"t\d+-s19[89]\", \"t\d+-s19[89]\"", flat):
+            p.append("no tenant map listed with its keys under the group")
+        r.check(name + "/text --keys", p)
+        try:
+            r.check(name + "/names-whole", self.names_whole(fx["core"]))
+        except Failure as e:
+            r.fail(name + "/names-whole", e)
 
     def oracle_problems(self, oracle, tc, version):
         """Is the fixture in the states it means to build?  (Independent of
@@ -758,6 +885,7 @@ class Suite:
                             ("on_stack", om.get("held") == "goroutine-stack")):
                 if k in m and m[k] is not want:
                     p.append("%s %r, want %r (the fixture holds it: %s)" % (k, m[k], want, om.get("held") or "typed"))
+            p += key_problems(m, om)
             r.check(check, p)
 
         # "No map that is not there", without false alarms.  The fixture's

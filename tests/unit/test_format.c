@@ -684,6 +684,11 @@ static void build_service(struct report *r)
 		map_add_root(m, path, false);
 		snprintf(path, sizeof(path), "goroutine %d (main.serve) → local t.sessions", 10 + i);
 		map_add_root(m, path, false);
+		char keys[64];
+		int n = snprintf(keys, sizeof(keys), "\"t%d-s1\"", i) + 1;
+		n += snprintf(keys + n, sizeof(keys) - (size_t)n, "\"t%d-\\x1b\x1b\"", i) + 1;
+		m->sample_keys = report_keep(r, keys, (size_t)n);
+		m->nsample_keys = 2;
 	}
 	for (int i = 0; i < 12; i++) {
 		struct map_entry *m = add(r, 0xc100000000 + 0x1000 * (uint64_t)i, "map[int]string",
@@ -741,6 +746,24 @@ static void test_text_groups(void)
 	CHECK_CONTAINS(t, "leave the buckets\nand overflow buckets allocated");
 	CHECK_CONTAINS(t, "    m2 := make(map[string]*main.Session, len(m))\n");
 	free(t);
+
+	/* --keys: the biggest members of a group, with their keys, escaped
+	 * (a raw ESC becomes \x1b; the key's own backslash stays one). */
+	o.keys = true;
+	o.top = 1;
+	t = render(format_text, &r, &o, &rc);
+	CHECK(all_lines_fit(t) && terminal_safe(t, 0));
+	CHECK_CONTAINS(t, "                                              main.Tenants[*].sessions\n"
+			"                                              - main.Tenants[0].sessions  keys: \n"
+			"                                                  \"t0-s1\", \"t0-\\x1b\\x1b\"\n"
+			"                                              - main.Tenants[1].sessions  keys: ");
+	CHECK_CONTAINS(t, "                                              - and 297 more maps\n");
+	/* and every map shown has its keys */
+	CHECK_CONTAINS(t, "main.store.shards[0].hashmap\n"
+			"                                              keys: (not readable)\n");
+	free(t);
+	o.keys = false;
+	o.top = 20;
 
 	/* By type: the tenants and the sessions of no one else. */
 	CHECK(report_group(&r, GROUP_TYPE) == 0);
@@ -822,7 +845,7 @@ static const char *const map_keys[] = {
 	"tombstones", "tables", "capacity_slots", "growing", "retained_bytes",
 	"ideal_bytes", "reclaimable_bytes", "warnings", "type_guessed",
 	"type_candidates", "references", "reachable", "garbage", "conservative",
-	"on_stack", "precise_roots", "group",
+	"on_stack", "precise_roots", "group", "sample_keys",
 };
 
 static cJSON *get(const cJSON *o, const char *k)
@@ -1020,6 +1043,17 @@ static void test_json_groups(void)
 			named = 0;
 	}
 	CHECK(named);
+	/* Sample keys, as the model has them (escaped for JSON). */
+	const cJSON *first = cJSON_GetArrayItem(maps, 0);
+	CHECK(first && cJSON_GetArraySize(get(first, "sample_keys")) == 0);
+	m = NULL;
+	cJSON_ArrayForEach(m, maps)
+		if (is_str(m, "address", "0xc000001000"))
+			break;
+	const cJSON *keys = m ? get(m, "sample_keys") : NULL;
+	CHECK(cJSON_GetArraySize(keys) == 2 &&
+	      !strcmp(cJSON_GetArrayItem(keys, 0)->valuestring, "\"t1-s1\"") &&
+	      !strcmp(cJSON_GetArrayItem(keys, 1)->valuestring, "\"t1-\\x1b\x1b\""));
 	/* Up to 8 roots, precise ones first, the rest in more_roots. */
 	m = NULL;
 	cJSON_ArrayForEach(m, maps)
