@@ -29,7 +29,12 @@ static const char usage_text[] =
 	"\n"
 	"options:\n"
 	"  --exe PATH              the executable that produced the core (default:\n"
-	"                          the one the core names, checked to match)\n"
+	"                          the one the core names, checked to match), or\n"
+	"                          an unstripped copy or rebuild of it\n"
+	"  --debug-file PATH       read DWARF from PATH (a debug file or unstripped\n"
+	"                          build of the same program; default: the\n"
+	"                          executable, its .gnu_debuglink, or\n"
+	"                          /usr/lib/debug/.build-id/)\n"
 	"  --pid PID               analyse the running process PID instead of a core;\n"
 	"                          it is stopped only while mapscan reads it\n"
 	"  --no-stop               with --pid: never stop the process; maps that change\n"
@@ -99,7 +104,7 @@ static int usage_error(const char *msg)
  * abbreviations: a Go user's -t means no particular option. */
 
 enum opt_id {
-	OPT_EXE, OPT_PID, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE, OPT_JSON, OPT_TOP, OPT_MIN,
+	OPT_EXE, OPT_DEBUG, OPT_PID, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE, OPT_JSON, OPT_TOP, OPT_MIN,
 	OPT_SORT, OPT_TUI, OPT_HELP, OPT_VERSION, OPT_GROUP, OPT_QUIET, OPT_KEYS,
 };
 
@@ -111,6 +116,7 @@ struct optdef {
 
 static const struct optdef optdefs[] = {
 	{ "exe", true, OPT_EXE },
+	{ "debug-file", true, OPT_DEBUG },
 	{ "pid", true, OPT_PID },
 	{ "no-stop", false, OPT_NOSTOP },
 	{ "save-core", true, OPT_SAVE },
@@ -177,6 +183,9 @@ static void apply(struct cmdline *cl, const struct optdef *d, const char *as, co
 	switch (d->id) {
 	case OPT_EXE:
 		cl->exe = v;
+		break;
+	case OPT_DEBUG:
+		cl->po.debug_file = v;
 		break;
 	case OPT_PID:
 		errno = 0;
@@ -374,7 +383,8 @@ int main(int argc, char **argv)
 	if (tui && tui_check_terminal(&err))
 		return fail(err.code, err.msg);
 	/* Keys cost a read per map: only when something shows them. */
-	struct analyze_opts ao = { .storage = tui, .keys = tui || json_mode || cl.keys };
+	struct analyze_opts ao = { .storage = tui, .debug_file = po.debug_file,
+				   .keys = tui || json_mode || cl.keys };
 	po.storage = ao.storage;
 	po.keys = ao.keys;
 	if (pid ? analyze_pid((int)pid, exe, &po, &r, &err)

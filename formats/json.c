@@ -285,6 +285,15 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 	add(&b, t, "threads_stopped", r->pid ? u64(r->threads_stopped) : cJSON_CreateNull());
 	add(&b, t, "consistent", cJSON_CreateBool(!r->inconsistent));
 	add(&b, t, "saved_core", str(r->saved_core));
+	if (r->debug_info) {
+		cJSON *d = cJSON_CreateObject();
+		add(&b, d, "path", str(r->debug_info));
+		add(&b, d, "found_by", str(r->debug_found_by));
+		add(&b, d, "match", cJSON_CreateString(r->debug_other_build ? "layout" : "build-id"));
+		add(&b, t, "debug_info", d);
+	} else {
+		add(&b, t, "debug_info", cJSON_CreateNull());
+	}
 	t = parts[2];
 	add(&b, t, "version", str(r->go_version));
 	add(&b, t, "map_layout", cJSON_CreateString(layout_name(r->layout)));
@@ -309,6 +318,10 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 	add(&b, t, "unreachable_reclaimable_bytes", u64(r->unreachable_reclaimable));
 	add(&b, t, "goroutines", u64(r->goroutines));
 	add(&b, t, "heap_scanned", cJSON_CreateBool(r->heap_scanned));
+	add(&b, t, "unclaimed_map_storage_bytes",
+	    r->unclaimed_known ? u64(r->unclaimed_storage) : cJSON_CreateNull());
+	add(&b, t, "unclaimed_map_storage_objects",
+	    r->unclaimed_known ? u64(r->unclaimed_objects) : cJSON_CreateNull());
 
 	if (fprintf(out, "{\"schema\":%d", SCHEMA_VERSION) < 0)
 		rc = -1;

@@ -1121,6 +1121,42 @@ out:
 	free(ver);
 }
 
+/* Where the DWARF came from, when it is not the executable itself. */
+static void put_debug(struct text *T)
+{
+	const struct report *r = T->r;
+	char lead[64];
+
+	if (!r->debug_info || (r->debug_found_by && !strcmp(r->debug_found_by, "executable") &&
+			       !r->debug_other_build))
+		return;
+	snprintf(lead, sizeof(lead), "debug info: ");
+	fputs(lead, T->out);
+	char sfx[64];
+	snprintf(sfx, sizeof(sfx), " (%s)", r->debug_found_by ? r->debug_found_by : "?");
+	put_name(T, strlen(lead), r->debug_info, sfx);
+	if (r->debug_other_build)
+		put_wrapped(T, 0, 2, "executable differs only in build ID / link flags; layout verified");
+}
+
+/* Map storage the heap holds that no map found owns: maps mapscan could
+ * not find.  A report must not look clean while that is large. */
+#define UNCLAIMED_NOTABLE (64 * 1024)
+
+static void put_unclaimed(struct text *T)
+{
+	const struct report *r = T->r;
+	char b[16], line[200];
+
+	if (!r->unclaimed_known || !r->unclaimed_storage)
+		return;
+	human_size(r->unclaimed_storage, b, sizeof(b));
+	snprintf(line, sizeof(line), "%s of map storage in the heap belongs to no map found (%" PRIu64
+		 " allocation%s): maps mapscan could not reach", b, r->unclaimed_objects,
+		 r->unclaimed_objects == 1 ? "" : "s");
+	put_wrapped(T, 0, 2, line);
+}
+
 /* A live process: how long it was stopped, or that it was not. */
 static void put_process(struct text *T)
 {
@@ -1194,6 +1230,7 @@ static void put_summary(struct text *T)
 		put_wrapped(T, 0, 2, line);
 	}
 	put_heap(T);
+	put_unclaimed(T);
 }
 
 /* "shown: 96% of 462 MiB reclaimable (20 of 1,204 groups; --top 0 shows all)":
@@ -1432,6 +1469,7 @@ int format_text(FILE *out, const struct report *r, const struct format_opts *o)
 	    (grouped && format_select_groups(r, o, &gsel, &ngsel) < 0))
 		goto out;
 	put_header(&T);
+	put_debug(&T);
 	put_process(&T);
 	put_summary(&T);
 
@@ -1454,6 +1492,11 @@ int format_text(FILE *out, const struct report *r, const struct format_opts *o)
 		put_note(&T, 0, 9, "warning: ", r->warnings[i]);
 	if (!o->quiet)
 		put_advice(&T, gsel, ngsel, sel, nsel);
+	if (!r->total_reclaimable && r->unclaimed_known && r->unclaimed_storage >= UNCLAIMED_NOTABLE) {
+		putc('\n', out);
+		put_wrapped(&T, 0, 0, "Nothing reclaimable in the maps found; but see the map storage "
+			    "no map found owns, above.");
+	}
 	rc = T.failed ? -1 : 0;
 out:
 	free(sel);

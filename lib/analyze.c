@@ -1,8 +1,6 @@
 /* analyze_core and analyze_pid: the pipeline target -> types -> runtime ->
  * roots -> report. */
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,47 +8,61 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "debugfile.h"
+#include "elffile.h"
 #include "live.h"
 #include "heap.h"
 #include "snapshot.h"
 
+static bool is_go(const struct elffile *f)
+{
+	return elffile_section(f, ".gopclntab") || elffile_section(f, ".go.buildinfo") ||
+	       elffile_section(f, ".note.go.buildid") || elffile_build_ids(f)->go[0];
+}
+
 int exe_is_go(const char *path, struct ms_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ms_err(err, MS_EOPEN, "%s: cannot open executable", path);
-	elf_version(EV_CURRENT);
-	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	size_t shstrndx;
-	int go = -1;
-	if (e && elf_kind(e) == ELF_K_ELF && elf_getshdrstrndx(e, &shstrndx) == 0) {
-		go = 0;
-		for (Elf_Scn *s = elf_nextscn(e, NULL); s && !go; s = elf_nextscn(e, s)) {
-			GElf_Shdr sh;
-			if (!gelf_getshdr(s, &sh))
-				continue;
-			const char *n = elf_strptr(e, shstrndx, sh.sh_name);
-			go = n && (!strcmp(n, ".gopclntab") || !strcmp(n, ".go.buildinfo") ||
-				   !strcmp(n, ".note.go.buildid"));
-		}
-	} else {
-		ms_err(err, MS_EFORMAT, "%s: not an ELF executable", path);
-	}
-	if (e)
-		elf_end(e);
-	close(fd);
+	struct elffile *f = elffile_open(path, err);
+	int go;
+
+	if (!f)
+		return -1;
+	go = is_go(f);
+	elffile_close(f);
 	return go;
 }
 
-/* The executable's types, if it is a Go program: 1 with *g set, 0 when it
- * is not a Go program (err untouched: the caller says what it is), -1 on
- * error (err filled). */
-static int load_go_types(const char *exe, struct gtypes **g, struct ms_error *err)
+/* The image's types: 1 with *g set and r told where they came from, 0 when
+ * the executable is not a Go program (err untouched: the caller says what
+ * it is), -1 on error (err filled). */
+static int load_types(const struct target *t, const struct analyze_opts *opts, struct report *r,
+		      struct gtypes **g, struct ms_error *err)
 {
-	int go = exe_is_go(exe, err);
-	if (go <= 0)
-		return go;
-	*g = gtypes_load(exe, err);
+	struct debug_choice dc;
+
+	if (!is_go(target_exe_file(t)))
+		return 0;
+	if (debugfile_find(t, opts ? opts->debug_file : NULL, &dc, err) < 0)
+		return -1;
+	if (!dc.path)
+		return ms_err(err, MS_ENODWARF, "%s: executable has no DWARF debug information (built "
+			      "with -ldflags=-w or -s, or stripped), and no debug file was found (looked "
+			      "at %s); pass its debug file with --debug-file, or an unstripped build of "
+			      "the same program with --exe", target_exe_name(t), dc.looked);
+	*g = gtypes_load(dc.path, err);
+	if (*g && dc.match == DEBUG_OTHER_BUILD && debugfile_verify(t, *g, &dc, err) < 0) {
+		gtypes_free(*g);
+		*g = NULL;
+	}
+	if (*g && dc.data_shift)
+		gtypes_move_vars(*g, dc.data_lo, dc.data_hi, dc.data_shift);
+	if (*g) {
+		r->debug_info = dc.path;
+		dc.path = NULL;
+		r->debug_found_by = debugfile_found_by_name(dc.found_by);
+		r->debug_other_build = dc.match == DEBUG_OTHER_BUILD;
+	}
+	debugfile_choice_free(&dc);
 	return *g ? 1 : -1;
 }
 
@@ -91,7 +103,7 @@ int analyze_core(const char *core_path, const char *exe_path, const struct analy
 		return -1;
 	const char *exe = target_exe_path(t);
 	struct gtypes *g = NULL;
-	int go = load_go_types(exe, &g, err);
+	int go = load_types(t, opts, r, &g, err);
 	if (go <= 0) {
 		if (go == 0)
 			ms_err(err, MS_ENOTGO, "%s: core of %s, which is not a Go program; mapscan "
@@ -243,9 +255,9 @@ int analyze_pid(int pid, const char *exe_path, const struct analyze_opts *opts,
 	if (!t)
 		return -1;
 	/* Everything that does not read the process comes before the stop. */
-	const char *exe = target_exe_path(t), *name = target_exe_name(t);
+	const char *name = target_exe_name(t);
 	struct gtypes *g = NULL;
-	int go = load_go_types(exe, &g, err);
+	int go = load_types(t, opts, r, &g, err);
 	if (go <= 0) {
 		if (go == 0)
 			ms_err(err, MS_ENOTGO, "process %d runs %s, which is not a Go program; "

@@ -14,6 +14,7 @@
 struct analyze_opts {
 	bool storage;             /* keep each map's storage picture (for the TUI) */
 	bool keys;                /* render a few sample keys of each map (lib/keys.h) */
+	const char *debug_file;   /* --debug-file: the file to read DWARF from, or NULL (lib/debugfile.h) */
 	/* live processes (analyze_pid) only */
 	bool no_stop;             /* read the process without stopping it (twice, to spot changes) */
 	uint64_t max_pause_ns;    /* resume the process after this long stopped; 0: no limit */

@@ -35,8 +35,11 @@ uint64_t classic_ideal(const struct goruntime *rt, const struct maptype *mt, uin
 	uint64_t bytes = mt->hdr_size;
 	if (count == 0)
 		return bytes;
+	/* makemap's overLoadFactor, with the target's load factor. */
+	const struct go_facts *gf = rt->facts;
+	uint64_t num = gf ? gf->classic_load_num : 13, den = gf ? gf->classic_load_den : 2;
 	unsigned b = 0;
-	while (b < MAX_B && count > 8 && count > 13 * ((1ull << b) / 2))
+	while (b < MAX_B && count > 8 && count > num * ((1ull << b) / den))
 		b++;
 	bytes += mt->bucket_size * classic_nalloc(rt, mt, b);
 	if (b >= 4)
@@ -50,6 +53,7 @@ struct cwalk {
 	const struct maptype *mt;
 	struct map_entry *m;
 	slot_fn fn;
+	alloc_fn alloc;
 	void *arg;
 	uint64_t cur_lo, cur_hi, old_lo, old_hi;  /* array allocations */
 	uint64_t outside;         /* chain buckets allocated on their own */
@@ -101,8 +105,11 @@ static uint8_t walk_chain(struct cwalk *w, uint64_t head, bool count_live, bool 
 			f->overflow_buckets++;
 			if (current)
 				w->chain_buckets++;
-			if (!in_arrays(w, b))
+			if (!in_arrays(w, b)) {
 				w->outside++;
+				if (w->alloc)
+					w->alloc(w->arg, b);
+			}
 		}
 		if (step == 0 && !current && p[0] >= EVACUATED_MIN && p[0] <= EVACUATED_MAX)
 			count_live = false;
@@ -143,7 +150,7 @@ static uint8_t walk_chain(struct cwalk *w, uint64_t head, bool count_live, bool 
 }
 
 int classic_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
-		 uint64_t addr, struct map_entry *m, slot_fn fn, void *arg)
+		 uint64_t addr, struct map_entry *m, const struct walk_cb *cb)
 {
 	unsigned char h[256];
 	if (mt->hdr_size > sizeof(h) || mt->bucket_size > MAX_BUCKET ||
@@ -161,13 +168,20 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 
 	struct map_figures *f = &m->fig;
 	memset(f, 0, sizeof(*f));
-	struct cwalk w = { .t = t, .rt = rt, .mt = mt, .m = m, .fn = fn, .arg = arg };
+	struct cwalk w = { .t = t, .rt = rt, .mt = mt, .m = m, .fn = cb ? cb->slot : NULL,
+			   .alloc = cb ? cb->alloc : NULL, .arg = cb ? cb->arg : NULL };
 	uint64_t bs = mt->bucket_size;
 	uint64_t nb = 1ull << B;
 	f->count = count;
 	f->retained_bytes = mt->hdr_size;
 	/* A bucket array is one allocation, so all of it is in the core; one
 	 * that is not came from a damaged header and is not walked. */
+	if (buckets && w.alloc)
+		w.alloc(w.arg, buckets);
+	if (old && w.alloc)
+		w.alloc(w.arg, old);
+	if (extra && w.alloc)
+		w.alloc(w.arg, extra);
 	if (buckets) {
 		w.cur_lo = buckets;
 		w.cur_hi = buckets + classic_nalloc(rt, mt, B) * bs;
@@ -227,6 +241,11 @@ int classic_walk(const struct target *t, const struct goruntime *rt, const struc
 					continue;
 				}
 				f->retained_bytes += sizeof(sl) + 8 * sl[2];
+				if (w.alloc) {
+					w.alloc(w.arg, lists[i]);
+					if (sl[0])
+						w.alloc(w.arg, sl[0]);
+				}
 			}
 			/* Spares run from nextOverflow to the bucket whose overflow word
 			 * is set (the runtime's end marker), inside the current array. */

@@ -1,23 +1,68 @@
 /* Go runtime facts, read from the target's DWARF and memory.
  *
- * DWARF gives every layout; the only facts taken from elsewhere are listed
- * in `facts` below (names of a few runtime variables across versions, and
- * allocator constants the binary does not describe). */
+ * DWARF gives every layout; what it cannot give (names of a few runtime
+ * variables that moved between versions, the allocator's constants, the
+ * maps' load factors) is in `go_facts` below, one row per range of Go
+ * versions.  Nothing else in mapscan compares version numbers. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "goruntime.h"
 
+/* Facts every version shares (every 64-bit port). */
 static const struct {
-	const char *size_classes[2];   /* class_to_size moved in Go 1.25/1.26 */
-	uint64_t page_size;            /* runtime._PageSize on every 64-bit port */
+	uint64_t page_size;            /* runtime._PageSize */
 	uint64_t malloc_header;        /* Go 1.22+: mallocHeaderSize */
 	uint64_t min_header_size;      /* Go 1.22+: objects above get a header */
 	uint64_t max_small;            /* _MaxSmallSize */
-} facts = {
-	{ "runtime.class_to_size", "internal/runtime/gc.SizeClassToSize" },
-	8192, 8, 512, 32768,
+} facts = { 8192, 8, 512, 32768 };
+
+/* Facts that differ by version.  Rows are searched in order; the first
+ * whose [first, last] range holds the target's minor version wins, and a
+ * version mapscan does not know takes the newest row. */
+static const struct go_facts go_facts[] = {
+	/* Go 1.21 computes loadFactorNum as (bucketCnt*13/16)*loadFactorDen
+	 * in integers: 6 per bucket, not 6.5 (src/runtime/map.go). */
+	{ 21, 21, 12, 2, 7, 8, 1024, { "runtime.class_to_size", NULL } },
+	{ 0, 24, 13, 2, 7, 8, 1024, { "runtime.class_to_size", NULL } },
+	/* 1.25 moved the size classes to internal/runtime/gc. */
+	{ 25, 999, 13, 2, 7, 8, 1024,
+	  { "internal/runtime/gc.SizeClassToSize", "runtime.class_to_size" } },
 };
+
+int goversion_parse(const char *s, struct go_version *v)
+{
+	memset(v, 0, sizeof(*v));
+	/* "go1.26.8", "go1.27.3-X:mapsplitgroup", "go1.24.11 X:noswissmap",
+	 * "devel go1.27-abc123 ...", "go1.21rc2". */
+	const char *p = s ? strstr(s, "go1.") : NULL;
+	if (!p)
+		return -1;
+	char *end;
+	long minor = strtol(p + 4, &end, 10);
+	if (end == p + 4 || minor < 0 || minor > 999)
+		return -1;
+	v->major = 1;
+	v->minor = (int)minor;
+	if (*end == '.') {
+		long patch = strtol(end + 1, &end, 10);
+		v->patch = patch >= 0 && patch < 100000 ? (int)patch : 0;
+	}
+	v->known = true;
+	return 0;
+}
+
+const struct go_facts *goversion_facts(const struct go_version *v)
+{
+	size_t n = sizeof(go_facts) / sizeof(go_facts[0]);
+	if (!v || !v->known)
+		return &go_facts[n - 1];
+	for (size_t i = 0; i < n; i++)
+		if (v->minor >= go_facts[i].first_minor && v->minor <= go_facts[i].last_minor)
+			return &go_facts[i];
+	return &go_facts[n - 1];
+}
 
 static const struct gtype *resolved(const struct gtypes *g, type_id id)
 {
@@ -56,8 +101,8 @@ static int read_version(struct goruntime *rt, const struct gtypes *g, const stru
 
 static void read_size_classes(struct goruntime *rt, const struct gtypes *g, const struct target *t)
 {
-	for (size_t i = 0; i < sizeof(facts.size_classes) / sizeof(facts.size_classes[0]); i++) {
-		const struct gvar *v = gtypes_var(g, facts.size_classes[i]);
+	for (size_t i = 0; i < 2 && rt->facts->size_classes[i]; i++) {
+		const struct gvar *v = gtypes_var(g, rt->facts->size_classes[i]);
 		const struct gtype *a = v ? resolved(g, v->type) : NULL;
 		if (!a || a->kind != GK_ARRAY || type_size(g, a->elem) != 2 ||
 		    a->count < 2 || a->count > 128)
@@ -109,6 +154,8 @@ int goruntime_init(struct goruntime *rt, const struct gtypes *g, const struct ta
 				      target_exe_path(t));
 		snprintf(rt->version, sizeof(rt->version), "unknown");
 	}
+	goversion_parse(rt->version, &rt->go);
+	rt->facts = goversion_facts(&rt->go);
 	if (have_swiss && have_classic)
 		rt->layout = strstr(rt->version, "noswissmap") ? LAYOUT_CLASSIC : LAYOUT_SWISS;
 	else if (have_swiss)

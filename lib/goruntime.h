@@ -14,8 +14,34 @@
 #include "target.h"
 #include "types.h"
 
+/* A Go version, from runtime.buildVersion ("go1.27.3-X:mapsplitgroup"). */
+struct go_version {
+	int major, minor, patch;
+	bool known;                /* false: unreadable or not "go1.N" */
+};
+
+/* What differs between Go versions and is not in DWARF (goruntime.c holds
+ * the one table of these). */
+struct go_facts {
+	int first_minor, last_minor;   /* Go 1.first .. 1.last */
+	/* classic maps grow past loadFactorNum/loadFactorDen entries per bucket */
+	unsigned classic_load_num, classic_load_den;
+	/* Swiss maps: tables hold at most max_avg_group_load/group_slots full,
+	 * and at most max_table_capacity slots */
+	unsigned swiss_max_avg_group_load, swiss_group_slots, swiss_max_table_capacity;
+	const char *size_classes[2];   /* where class_to_size lives, by preference */
+};
+
+/* Parse "go1.N[.P]..." anywhere in s.  Returns 0, or -1 (v->known false). */
+int goversion_parse(const char *s, struct go_version *v);
+
+/* The facts for version v (the newest row when v is unknown).  Never NULL. */
+const struct go_facts *goversion_facts(const struct go_version *v);
+
 struct goruntime {
 	char version[64];          /* "go1.26.8", from runtime.buildVersion */
+	struct go_version go;      /* parsed from version */
+	const struct go_facts *facts;  /* never NULL after goruntime_init */
 	enum map_layout layout;    /* what the binary's maps use */
 	bool alloc_headers;        /* Go 1.22+: 8-byte malloc header on big scan objects */
 	uint16_t class_to_size[128];
@@ -28,7 +54,9 @@ struct goruntime {
 
 /* Everything a walker needs about one map type. Offsets in bytes. */
 struct maptype {
-	type_id type;              /* the map typedef (GK_MAP) */
+	type_id type;              /* the map typedef (GK_MAP); 0 for a map type only the
+				    * runtime's type descriptors know (then name is set) */
+	const char *name, *key_name, *elem_name; /* NULL: the DWARF types' names */
 	type_id key, elem;         /* Go key and value types */
 	type_id bucket;            /* classic bucket / Swiss group struct (its
 				    * descriptor types a heap bucket array) */

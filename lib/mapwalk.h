@@ -13,16 +13,28 @@
  * value (after following indirect storage); 0 if unreadable. */
 typedef void (*slot_fn)(void *arg, uint64_t key_addr, uint64_t elem_addr);
 
+/* Called once for each heap allocation the map's storage consists of
+ * (bucket arrays, overflow buckets allocated on their own, mapextra and
+ * its overflow lists; directory, tables, group arrays), by address. */
+typedef void (*alloc_fn)(void *arg, uint64_t addr);
+
+struct walk_cb {
+	slot_fn slot;             /* may be NULL */
+	alloc_fn alloc;           /* may be NULL */
+	void *arg;
+};
+
 /* Walk the map whose header is at addr.  Fills m->fig (and warnings).
  * Returns 0, or -1 when the header itself cannot be read or is absurd (then
- * nothing is filled and the caller should not report the map). */
+ * nothing is filled and the caller should not report the map).  cb may be
+ * NULL. */
 int map_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
-	     uint64_t addr, struct map_entry *m, slot_fn fn, void *arg);
+	     uint64_t addr, struct map_entry *m, const struct walk_cb *cb);
 
 int classic_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
-		 uint64_t addr, struct map_entry *m, slot_fn fn, void *arg);
+		 uint64_t addr, struct map_entry *m, const struct walk_cb *cb);
 int swiss_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
-	       uint64_t addr, struct map_entry *m, slot_fn fn, void *arg);
+	       uint64_t addr, struct map_entry *m, const struct walk_cb *cb);
 
 /* Address of slot i's key or value in a bucket or group at base: the slot
  * itself, or for indirect storage (keys/values over 128 bytes) the pointer
@@ -38,7 +50,7 @@ static inline uint64_t slot_addr(const struct target *t, uint64_t base, uint64_t
 
 /* ideal_bytes of docs/figures.md for `count` entries. */
 uint64_t classic_ideal(const struct goruntime *rt, const struct maptype *mt, uint64_t count);
-uint64_t swiss_ideal(const struct maptype *mt, uint64_t count);
+uint64_t swiss_ideal(const struct goruntime *rt, const struct maptype *mt, uint64_t count);
 
 /* Buckets makeBucketArray allocates for 2^b buckets (nalloc in figures.md). */
 uint64_t classic_nalloc(const struct goruntime *rt, const struct maptype *mt, unsigned b);

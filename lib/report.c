@@ -278,5 +278,6 @@ void report_free(struct report *r)
 	free(r->source_kind);
 	free(r->executable);
 	free(r->go_version);
+	free(r->debug_info);
 	memset(r, 0, sizeof(*r));
 }

@@ -127,6 +127,11 @@ struct report {
 	 * whether the heap's span table could be enumerated */
 	uint64_t goroutines;
 	bool heap_scanned;
+	/* Map storage in the heap that no map found owns (allocations whose
+	 * type the allocator recorded as a bucket or group array, Go 1.22+):
+	 * maps mapscan could not reach or recognise. */
+	uint64_t unclaimed_storage, unclaimed_objects;
+	bool unclaimed_known;    /* false: the heap records no types (Go < 1.22) or was not read */
 	struct strpool *pool;    /* interned strings (report_intern) */
 	struct arena *arena;     /* bytes kept for the report's lifetime (report_keep) */
 	/* the Go heap from the runtime's span table; heap_known is false when
@@ -146,6 +151,10 @@ struct report {
 	enum group_by group_by;
 	struct map_group *groups;
 	size_t ngroups;
+	/* Where the types came from (lib/debugfile.h). */
+	char *debug_info;        /* the file whose DWARF was read; NULL: none (names are limited) */
+	const char *debug_found_by; /* "executable", "--exe", "--debug-file", ".gnu_debuglink", "build-id" */
+	bool debug_other_build;  /* another build of the program whose layout was verified */
 };
 
 const char *layout_name(enum map_layout l); /* "classic", "swiss", "unknown" */

@@ -34,7 +34,9 @@
 #include "heap.h"
 #include "keys.h"
 #include "mapwalk.h"
+#include "rtype.h"
 #include "stacks.h"
+
 enum pkind {
 	P_VAR, P_FIELD, P_INDEX, P_MAPVAL, P_DYN, P_CHANBUF,
 	P_GOROUTINE,              /* "goroutine 17": index goid */
@@ -44,6 +46,10 @@ enum pkind {
 	P_WORD,                   /* "+16": a word of an untyped object (conservative) */
 	P_OBJ,                    /* ".(*T)": an object typed by its allocation header */
 	P_CLOSURE,                /* ".(closure main.f.func1)" */
+	P_UNVERIFIED,             /* renders nothing: the hop below it went into memory whose
+				   * allocation mapscan cannot check (conservative) */
+	P_FRAMEWORD,              /* " → frame word at sp+0x40": a map header found in a
+				   * frame by its shape (conservative) */
 };
 
 struct pnode {
@@ -84,6 +90,7 @@ struct shape {
 struct typed_shape {              /* every describable map type, with its shape */
 	const struct maptype *mt;
 	uint32_t shape;
+	bool shape_type;          /* names a go.shape.* type: never a real map's type */
 };
 
 struct qitem {
@@ -130,16 +137,28 @@ struct roots {
 	struct cand *cands;           /* sorted by address */
 	size_t ncands;
 	uint8_t *visited;             /* one bit per heap slot: untyped object scanned */
+	uint8_t *owned;               /* one bit per heap slot: storage of a registered map */
 	struct shape *shapes;         /* lazily built: map types by layout */
 	size_t nshapes;
 	struct typed_shape *alltypes;
 	size_t nalltypes;
 	bool shapes_built;
-	type_id *by_bucket;           /* bucket/group struct id -> map type id */
+	const struct maptype **by_bucket; /* bucket/group struct id -> its map type */
+	struct group_mt { uint64_t desc; const struct maptype *mt; } *by_group;
+	size_t nby_group;             /* bucket/group descriptor -> map type, sorted */
+	struct maptype **desc_mts;    /* map types only the runtime's descriptors know */
+	size_t ndesc_mts;
 	struct empty_ref { uint64_t addr, off; } *empty;
 	size_t nempty, capempty;
 	struct hdr_fields hf;
 	uint64_t heap_lo, heap_hi;
+	/* where typed pointers may land besides the heap */
+	struct gstack *stacks;        /* goroutine stacks, sorted, disjoint */
+	size_t nstacks;
+	struct varspan { uint64_t lo, hi; type_id type; } *vars;  /* globals, sorted */
+	size_t nvars;
+	struct varspan *heapsegs;     /* mappings that hold heap spans, sorted */
+	size_t nheapsegs;
 };
 
 static uint64_t mix(uint64_t x)
@@ -186,6 +205,26 @@ static bool seen_add(struct roots *R, uint64_t addr, type_id type)
 	return true;
 }
 
+static bool seen_has(const struct roots *R, uint64_t addr, type_id type)
+{
+	const struct seen *s = &R->seen;
+	if (!s->cap)
+		return false;
+	size_t h = mix(addr ^ ((uint64_t)type << 48)) & (s->cap - 1);
+	while (s->keys[h].addr) {
+		if (s->keys[h].addr == addr && s->keys[h].type == type)
+			return true;
+		h = (h + 1) & (s->cap - 1);
+	}
+	return false;
+}
+
+/* Storage belongs to one map: (storage address, OWNER) in the seen set
+ * records that a registered map holds it, so a header-shaped object or
+ * frame word pointing at the same storage is a copy of a header, not a
+ * second map. */
+#define OWNER ((type_id)UINT32_MAX)
+
 static struct mapslot *mapslot_find(struct roots *R, uint64_t addr, bool insert)
 {
 	if (insert && (R->nmapslots + 1) * 2 > R->mapcap) {
@@ -226,7 +265,7 @@ static uint32_t node_new(struct roots *R, uint32_t parent, enum pkind kind, cons
 			 uint64_t index)
 {
 	bool cons = (parent && R->nodes[parent - 1].conservative) || kind == P_STACKWORD ||
-		    kind == P_WORD;
+		    kind == P_WORD || kind == P_FRAMEWORD || kind == P_UNVERIFIED;
 	if (R->nnodes >= UINT32_MAX - 1) {
 		R->oom = true;
 		return parent;
@@ -246,7 +285,7 @@ static uint32_t node_new(struct roots *R, uint32_t parent, enum pkind kind, cons
 	n->kind = (uint8_t)kind;
 	n->conservative = cons;
 	if (kind == P_INDEX || kind == P_CHANBUF || kind == P_GOROUTINE || kind == P_STACKWORD ||
-	    kind == P_WORD)
+	    kind == P_WORD || kind == P_FRAMEWORD)
 		n->u.index = index;
 	else
 		n->u.name = name;
@@ -312,6 +351,7 @@ static void path_render(const struct roots *R, uint32_t node, char *buf, size_t 
 		case P_WORD: sb_str(&sb, "+"); sb_num(&sb, p->u.index, 10); break;
 		case P_OBJ: sb_str(&sb, ".(*"); sb_str(&sb, p->u.name); sb_str(&sb, ")"); break;
 		case P_CLOSURE: sb_str(&sb, ".(closure "); sb_str(&sb, p->u.name); sb_str(&sb, ")"); break;
+		case P_FRAMEWORD: sb_str(&sb, " → frame word at sp+0x"); sb_num(&sb, p->u.index, 16); break;
 		default: break;
 		}
 	}
@@ -365,6 +405,8 @@ static void visit(struct roots *R, uint64_t addr, type_id type, struct path *p);
 static uint64_t tsize(const struct gtypes *g, type_id id);
 static void cons_word(struct roots *R, uint64_t v, struct path *p);
 static void cons_object(struct roots *R, uint64_t v, struct path *p);
+static void not_a_header(struct roots *R, uint64_t p, type_id type);
+static uint64_t storage_ptr(const struct roots *R, uint64_t hdr);
 
 static const struct maptype *maptype_get(struct roots *R, type_id id, bool quiet)
 {
@@ -410,6 +452,195 @@ static void on_slot(void *arg, uint64_t key_addr, uint64_t elem_addr)
 		visit(sv->R, key_addr, sv->mt->key, PATH_AT(sv->node));
 	if (sv->elem && elem_addr)
 		visit(sv->R, elem_addr, sv->mt->elem, PATH_AT(sv->node));
+}
+
+/* ---- what holds an address ---------------------------------------------- *
+ *
+ * A typed pointer is followed only where the memory it points to can hold a
+ * value of its type: inside one allocated heap object (span table), one
+ * goroutine's stack, one global variable or the executable's image; a
+ * slice's backing array must fit in one such allocation.  A type a
+ * pointer's DWARF type contradicts (pointers in a noscan span, an
+ * allocation header naming another type) is not believed.  This bounds
+ * every walk by the memory that really holds it, so a stale or garbage
+ * word cannot send the scan through millions of made-up elements. */
+
+enum { A_NONE, A_HEAP, A_STACK, A_DATA, A_OTHER };
+
+struct alloc {
+	uint8_t kind;
+	uint64_t base, end;          /* the allocation holding the address */
+	const struct hspan *span;    /* A_HEAP */
+	uint64_t slot_base;          /* A_HEAP: the slot, type header included */
+};
+
+static const struct varspan *span_find(const struct varspan *v, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (addr < v[mid].lo)
+			hi = mid;
+		else if (addr >= v[mid].hi)
+			lo = mid + 1;
+		else
+			return &v[mid];
+	}
+	return NULL;
+}
+
+static const struct gstack *stack_find(const struct roots *R, uint64_t addr)
+{
+	size_t lo = 0, hi = R->nstacks;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (addr < R->stacks[mid].lo)
+			hi = mid;
+		else if (addr >= R->stacks[mid].hi)
+			lo = mid + 1;
+		else
+			return &R->stacks[mid];
+	}
+	return NULL;
+}
+
+/* The allocation holding addr; false when none does (unmapped, a free
+ * heap slot, between heap spans): a pointer there is stale. */
+static bool alloc_of(const struct roots *R, uint64_t addr, struct alloc *a)
+{
+	memset(a, 0, sizeof(*a));
+	const struct gstack *gs = R->nstacks ? stack_find(R, addr) : NULL;
+	if (gs) {
+		a->kind = A_STACK;
+		a->base = gs->lo;
+		a->end = gs->hi;
+		return true;
+	}
+	if (R->h) {
+		const struct hspan *s;
+		uint32_t slot;
+		uint64_t base, size;
+		if (heap_span(R->h, addr)) {
+			if (!heap_object(R->h, R->t, addr, &s, &slot, &base, &size))
+				return false;
+			a->kind = A_HEAP;
+			a->span = s;
+			a->base = base;
+			a->end = base + size;
+			a->slot_base = s->base + (uint64_t)slot * s->elemsize;
+			return true;
+		}
+		if (span_find(R->heapsegs, R->nheapsegs, addr))
+			return false;     /* heap memory no in-use span holds */
+	}
+	const struct varspan *v = span_find(R->vars, R->nvars, addr);
+	if (v) {
+		a->kind = A_DATA;
+		a->base = v->lo;
+		a->end = v->hi;
+		return true;
+	}
+	uint64_t lo, hi;
+	bool exe;
+	if (!target_region(R->t, addr, &lo, &hi, &exe))
+		return false;
+	a->kind = exe ? A_DATA : A_OTHER;
+	a->base = lo;
+	a->end = hi;
+	return true;
+}
+
+/* Is there a value of type `want` at byte `off` of a value of type h (h
+ * itself, or a field or element inside it)? */
+static bool type_within(const struct gtypes *g, type_id h, uint64_t off, type_id want, int depth)
+{
+	h = gtypes_resolve(g, h);
+	want = gtypes_resolve(g, want);
+	if (!h || !want || depth > 16)
+		return false;
+	if (h == want && off == 0)
+		return true;
+	const struct gtype *t = gtypes_get(g, h), *w = gtypes_get(g, want);
+	if (!t || !w)
+		return false;
+	/* The same Go type under two DWARF entries (a typedef and its
+	 * target, or two compile units). */
+	if (off == 0 && t->size == w->size && *t->name && !strcmp(t->name, w->name))
+		return true;
+	if (t->kind == GK_STRUCT || t->kind == GK_SLICE || t->kind == GK_STRING) {
+		size_t n;
+		const struct gmember *m = gtypes_members(g, h, &n);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t ms = tsize(g, m[i].type);
+			if (off >= m[i].offset && off - m[i].offset < (ms ? ms : 1) &&
+			    type_within(g, m[i].type, off - m[i].offset, want, depth + 1))
+				return true;
+		}
+		return false;
+	}
+	if (t->kind == GK_ARRAY) {
+		uint64_t es = tsize(g, t->elem);
+		return es && off < t->size && type_within(g, t->elem, off % es, want, depth + 1);
+	}
+	return false;
+}
+
+/* Does the heap object a (which holds addr) agree that addr holds a value
+ * of `type` (n of them, for a slice's backing array)?  1 yes, 0 it
+ * contradicts it, -1 it cannot say (no type recorded). */
+static int heap_agrees(const struct roots *R, const struct alloc *a, uint64_t addr, type_id type)
+{
+	if (a->span->noscan)
+		return gtypes_has_pointers(R->g, type) ? 0 : -1;
+	uint64_t typ = heap_object_type(R->t, R->rt, a->span, a->slot_base);
+	type_id H = typ ? gtypes_by_runtime_type(R->g, typ - R->rt->types) : 0;
+	uint64_t hs = H ? tsize(R->g, H) : 0;
+	if (!hs)
+		return -1;
+	return type_within(R->g, H, (addr - a->base) % hs, type, 0) ? 1 : 0;
+}
+
+/* Can [addr, addr+size) hold a `type` (size bytes of them) as far as its
+ * allocation says?  Fills *a.  0: no (do not read it as typed); 1: yes;
+ * 2: yes, but the allocation cannot be checked (memory outside the heap,
+ * the stacks and the executable: what is found there is conservative);
+ * 3: the allocation is a heap object whose recorded type contradicts
+ * `type` (read it by that type, conservatively). */
+static int can_hold(const struct roots *R, uint64_t addr, uint64_t size, type_id type,
+		    struct alloc *a)
+{
+	if (!alloc_of(R, addr, a) || size > a->end - addr)
+		return 0;
+	if (a->kind == A_OTHER)
+		return 2;
+	if (a->kind != A_HEAP)
+		return 1;
+	int ok = heap_agrees(R, a, addr, type);
+	if (ok == 0)
+		return a->span->noscan ? 0 : 3;
+	return 1;
+}
+
+/* Follow a typed pointer p to a value of type `type` (the pointee). */
+static void follow(struct roots *R, uint64_t p, type_id type, struct path *pp)
+{
+	struct alloc a;
+	struct path unv = { pp, 0, P_UNVERIFIED, NULL, 0 };
+	switch (can_hold(R, p, tsize(R->g, type), type, &a)) {
+	case 0:
+		return;
+	case 3:
+		cons_object(R, p, &unv);
+		return;
+	case 2:
+		pp = &unv;
+		break;
+	default:
+		break;
+	}
+	not_a_header(R, p, type);
+	if (seen_add(R, p, type))
+		push(R, p, type, path_node(R, pp));
 }
 
 /* ---- map header candidates ----------------------------------------------- */
@@ -572,10 +803,112 @@ static bool same_shape(const struct maptype *a, const struct maptype *b)
 	       a->elem_off == b->elem_off && a->ctrl_off == b->ctrl_off;
 }
 
-/* Group the program's map types by storage layout, once. */
+/* Add mt (named name) to its storage layout's group. */
+static void shape_add(struct roots *R, const struct maptype *mt, const char *name, size_t *cap,
+		      size_t *capall)
+{
+	size_t k = 0;
+	while (k < R->nshapes && !same_shape(R->shapes[k].mt, mt))
+		k++;
+	if (grow_array((void **)&R->alltypes, capall, R->nalltypes + 1, sizeof(*R->alltypes), 64) ||
+	    grow_array((void **)&R->shapes, cap, R->nshapes + 1, sizeof(*R->shapes), 64)) {
+		R->oom = true;
+		return;
+	}
+	R->alltypes[R->nalltypes++] = (struct typed_shape){ mt, (uint32_t)k,
+							    strstr(name, "go.shape.") != NULL };
+	if (k < R->nshapes) {
+		R->shapes[k].ntypes++;
+		return;
+	}
+	R->shapes[R->nshapes++] = (struct shape){ mt, 1 };
+}
+
+struct desc_scan {
+	struct roots *R;
+	const struct maptype *tmpl;   /* header layout to copy */
+	const struct rtype_layout *L;
+	size_t cap, capall, capg, capd;
+};
+
+/* A map type descriptor: indexed by its group type; and if DWARF has no
+ * such map type (a type the compiler kept no variable of), a map type of
+ * its own, so that maps of it can be walked and named. */
+static void on_desc(void *arg, const struct rmap *d)
+{
+	struct desc_scan *ds = arg;
+	struct roots *R = ds->R;
+	type_id id = gtypes_by_runtime_type(R->g, d->desc - R->rt->types);
+	const struct gtype *dt = gtypes_get(R->g, id);
+	const struct maptype *mt = dt && dt->kind == GK_MAP ? maptype_get(R, id, true) : NULL;
+	if (R->oom)
+		return;
+	if (!mt) {
+		char name[512], kn[256], en[256];
+		struct maptype *n = malloc(sizeof(*n));
+		if (!n || grow_array((void **)&R->desc_mts, &ds->capd, R->ndesc_mts + 1,
+				     sizeof(*R->desc_mts), 64)) {
+			free(n);
+			R->oom = true;
+			return;
+		}
+		R->desc_mts[R->ndesc_mts++] = n;
+		*n = *ds->tmpl;
+		n->type = 0;
+		n->bucket = 0;
+		n->key = gtypes_by_runtime_type(R->g, d->key - R->rt->types);
+		n->elem = gtypes_by_runtime_type(R->g, d->elem - R->rt->types);
+		n->key_indirect = d->key_indirect;
+		n->elem_indirect = d->elem_indirect;
+		n->noscan = d->noscan;
+		n->key_stride = d->key_stride;
+		n->val_stride = d->elem_stride;
+		if (n->layout == LAYOUT_CLASSIC) {
+			n->bucket_size = d->group_size;
+			n->keys_off = d->key_off;
+			n->vals_off = d->elem_off;
+			n->ovf_off = d->group_size - 8;
+		} else {
+			n->group_size = d->group_size;
+			n->ctrl_off = 0;
+			n->key_off = d->key_off;
+			n->elem_off = d->elem_off;
+		}
+		if (rtype_name(R->t, R->rt, ds->L, d->desc, name, sizeof(name)))
+			strcpy(name, "map[?]?");
+		if (rtype_name(R->t, R->rt, ds->L, d->key, kn, sizeof(kn)))
+			strcpy(kn, "?");
+		if (rtype_name(R->t, R->rt, ds->L, d->elem, en, sizeof(en)))
+			strcpy(en, "?");
+		n->name = report_intern(R->r, name);
+		n->key_name = report_intern(R->r, kn);
+		n->elem_name = report_intern(R->r, en);
+		if (!n->name || !n->key_name || !n->elem_name) {
+			R->oom = true;
+			return;
+		}
+		mt = n;
+		shape_add(R, mt, name, &ds->cap, &ds->capall);
+	}
+	if (grow_array((void **)&R->by_group, &ds->capg, R->nby_group + 1, sizeof(*R->by_group), 64)) {
+		R->oom = true;
+		return;
+	}
+	R->by_group[R->nby_group++] = (struct group_mt){ d->group, mt };
+}
+
+static int cmp_group_mt(const void *a, const void *b)
+{
+	const struct group_mt *x = a, *y = b;
+	return x->desc < y->desc ? -1 : x->desc > y->desc;
+}
+
+/* Group the program's map types by storage layout, once: those DWARF
+ * describes, then those only the runtime's type descriptors know. */
 static void shapes_build(struct roots *R)
 {
-	size_t n = gtypes_count(R->g), cap = 0, capall = 0;
+	size_t n = gtypes_count(R->g);
+	struct desc_scan ds = { .R = R };
 	R->shapes_built = true;
 	R->by_bucket = calloc(n + 1, sizeof(*R->by_bucket));
 	if (!R->by_bucket) {
@@ -590,22 +923,41 @@ static void shapes_build(struct roots *R)
 		if (!mt || mt->layout != R->rt->layout)
 			continue;
 		if (mt->bucket && mt->bucket <= n && !R->by_bucket[mt->bucket])
-			R->by_bucket[mt->bucket] = id;
-		size_t k = 0;
-		while (k < R->nshapes && !same_shape(R->shapes[k].mt, mt))
-			k++;
-		if (grow_array((void **)&R->alltypes, &capall, R->nalltypes + 1, sizeof(*R->alltypes), 64) ||
-		    grow_array((void **)&R->shapes, &cap, R->nshapes + 1, sizeof(*R->shapes), 64)) {
-			R->oom = true;
-			return;
-		}
-		R->alltypes[R->nalltypes++] = (struct typed_shape){ mt, (uint32_t)k };
-		if (k < R->nshapes) {
-			R->shapes[k].ntypes++;
-			continue;
-		}
-		R->shapes[R->nshapes++] = (struct shape){ mt, 1 };
+			R->by_bucket[mt->bucket] = mt;
+		if (!ds.tmpl)
+			ds.tmpl = mt;
+		shape_add(R, mt, t->name, &ds.cap, &ds.capall);
 	}
+	struct rtype_layout L;
+	rtype_layout_init(&L, R->g, R->rt->layout);
+	ds.L = &L;
+	if (!ds.tmpl || R->oom)
+		return;
+	rtype_each_map(R->t, R->rt, &L, on_desc, &ds);
+	if (R->nby_group)
+		qsort(R->by_group, R->nby_group, sizeof(*R->by_group), cmp_group_mt);
+}
+
+/* The map type whose buckets or groups a heap allocation's recorded type
+ * (a descriptor address) says it holds, or NULL. */
+static const struct maptype *by_storage_type(struct roots *R, uint64_t typ)
+{
+	if (!typ)
+		return NULL;
+	if (!R->shapes_built)
+		shapes_build(R);
+	size_t lo = 0, hi = R->nby_group;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (R->by_group[mid].desc < typ)
+			lo = mid + 1;
+		else if (R->by_group[mid].desc > typ)
+			hi = mid;
+		else
+			return R->by_group[mid].mt;
+	}
+	type_id bt = gtypes_by_runtime_type(R->g, typ - R->rt->types);
+	return bt && bt <= gtypes_count(R->g) && R->by_bucket ? R->by_bucket[bt] : NULL;
 }
 
 /* The heap object holding a map's storage (classic: the bucket array;
@@ -688,10 +1040,37 @@ static bool walks_clean(struct roots *R, const struct maptype *mt, uint64_t hdr,
 {
 	struct map_entry tmp;
 	memset(&tmp, 0, sizeof(tmp));
-	int rc = map_walk(R->t, R->rt, mt, hdr, &tmp, smp ? on_sample : NULL, smp);
+	struct walk_cb cb = { smp ? on_sample : NULL, NULL, smp };
+	int rc = map_walk(R->t, R->rt, mt, hdr, &tmp, &cb);
 	bool ok = rc == 0 && tmp.nwarnings == 0 && tmp.fig.count == tmp.fig.live_slots;
 	map_entry_clear(&tmp);
 	return ok;
+}
+
+/* How much a pointer p looks like a *T by where it points: -1 when the
+ * memory there cannot hold a T (nothing is allocated there, the object is
+ * too small, holds no pointers though T has some, or its allocation
+ * header names another type); 3 when it is exactly a T of its own (a
+ * heap object of T's size class, or a global of type T); 1 otherwise. */
+static long plausible_ptr(struct roots *R, uint64_t p, type_id T)
+{
+	struct alloc a;
+	uint64_t size = tsize(R->g, T);
+	if (!alloc_of(R, p, &a) || size > a.end - p)
+		return -1;
+	if (a.kind == A_HEAP) {
+		if (heap_agrees(R, &a, p, T) == 0)
+			return -1;
+		bool own = p == a.base && a.end - a.base == goruntime_roundup(R->rt, size, !gtypes_has_pointers(R->g, T)) -
+			   (a.base - a.slot_base);
+		return own ? 3 : 1;
+	}
+	if (a.kind == A_DATA) {
+		const struct varspan *vs = span_find(R->vars, R->nvars, p);
+		if (vs && vs->lo == p && vs->type && type_within(R->g, vs->type, 0, T, 0))
+			return 3;
+	}
+	return 1;
 }
 
 /* How much a value at addr looks like a value of type `type`: the number
@@ -709,7 +1088,12 @@ static long plausible(struct roots *R, uint64_t addr, type_id type, int depth)
 		if (t->go_kind == 1) /* bool */
 			return target_read(R->t, addr, &b, 1) || b > 1 ? -1 : 1;
 		return 0;
-	case GK_PTR: case GK_MAP: case GK_CHAN: case GK_FUNC:
+	case GK_PTR:
+		if (target_read_u64(R->t, addr, &w[0]))
+			return -1;
+		return !w[0] ? 0 : t->target ? plausible_ptr(R, w[0], t->target)
+			 : target_read(R->t, w[0], &b, 1) ? -1 : 1;
+	case GK_MAP: case GK_CHAN: case GK_FUNC:
 		if (target_read_u64(R->t, addr, &w[0]))
 			return -1;
 		return !w[0] ? 0 : target_read(R->t, w[0], &b, 1) ? -1 : 1;
@@ -779,13 +1163,10 @@ static const struct maptype *infer_type(struct roots *R, uint64_t hdr, bool *gue
 		shapes_build(R);
 	if (R->oom || !storage_find(R, hdr, &st))
 		return NULL;
-	uint64_t typ = heap_object_type(R->t, R->rt, st.span, st.slot_base);
-	type_id bt = typ ? gtypes_by_runtime_type(R->g, typ - R->rt->types) : 0;
-	if (bt && bt <= gtypes_count(R->g) && R->by_bucket[bt]) {
-		const struct maptype *mt = maptype_get(R, R->by_bucket[bt], true);
-		if (mt && walks_clean(R, mt, hdr, NULL))
-			return mt;
-	}
+	const struct maptype *hmt = by_storage_type(R, heap_object_type(R->t, R->rt, st.span,
+									   st.slot_base));
+	if (hmt && walks_clean(R, hmt, hdr, NULL))
+		return hmt;
 	/* Layouts whose storage has this size and walks cleanly; then, of their
 	 * map types, the one whose keys and values look most like values of
 	 * those types (strings that point somewhere, pointers that are
@@ -802,6 +1183,9 @@ static const struct maptype *infer_type(struct roots *R, uint64_t hdr, bool *gue
 			if (R->alltypes[i].shape != k)
 				continue;
 			const struct maptype *mt = R->alltypes[i].mt;
+			/* A generic function's shape type is never a map's real type. */
+			if (R->alltypes[i].shape_type)
+				continue;
 			long score = 0;
 			for (unsigned j = 0; j < smp.n && score >= 0; j++) {
 				long a = plausible(R, smp.key[j], mt->key, 0),
@@ -818,7 +1202,7 @@ static const struct maptype *infer_type(struct roots *R, uint64_t hdr, bool *gue
 		}
 	}
 	*ncand = n;
-	*guessed = n != 1;
+	*guessed = best != NULL;   /* a layout that fits proves nothing */
 	return best;
 }
 
@@ -837,9 +1221,9 @@ static void set_types(struct roots *R, struct map_entry *m, const struct maptype
 {
 	const struct gtype *T = gtypes_get(R->g, mt->type), *K = gtypes_get(R->g, mt->key),
 			   *V = gtypes_get(R->g, mt->elem);
-	const char *a = report_intern(R->r, T && *T->name ? T->name : "map[?]?"),
-		   *b = report_intern(R->r, K ? K->name : "?"),
-		   *c = report_intern(R->r, V ? V->name : "?");
+	const char *a = mt->name ? mt->name : report_intern(R->r, T && *T->name ? T->name : "map[?]?"),
+		   *b = mt->key_name ? mt->key_name : report_intern(R->r, K ? K->name : "?"),
+		   *c = mt->elem_name ? mt->elem_name : report_intern(R->r, V ? V->name : "?");
 	if (!a || !b || !c) {
 		R->oom = true;
 		return;
@@ -856,6 +1240,12 @@ static void add_root(struct roots *R, struct map_entry *m, uint32_t node)
 	if (!node)
 		return;
 	bool cons = R->nodes[node - 1].conservative;
+	/* Once a precise path is known, words that merely look like pointers
+	 * to the map (often stale) are counted, not listed. */
+	if (cons && m->nprecise) {
+		m->more_roots++;
+		return;
+	}
 	path_render(R, node, path, sizeof(path));
 	map_add_root(m, path, cons);
 	if (!cons)
@@ -865,8 +1255,23 @@ static void add_root(struct roots *R, struct map_entry *m, uint32_t node)
 /* Walk the map at hdr as type mt into *into, visiting the keys and values
  * that may lead to maps under a "[*]" node below `node` (none for 0).
  * Returns map_walk's result; nesting deeper than 64 maps is refused. */
+/* A heap allocation a registered map's storage consists of: its slot is
+ * marked, so that the storage no map owns can be summed at the end. */
+static void on_alloc(void *arg, uint64_t addr)
+{
+	struct slotvisit *sv = arg;
+	struct roots *R = sv->R;
+	const struct hspan *s;
+	uint32_t slot;
+	uint64_t base, size;
+	if (R->owned && heap_object(R->h, R->t, addr, &s, &slot, &base, &size)) {
+		uint64_t bit = s->bit0 + slot;
+		R->owned[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	}
+}
+
 static int walk_slots(struct roots *R, const struct maptype *mt, uint64_t hdr, uint32_t node,
-		      struct map_entry *into)
+		      bool owns, struct map_entry *into)
 {
 	struct slotvisit sv = { R, mt, 0, false, false, { { 0 }, 0 } };
 	if (node) {
@@ -876,8 +1281,9 @@ static int walk_slots(struct roots *R, const struct maptype *mt, uint64_t hdr, u
 	if (sv.key || sv.elem)
 		sv.node = node_new(R, node, P_MAPVAL, NULL, 0);
 	R->depth++;
-	int rc = R->depth > 64 ? -1 : map_walk(R->t, R->rt, mt, hdr, into,
-						(sv.key || sv.elem || R->opts.keys) ? on_slot : NULL, &sv);
+	struct walk_cb cb = { (sv.key || sv.elem || R->opts.keys) ? on_slot : NULL,
+			      owns ? on_alloc : NULL, &sv };
+	int rc = R->depth > 64 ? -1 : map_walk(R->t, R->rt, mt, hdr, into, &cb);
 	R->depth--;
 	if (rc == 0 && R->opts.keys && keys_render(R->r, into, R->t, R->g, R->rt, mt->key, &sv.ks))
 		R->oom = true;
@@ -924,12 +1330,16 @@ static void map_register(struct roots *R, uint64_t hdr, const struct maptype *mt
 	struct cand *c = cand_find(R, hdr);
 	if (c)
 		c->state = C_MAP;
-	int rc = walk_slots(R, mt, hdr, node, &local);
+	uint64_t sp = storage_ptr(R, hdr);
+	if (sp)
+		seen_add(R, sp, OWNER);
+	int rc = walk_slots(R, mt, hdr, node, true, &local);
 	m = &R->r->maps[idx];
 	if (rc) {
 		path_render(R, node, path, sizeof(path));
 		report_add_warning(R->r, "map at 0x%llx (%s, %s) has an unreadable or corrupt header",
-				   (unsigned long long)hdr, gtypes_get(R->g, mt->type)->name,
+				   (unsigned long long)hdr,
+				   mt->name ? mt->name : gtypes_get(R->g, mt->type)->name,
 				   node ? path : "unreachable");
 		m->layout = mt->layout;
 	} else {
@@ -969,7 +1379,7 @@ static void retype(struct roots *R, size_t idx, type_id type, uint32_t node)
 		return;
 	struct map_entry tmp;
 	memset(&tmp, 0, sizeof(tmp));
-	walk_slots(R, mt, m->address, node, &tmp);
+	walk_slots(R, mt, m->address, node, false, &tmp);
 	map_entry_clear(&tmp);
 }
 
@@ -987,6 +1397,13 @@ static void found_map(struct roots *R, uint64_t hdr, type_id type, struct path *
 	const struct maptype *mt = maptype_for(R, type);
 	if (!mt)
 		return;
+	/* A map header is a heap object of its own, or (a map that does not
+	 * escape) in its goroutine's stack. */
+	struct alloc a;
+	if (!alloc_of(R, hdr, &a) || mt->hdr_size > a.end - hdr ||
+	    (a.kind != A_HEAP && a.kind != A_STACK && (R->h || a.kind != A_OTHER)) ||
+	    (a.kind == A_HEAP && a.span->noscan))
+		return;
 	/* A typed word met in untyped memory (an interface's words in an
 	 * object no type describes) may be stale: the header must then be a
 	 * live heap object with a header's shape that walks as a sound map. */
@@ -998,7 +1415,7 @@ static void found_map(struct roots *R, uint64_t hdr, type_id type, struct path *
 	struct how how = { false, 1, false, -1, false };
 	/* Not in the heap: the compiler put a non-escaping map's header in
 	 * its function's frame. */
-	how.on_stack = R->h && !heap_span(R->h, hdr);
+	how.on_stack = a.kind == A_STACK;
 	map_register(R, hdr, mt, node, &how);
 }
 
@@ -1052,8 +1469,8 @@ static void visit_iface(struct roots *R, uint64_t addr, const struct gtype *t, s
 	struct path *n = PATH(p, P_DYN, gtypes_get(R->g, dyn)->name, 0);
 	if (gtypes_direct_iface(R->g, dyn))
 		visit(R, addr + 8, dyn, n);
-	else if (seen_add(R, w[1], dyn))
-		push(R, w[1], dyn, path_node(R, n));
+	else
+		follow(R, w[1], dyn, n);
 }
 
 /* A buffered channel's hchan: the qcount values waiting in its ring buffer,
@@ -1073,9 +1490,14 @@ static void visit_chan(struct roots *R, uint64_t hchan, const struct gtype *t, s
 	    target_read_u64(R->t, hchan + rx->offset, &recvx))
 		return;
 	/* The buffer is one allocation: refuse sizes a damaged header made up. */
-	if (!size || qcount > size || recvx >= size || !base ||
-	    (es && (size > (1ull << 48) / es || !target_has(R->t, base, size * es))))
+	struct alloc a;
+	int ok = !size || qcount > size || recvx >= size || !base || !es ||
+		 size > UINT64_MAX / es ? 0 : can_hold(R, base, size * es, t->elem, &a);
+	if (ok == 0 || ok == 3)
 		return;
+	struct path unv = { p, 0, P_UNVERIFIED, NULL, 0 };
+	if (ok == 2)
+		p = &unv;
 	for (uint64_t i = 0; i < qcount && !R->oom; i++)
 		visit(R, base + ((recvx + i) % size) * es, t->elem, PATH(p, P_CHANBUF, NULL, i));
 }
@@ -1096,8 +1518,21 @@ static void visit_func(struct roots *R, uint64_t addr, struct path *p)
 		cons_word(R, fv, p);
 		return;
 	}
+	/* The closure object must hold every captured variable. */
+	uint64_t need = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t e = cv[i].offset + tsize(R->g, cv[i].type);
+		if (e > need)
+			need = e;
+	}
+	struct alloc a;
+	if (!alloc_of(R, fv, &a) || need > a.end - fv || (a.kind == A_HEAP && a.span->noscan))
+		return;
 	if (!seen_add(R, fv, 0))
 		return;
+	struct path unv = { p, 0, P_UNVERIFIED, NULL, 0 };
+	if (a.kind == A_OTHER)
+		p = &unv;
 	struct path *cn = PATH(p, P_CLOSURE, f->name, 0);
 	for (size_t i = 0; i < n && !R->oom; i++) {
 		if (!gtypes_may_hold_map(R->g, cv[i].type))
@@ -1149,8 +1584,8 @@ static void scan_untyped(struct roots *R, uint64_t addr, struct path *p)
 						struct path *dn = PATH(wn, P_DYN, gtypes_get(R->g, dyn)->name, 0);
 						if (gtypes_direct_iface(R->g, dyn))
 							visit(R, base + (i0 + k + 1) * 8, dyn, dn);
-						else if (seen_add(R, buf[k + 1], dyn))
-							push(R, buf[k + 1], dyn, path_node(R, dn));
+						else
+							follow(R, buf[k + 1], dyn, dn);
 					}
 					k++;
 					continue;
@@ -1260,9 +1695,7 @@ static void visit(struct roots *R, uint64_t addr, type_id type, struct path *pp)
 			cons_word(R, p, pp);      /* unsafe.Pointer */
 			break;
 		}
-		not_a_header(R, p, t->target);
-		if (seen_add(R, p, t->target))
-			push(R, p, t->target, path_node(R, pp));
+		follow(R, p, t->target, pp);
 		break;
 	case GK_FUNC:
 		visit_func(R, addr, pp);
@@ -1282,27 +1715,39 @@ static void visit(struct roots *R, uint64_t addr, type_id type, struct path *pp)
 		break;
 	}
 	case GK_SLICE: {
-		uint64_t sl[2];
+		uint64_t sl[3];
 		uint64_t es = tsize(R->g, t->elem);
-		if (target_read(R->t, addr, sl, sizeof(sl)) || !sl[0] || !sl[1])
+		if (target_read(R->t, addr, sl, sizeof(sl)) || !sl[0] || !sl[1] || !es)
 			break;
-		/* An absurd length from a corrupt core is caught by requiring the
-		 * whole backing array (one allocation) to be present. */
-		if (es && (sl[1] > (1ull << 48) / es || !target_has(R->t, sl[0], sl[1] * es)))
+		/* The backing array is one allocation that holds cap elements:
+		 * a length read from garbage cannot walk past it. */
+		struct alloc a;
+		int ok = sl[1] > sl[2] || sl[2] > UINT64_MAX / es ? 0
+			 : can_hold(R, sl[0], sl[2] * es, t->elem, &a);
+		if (ok == 0 || ok == 3)
 			break;
 		if (!seen_add(R, sl[0], rid))
 			break;
+		struct path *ap = ok == 2 ? PATH(pp, P_UNVERIFIED, NULL, 0) : pp;
 		for (uint64_t i = 0; i < sl[1] && !R->oom; i++)
-			visit(R, sl[0] + i * es, t->elem, PATH(pp, P_INDEX, NULL, i));
+			visit(R, sl[0] + i * es, t->elem, PATH(ap, P_INDEX, NULL, i));
 		break;
 	}
 	case GK_IFACE:
 		visit_iface(R, addr, t, pp);
 		break;
-	case GK_CHAN:
-		if (!target_read_u64(R->t, addr, &p) && p && seen_add(R, p, rid))
-			visit_chan(R, p, t, pp);
+	case GK_CHAN: {
+		/* chan T -> *hchan<T> -> hchan<T> */
+		const struct gtype *hp = gtypes_get(R->g, gtypes_resolve(R->g, t->target));
+		struct alloc a;
+		int ok;
+		if (target_read_u64(R->t, addr, &p) || !p || !hp ||
+		    (ok = can_hold(R, p, tsize(R->g, hp->target), hp->target, &a)) == 0 || ok == 3 ||
+		    !seen_add(R, p, rid))
+			break;
+		visit_chan(R, p, t, ok == 2 ? PATH(pp, P_UNVERIFIED, NULL, 0) : pp);
 		break;
+	}
 	default:
 		break;
 	}
@@ -1313,6 +1758,7 @@ static void visit(struct roots *R, uint64_t addr, type_id type, struct path *pp)
 
 struct stackword {
 	uint64_t addr, value;
+	uint64_t sp, cfa;         /* its frame: [sp, cfa) */
 	uint32_t gnode;
 };
 
@@ -1361,7 +1807,33 @@ static void on_stack_word(void *arg, const struct gframe *f, uint64_t addr, uint
 		R->oom = true;
 		return;
 	}
-	c->words[c->nwords++] = (struct stackword){ addr, value, frame_node(c, f) };
+	c->words[c->nwords++] = (struct stackword){ addr, value, f->sp, f->cfa, frame_node(c, f) };
+}
+
+/* Is the stack word w the storage pointer (classic: buckets; Swiss:
+ * dirPtr) of a map header that lies in w's frame?  Then that header is a
+ * map of this goroutine if its storage walks cleanly and no map found so
+ * far owns the same storage (a copy of a header is not a second map). */
+static void frame_header(struct roots *R, const struct stackword *w)
+{
+	const struct hdr_fields *f = &R->hf;
+	uint64_t off = R->rt->layout == LAYOUT_CLASSIC ? f->buckets : f->dirptr;
+	unsigned char p[512];
+	if (!f->ok || w->addr < off || w->addr - off < w->sp || w->addr - off + f->size > w->cfa ||
+	    w->value < R->heap_lo || w->value >= R->heap_hi)
+		return;
+	uint64_t hdr = w->addr - off;
+	if (mapslot_find(R, hdr, false) || target_read(R->t, hdr, p, f->size) ||
+	    cand_shape(R, p) != C_NEW)
+		return;
+	if (seen_has(R, w->value, OWNER))
+		return;
+	struct how how = { false, 1, false, -1, true };
+	const struct maptype *mt = infer_type(R, hdr, &how.guessed, &how.ncand);
+	if (!mt)
+		return;
+	map_register(R, hdr, mt, path_node(R, PATH(PATH_AT(w->gnode), P_FRAMEWORD, NULL, hdr - w->sp)),
+		     &how);
 }
 
 /* ---- the scan ------------------------------------------------------------- */
@@ -1383,32 +1855,14 @@ static uint64_t storage_ptr(const struct roots *R, uint64_t hdr)
 	return p;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static void unreached(struct roots *R)
 {
-	/* Storage belongs to one map: a header-shaped object pointing at the
-	 * storage of a map already found is a copy of its header, not a map. */
-	size_t n = R->r->nmaps, k = 0;
-	uint64_t *owned = malloc((n + 1) * sizeof(*owned));
-	if (!owned) {
-		R->oom = true;
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		if ((owned[k] = storage_ptr(R, R->r->maps[i].address)))
-			k++;
-	qsort(owned, k, sizeof(*owned), cmp_u64);
 	for (size_t i = 0; i < R->ncands && !R->oom; i++) {
 		struct cand *c = &R->cands[i];
 		if (c->state != C_NEW || mapslot_find(R, c->addr, false))
 			continue;
 		uint64_t sp = storage_ptr(R, c->addr);
-		if (sp && bsearch(&sp, owned, k, sizeof(*owned), cmp_u64)) {
+		if (sp && seen_has(R, sp, OWNER)) {
 			c->state = C_NOTMAP;
 			continue;
 		}
@@ -1424,7 +1878,172 @@ static void unreached(struct roots *R)
 							   (uint32_t)((c->addr - s->base) / s->elemsize));
 		map_register(R, c->addr, mt, 0, &how);
 	}
-	free(owned);
+}
+
+/* Mark the heap object holding addr as owned; false when there is none
+ * or it was owned already. */
+static bool own(struct roots *R, uint64_t addr, uint64_t *size)
+{
+	const struct hspan *s;
+	uint32_t slot;
+	uint64_t base, sz;
+	if (!heap_object(R->h, R->t, addr, &s, &slot, &base, &sz))
+		return false;
+	uint64_t bit = s->bit0 + slot;
+	if ((R->owned[bit / 8] >> (bit % 8)) & 1)
+		return false;
+	R->owned[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	*size = s->elemsize;
+	return true;
+}
+
+/* The tables and group arrays an orphaned Swiss directory of n bytes at
+ * dir points to (they carry no type of their own when their slots hold
+ * no pointers): their bytes, each allocation counted once. */
+static uint64_t orphan_tables(struct roots *R, uint64_t dir, uint64_t n, uint64_t *objs)
+{
+	const struct maptype *mt = R->nshapes ? R->shapes[0].mt : NULL;
+	uint64_t bytes = 0, sz, ptrs[64];
+	if (!mt)
+		return 0;
+	for (uint64_t off = 0; off + 8 <= n; off += sizeof(ptrs)) {
+		uint64_t k = (n - off) / 8 < 64 ? (n - off) / 8 : 64;
+		if (target_read(R->t, dir + off, ptrs, k * 8))
+			break;
+		for (uint64_t i = 0; i < k; i++) {
+			uint64_t groups, mask;
+			if (!ptrs[i] || !own(R, ptrs[i], &sz))
+				continue;
+			bytes += sz;
+			(*objs)++;
+			if (target_read_u64(R->t, ptrs[i] + mt->t_groups, &groups) ||
+			    target_read_u64(R->t, ptrs[i] + mt->t_mask, &mask) || mask >= 128 ||
+			    !own(R, groups, &sz))
+				continue;
+			bytes += sz;
+			(*objs)++;
+		}
+	}
+	return bytes;
+}
+
+/* Map storage no map found owns: heap objects whose allocation header (Go
+ * 1.22+, pointerful objects over 512 bytes, and large objects) names a
+ * bucket or group type, or the table pointers of a Swiss directory, that
+ * no registered map walked through.  A map mapscan could not find (its
+ * header in memory it cannot read as a map) still shows up here, so a
+ * report never says "nothing reclaimable" with such storage around. */
+static void unclaimed(struct roots *R)
+{
+	const struct heap *h = R->h;
+	if (!R->owned || !R->rt->alloc_headers || !R->rt->types)
+		return;
+	if (!R->shapes_built)
+		shapes_build(R);
+	/* A Swiss directory is a []*table: its header names *table. */
+	type_id tptr = R->rt->layout == LAYOUT_SWISS ? gtypes_find(R->g, "*internal/runtime/maps.table") : 0;
+	uint64_t bytes = 0, objs = 0, last_typ = 0;
+	bool last_is = false;
+	for (size_t i = 0; i < h->nspans && !R->oom; i++) {
+		const struct hspan *s = &h->spans[i];
+		if (s->noscan || (s->sizeclass && !s->header))
+			continue;
+		for (uint32_t k = 0; k < s->nelems; k++) {
+			uint64_t bit = s->bit0 + k, slot = s->base + (uint64_t)k * s->elemsize;
+			if ((R->owned[bit / 8] >> (bit % 8)) & 1 || !heap_allocated(R->t, s, k))
+				continue;
+			uint64_t typ = heap_object_type(R->t, R->rt, s, slot);
+			if (!typ)
+				continue;
+			if (typ != last_typ) {
+				type_id T = gtypes_by_runtime_type(R->g, typ - R->rt->types);
+				last_typ = typ;
+				last_is = by_storage_type(R, typ) || (T && T == tptr);
+			}
+			if (!last_is)
+				continue;
+			/* Garbage the last collection found dead, not yet swept:
+			 * the old storage of a map that has grown since. */
+			if (heap_garbage(h, R->t, s, k) == 1)
+				continue;
+			bytes += s->elemsize;
+			objs++;
+			if (tptr && last_typ && gtypes_by_runtime_type(R->g, typ - R->rt->types) == tptr)
+				bytes += orphan_tables(R, slot + (s->header ? 8 : 0), s->elemsize - (s->header ? 8 : 0), &objs);
+		}
+	}
+	R->r->unclaimed_storage = bytes;
+	R->r->unclaimed_objects = objs;
+	R->r->unclaimed_known = !R->oom;
+}
+
+static int cmp_varspan(const void *a, const void *b)
+{
+	const struct varspan *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Sort spans and merge overlapping ones (two variables DWARF places at
+ * the same address, a variable inside another). */
+static size_t spans_merge(struct varspan *v, size_t n)
+{
+	size_t k = 0;
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_varspan);
+	for (size_t i = 0; i < n; i++) {
+		if (k && v[i].lo < v[k - 1].hi) {
+			if (v[i].hi > v[k - 1].hi)
+				v[k - 1].hi = v[i].hi;
+			v[k - 1].type = 0;    /* no longer one variable */
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	return k;
+}
+
+/* The allocations typed pointers may land in besides heap objects: the
+ * goroutines' stacks, the globals, and which mappings hold the heap (so
+ * that a pointer between spans is known to be stale). */
+static void where_init(struct roots *R)
+{
+	struct ms_error e;
+	if (stacks_list(R->t, R->g, &R->stacks, &R->nstacks, &e) < 0) {
+		R->stacks = NULL;
+		R->nstacks = 0;
+	}
+	size_t nv;
+	const struct gvar *v = gtypes_vars(R->g, &nv);
+	uint64_t bias = target_exe_bias(R->t);
+	R->vars = malloc((nv ? nv : 1) * sizeof(*R->vars));
+	if (!R->vars) {
+		R->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < nv; i++) {
+		uint64_t sz = tsize(R->g, v[i].type), lo = v[i].addr + bias;
+		if (!sz || lo > UINT64_MAX - sz)
+			continue;
+		R->vars[R->nvars++] = (struct varspan){ lo, lo + sz, v[i].type };
+	}
+	R->nvars = spans_merge(R->vars, R->nvars);
+	if (!R->h)
+		return;
+	size_t cap = 0;
+	for (size_t i = 0; i < R->h->nspans && !R->oom; i++) {
+		uint64_t lo, hi, b = R->h->spans[i].base;
+		bool exe;
+		if (R->nheapsegs && b < R->heapsegs[R->nheapsegs - 1].hi && b >= R->heapsegs[R->nheapsegs - 1].lo)
+			continue;
+		if (!target_region(R->t, b, &lo, &hi, &exe) || exe)
+			continue;
+		if (grow_array((void **)&R->heapsegs, &cap, R->nheapsegs + 1, sizeof(*R->heapsegs), 16)) {
+			R->oom = true;
+			return;
+		}
+		R->heapsegs[R->nheapsegs++] = (struct varspan){ lo, hi, 0 };
+	}
+	R->nheapsegs = spans_merge(R->heapsegs, R->nheapsegs);
 }
 
 int roots_scan(const struct target *t, const struct gtypes *g, const struct goruntime *rt,
@@ -1444,6 +2063,7 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 		/* One bit per slot; a damaged span table that claims more slots
 		 * than memory allows only loses the untyped walk. */
 		R.visited = calloc(h->nslots / 8 + 1, 1);
+		R.owned = calloc(h->nslots / 8 + 1, 1);
 		if (!R.visited)
 			report_add_warning(r, "no memory to track %llu heap objects; memory without "
 					   "a type is not followed", (unsigned long long)h->nslots);
@@ -1452,6 +2072,7 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	} else {
 		R.h = NULL;
 	}
+	where_init(&R);
 	size_t nv;
 	const struct gvar *v = gtypes_vars(g, &nv);
 	uint64_t bias = target_exe_bias(t);
@@ -1492,9 +2113,18 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 			  PATH(PATH_AT(sc.words[i].gnode), P_STACKWORD, NULL, sc.words[i].addr));
 		drain(&R);
 	}
+	/* Last, map headers the compiler kept in a frame that DWARF does not
+	 * place (an optimized build's non-escaping make(map)): a stack word
+	 * that points at map storage may be a header's storage pointer. */
+	for (size_t i = 0; i < sc.nwords && !R.oom && R.h; i++) {
+		frame_header(&R, &sc.words[i]);
+		drain(&R);
+	}
 	free(sc.words);
-	if (R.h)
+	if (R.h) {
 		unreached(&R);
+		unclaimed(&R);
+	}
 	int rc = 0;
 	if (R.oom)
 		rc = ms_err(err, MS_EINTERNAL, "out of memory while following pointers");
@@ -1508,9 +2138,17 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	free(R.maps);
 	free(R.cands);
 	free(R.visited);
+	free(R.owned);
 	free(R.shapes);
 	free(R.alltypes);
 	free(R.empty);
 	free(R.by_bucket);
+	free(R.by_group);
+	for (size_t i = 0; i < R.ndesc_mts; i++)
+		free(R.desc_mts[i]);
+	free(R.desc_mts);
+	free(R.stacks);
+	free(R.vars);
+	free(R.heapsegs);
 	return rc;
 }

@@ -504,6 +504,108 @@ static const struct gfunc *func_named(const struct gtypes *g, const char *name)
 	return NULL;
 }
 
+/* Every goroutine that is not dead and has sane stack bounds, from
+ * runtime.allgs: fn gets its record (L->g_size bytes) and bounds.
+ * Unreadable records and impossible bounds are counted in *st. */
+typedef void (*g_fn)(void *arg, uint64_t gp, const unsigned char *gbuf, uint32_t status,
+		     uint64_t lo, uint64_t hi);
+
+static int each_g(const struct target *t, const struct layout *L, uint64_t bias,
+		  struct stacks_stats *st, g_fn fn, void *arg, struct ms_error *err)
+{
+	uint64_t arr = 0, len = 0, glen = 0, at = L->allgs + bias;
+	if (target_read_u64(t, at, &arr) || target_read_u64(t, at + 8, &len))
+		return ms_err(err, MS_ENOTGO, "cannot read runtime.allgs at %#llx; the core "
+			      "may be truncated", (unsigned long long)at);
+	/* allglen is what the runtime itself trusts; the slice may be longer
+	 * for a moment while it grows. */
+	if (L->allglen && !target_read_u64(t, L->allglen + bias, &glen) && glen < len)
+		len = glen;
+	if (len > MAX_GOROUTINES)
+		len = MAX_GOROUTINES;
+	unsigned char gbuf[MAX_G_SIZE];
+	uint64_t ptrs[512];
+	for (uint64_t i = 0; i < len; i += 512) {
+		uint64_t n = len - i < 512 ? len - i : 512;
+		if (target_read(t, arr + i * 8, ptrs, n * 8)) {
+			st->unreadable += len - i;
+			break;
+		}
+		for (uint64_t k = 0; k < n; k++) {
+			uint64_t gp = ptrs[k];
+			if (!gp)
+				continue;
+			if (target_read(t, gp, gbuf, L->g_size)) {
+				st->unreadable++;
+				continue;
+			}
+			uint32_t status = le32(gbuf + L->status) & ~(uint32_t)G_SCAN;
+			if (status == G_DEAD || status == G_IDLE || status == G_DEADEXTRA)
+				continue;
+			uint64_t lo = le64(gbuf + L->stack_lo), hi = le64(gbuf + L->stack_hi);
+			if (!lo || hi <= lo || hi - lo > MAX_STACK || (lo & 7) || (hi & 7)) {
+				st->bad_stacks++;
+				continue;
+			}
+			fn(arg, gp, gbuf, status, lo, hi);
+		}
+	}
+	return 0;
+}
+
+struct scan_g {
+	struct scan *S;
+	const struct layout *L;
+	struct gregs *regs;
+	size_t nregs;
+};
+
+static void scan_one_g(void *arg, uint64_t gp, const unsigned char *gbuf, uint32_t status,
+		       uint64_t lo, uint64_t hi)
+{
+	struct scan_g *sg = arg;
+	struct scan *S = sg->S;
+	const struct layout *L = sg->L;
+	if (!seen_add(S, hi))
+		return;
+	uint64_t goid = le64(gbuf + L->goid);
+	uint64_t pc = le64(gbuf + L->sched_pc), sp = le64(gbuf + L->sched_sp);
+	uint64_t bp = le64(gbuf + L->sched_bp);
+	bool have = true, exact = false;
+	if (status == G_SYSCALL) {
+		pc = le64(gbuf + L->sys_pc);
+		sp = le64(gbuf + L->sys_sp);
+		bp = L->has_sys_bp ? le64(gbuf + L->sys_bp) : 0;
+	} else if (status == G_RUNNING) {
+		/* g.sched is stale unless the goroutine switched to the
+		 * system stack (which saves it); the thread's registers
+		 * are right if they point into this stack. */
+		const struct gfunc *sf = gtypes_func_at(S->g, pc - S->bias);
+		have = sf && sf == S->f_sysswitch;
+		for (size_t r = 0; r < sg->nregs; r++) {
+			const struct target_thread *th = sg->regs[r].th;
+			if (sg->regs[r].g != gp)
+				continue;
+			if (th->rsp >= lo && th->rsp < hi) {
+				pc = th->rip;
+				sp = th->rsp;
+				bp = th->rbp;
+				have = exact = true;
+			} else if (signal_context(S, L, &sg->regs[r], lo, hi, &pc, &sp, &bp)) {
+				have = exact = true;
+			}
+			break;
+		}
+	}
+	if (have && !exact) {
+		/* A goroutine that has not run yet starts at its
+		 * function's entry, which is not a return address. */
+		const struct gfunc *sf = gtypes_func_at(S->g, pc - S->bias);
+		exact = sf && sf->lowpc == pc - S->bias;
+	}
+	scan_goroutine(S, goid, lo, hi, have, pc, sp, bp, exact);
+}
+
 int stacks_scan(const struct target *t, const struct gtypes *g, const struct goruntime *rt,
 		stack_var_fn var_fn, stack_word_fn word_fn, void *arg, struct stacks_stats *st,
 		struct ms_error *err)
@@ -530,91 +632,69 @@ int stacks_scan(const struct target *t, const struct gtypes *g, const struct gor
 	S->f_mstart = func_named(g, "runtime.mstart");
 	S->f_rt0 = func_named(g, "runtime.rt0_go");
 
-	uint64_t arr = 0, len = 0, glen = 0, at = L.allgs + S->bias;
-	if (target_read_u64(t, at, &arr) || target_read_u64(t, at + 8, &len)) {
-		free(S);
-		return ms_err(err, MS_ENOTGO, "cannot read runtime.allgs at %#llx; the core "
-			      "may be truncated", (unsigned long long)at);
-	}
-	/* allglen is what the runtime itself trusts; the slice may be longer
-	 * for a moment while it grows. */
-	if (L.allglen && !target_read_u64(t, L.allglen + S->bias, &glen) && glen < len)
-		len = glen;
-	if (len > MAX_GOROUTINES)
-		len = MAX_GOROUTINES;
-
-	struct gregs *regs = NULL;
-	size_t nregs = collect_regs(t, &L, S->bias, &regs);
-	unsigned char gbuf[MAX_G_SIZE];
-	uint64_t ptrs[512];
-	for (uint64_t i = 0; i < len; i += 512) {
-		uint64_t n = len - i < 512 ? len - i : 512;
-		if (target_read(t, arr + i * 8, ptrs, n * 8)) {
-			S->st.unreadable += len - i;
-			break;
-		}
-		for (uint64_t k = 0; k < n; k++) {
-			uint64_t gp = ptrs[k];
-			if (!gp)
-				continue;
-			if (target_read(t, gp, gbuf, L.g_size)) {
-				S->st.unreadable++;
-				continue;
-			}
-			uint32_t status = le32(gbuf + L.status) & ~(uint32_t)G_SCAN;
-			if (status == G_DEAD || status == G_IDLE || status == G_DEADEXTRA)
-				continue;
-			uint64_t lo = le64(gbuf + L.stack_lo), hi = le64(gbuf + L.stack_hi);
-			if (!lo || hi <= lo || hi - lo > MAX_STACK || (lo & 7) || (hi & 7)) {
-				S->st.bad_stacks++;
-				continue;
-			}
-			if (!seen_add(S, hi))
-				continue;
-			uint64_t goid = le64(gbuf + L.goid);
-			uint64_t pc = le64(gbuf + L.sched_pc), sp = le64(gbuf + L.sched_sp);
-			uint64_t bp = le64(gbuf + L.sched_bp);
-			bool have = true, exact = false;
-			if (status == G_SYSCALL) {
-				pc = le64(gbuf + L.sys_pc);
-				sp = le64(gbuf + L.sys_sp);
-				bp = L.has_sys_bp ? le64(gbuf + L.sys_bp) : 0;
-			} else if (status == G_RUNNING) {
-				/* g.sched is stale unless the goroutine switched to the
-				 * system stack (which saves it); the thread's registers
-				 * are right if they point into this stack. */
-				const struct gfunc *sf = gtypes_func_at(g, pc - S->bias);
-				have = sf && sf == S->f_sysswitch;
-				for (size_t r = 0; r < nregs; r++) {
-					const struct target_thread *th = regs[r].th;
-					if (regs[r].g != gp)
-						continue;
-					if (th->rsp >= lo && th->rsp < hi) {
-						pc = th->rip;
-						sp = th->rsp;
-						bp = th->rbp;
-						have = exact = true;
-					} else if (signal_context(S, &L, &regs[r], lo, hi, &pc, &sp, &bp)) {
-						have = exact = true;
-					}
-					break;
-				}
-			}
-			if (have && !exact) {
-				/* A goroutine that has not run yet starts at its
-				 * function's entry, which is not a return address. */
-				const struct gfunc *sf = gtypes_func_at(g, pc - S->bias);
-				exact = sf && sf->lowpc == pc - S->bias;
-			}
-			scan_goroutine(S, goid, lo, hi, have, pc, sp, bp, exact);
-		}
-	}
+	struct scan_g sg = { S, &L, NULL, 0 };
+	sg.nregs = collect_regs(t, &L, S->bias, &sg.regs);
+	int rc = each_g(t, &L, S->bias, &S->st, scan_one_g, &sg, err);
 	if (st)
 		*st = S->st;
-	free(regs);
+	free(sg.regs);
 	free(S->frames);
 	free(S->covered);
 	free(S->seen_hi);
 	free(S);
+	return rc;
+}
+
+struct list_g {
+	const struct layout *L;
+	struct gstack *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void list_one_g(void *arg, uint64_t gp, const unsigned char *gbuf, uint32_t status,
+		       uint64_t lo, uint64_t hi)
+{
+	struct list_g *lg = arg;
+	(void)gp;
+	(void)status;
+	if (lg->oom || grow_array((void **)&lg->v, &lg->cap, lg->n + 1, sizeof(*lg->v), 256)) {
+		lg->oom = true;
+		return;
+	}
+	lg->v[lg->n++] = (struct gstack){ lo, hi, le64(gbuf + lg->L->goid) };
+}
+
+static int by_lo(const void *a, const void *b)
+{
+	const struct gstack *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+int stacks_list(const struct target *t, const struct gtypes *g, struct gstack **out, size_t *n,
+		struct ms_error *err)
+{
+	struct layout L;
+	struct stacks_stats st;
+	*out = NULL;
+	*n = 0;
+	memset(&st, 0, sizeof(st));
+	if (layout_init(&L, g, err))
+		return -1;
+	struct list_g lg = { &L, NULL, 0, 0, false };
+	if (each_g(t, &L, target_exe_bias(t), &st, list_one_g, &lg, err) < 0 || lg.oom) {
+		free(lg.v);
+		return lg.oom ? ms_err(err, MS_EINTERNAL, "out of memory listing goroutine stacks") : -1;
+	}
+	if (lg.n)
+		qsort(lg.v, lg.n, sizeof(*lg.v), by_lo);
+	/* Stacks of a damaged allgs may overlap or repeat: keep the first of
+	 * each overlapping run, so lookups see disjoint ranges. */
+	size_t k = 0;
+	for (size_t i = 0; i < lg.n; i++)
+		if (!k || lg.v[i].lo >= lg.v[k - 1].hi)
+			lg.v[k++] = lg.v[i];
+	*out = lg.v;
+	*n = k;
 	return 0;
 }

@@ -64,4 +64,16 @@ int stacks_scan(const struct target *t, const struct gtypes *g, const struct gor
 		stack_var_fn var_fn, stack_word_fn word_fn, void *arg, struct stacks_stats *st,
 		struct ms_error *err);
 
+/* One goroutine's stack: [lo, hi). */
+struct gstack {
+	uint64_t lo, hi;
+	uint64_t goid;
+};
+
+/* The stacks of every goroutine that is not dead, sorted by lo and
+ * disjoint, in a newly allocated array the caller frees.  Errors as
+ * stacks_scan. */
+int stacks_list(const struct target *t, const struct gtypes *g, struct gstack **out, size_t *n,
+		struct ms_error *err);
+
 #endif

@@ -23,21 +23,25 @@ static uint64_t pow2ceil(uint64_t v)
 	return p;
 }
 
-uint64_t swiss_ideal(const struct maptype *mt, uint64_t count)
+uint64_t swiss_ideal(const struct goruntime *rt, const struct maptype *mt, uint64_t count)
 {
+	/* NewMap's sizing for hint = count (then count inserts). */
+	const struct go_facts *gf = rt ? rt->facts : NULL;
+	uint64_t slots = gf ? gf->swiss_group_slots : 8, load = gf ? gf->swiss_max_avg_group_load : 7;
+	uint64_t maxcap = gf ? gf->swiss_max_table_capacity : MAX_TABLE_CAP;
 	uint64_t bytes = mt->hdr_size;
 	if (count == 0)
 		return bytes;
-	if (count <= 8)
+	if (count <= slots)
 		return bytes + mt->group_size;
 	if (count > (1ull << 56))
 		return bytes;
-	uint64_t target = count * 8 / 7;
-	uint64_t dir = pow2ceil((target + MAX_TABLE_CAP - 1) / MAX_TABLE_CAP);
+	uint64_t target = count * slots / load;
+	uint64_t dir = pow2ceil((target + maxcap - 1) / maxcap);
 	uint64_t cap = pow2ceil(target / dir);
-	if (cap < 8)
-		cap = 8;
-	return bytes + 8 * dir + dir * (mt->table_size + mt->group_size * (cap / 8));
+	if (cap < slots)
+		cap = slots;
+	return bytes + 8 * dir + dir * (mt->table_size + mt->group_size * (cap / slots));
 }
 
 struct swalk {
@@ -45,6 +49,7 @@ struct swalk {
 	const struct maptype *mt;
 	struct map_figures *f;
 	slot_fn fn;
+	alloc_fn alloc;
 	void *arg;
 	uint64_t unreadable;
 	struct map_storage *st;   /* picture, when asked for */
@@ -121,9 +126,8 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 int swiss_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
-	       uint64_t addr, struct map_entry *m, slot_fn fn, void *arg)
+	       uint64_t addr, struct map_entry *m, const struct walk_cb *cb)
 {
-	(void)rt;
 	unsigned char h[MAX_HDR];
 	if (mt->hdr_size > sizeof(h) || mt->group_size > MAX_GROUP || mt->table_size > 64 ||
 	    target_read(t, addr, h, mt->hdr_size))
@@ -136,12 +140,15 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 
 	struct map_figures *f = &m->fig;
 	memset(f, 0, sizeof(*f));
-	struct swalk w = { .t = t, .mt = mt, .f = f, .fn = fn, .arg = arg, .st = m->storage };
+	struct swalk w = { .t = t, .mt = mt, .f = f, .fn = cb ? cb->slot : NULL,
+			   .alloc = cb ? cb->alloc : NULL, .arg = cb ? cb->arg : NULL, .st = m->storage };
 	f->count = used;
 	f->retained_bytes = mt->hdr_size;
 
 	if (dirlen == 0) {
 		if (dirptr) {
+			if (w.alloc)
+				w.alloc(w.arg, dirptr);
 			picture_grow(&w, 1, false);
 			walk_group(&w, dirptr);
 			f->retained_bytes += mt->group_size;
@@ -157,6 +164,8 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 			dir = NULL;
 		}
 		f->retained_bytes += 8 * (uint64_t)dirlen;
+		if (w.alloc)
+			w.alloc(w.arg, dirptr);
 		/* A table fills 2^(globalDepth-localDepth) directory entries; count
 		 * each once whatever order a damaged directory has. */
 		size_t n = dir ? (size_t)dirlen : 0;
@@ -187,6 +196,10 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 						(unsigned long long)mask + 1);
 			f->tables++;
 			f->retained_bytes += mt->table_size + mt->group_size * (mask + 1);
+			if (w.alloc) {
+				w.alloc(w.arg, dir[i]);
+				w.alloc(w.arg, groups);
+			}
 			picture_grow(&w, mask + 1, true);
 			for (uint64_t gi = 0; gi <= mask; gi++)
 				walk_group(&w, groups + gi * mt->group_size);
@@ -194,7 +207,7 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 		free(dir);
 	}
 	f->capacity_slots = 8 * f->buckets;
-	f->ideal_bytes = swiss_ideal(mt, used);
+	f->ideal_bytes = swiss_ideal(rt, mt, used);
 	f->reclaimable_bytes = f->retained_bytes > f->ideal_bytes ? f->retained_bytes - f->ideal_bytes : 0;
 	if (w.failed)
 		map_add_warning(m, "no memory for the storage picture");
@@ -209,9 +222,9 @@ int swiss_walk(const struct target *t, const struct goruntime *rt, const struct 
 }
 
 int map_walk(const struct target *t, const struct goruntime *rt, const struct maptype *mt,
-	     uint64_t addr, struct map_entry *m, slot_fn fn, void *arg)
+	     uint64_t addr, struct map_entry *m, const struct walk_cb *cb)
 {
 	m->layout = mt->layout;
-	return mt->layout == LAYOUT_SWISS ? swiss_walk(t, rt, mt, addr, m, fn, arg)
-					  : classic_walk(t, rt, mt, addr, m, fn, arg);
+	return mt->layout == LAYOUT_SWISS ? swiss_walk(t, rt, mt, addr, m, cb)
+					  : classic_walk(t, rt, mt, addr, m, cb);
 }

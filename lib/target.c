@@ -366,6 +366,30 @@ static const unsigned char *locate_core(const struct target *t, uint64_t addr,
 	return NULL;
 }
 
+int tg_image_read(const struct target *t, uint64_t addr, void *buf, size_t n)
+{
+	unsigned char *out = buf;
+
+	if (t->live)
+		return tg_live_read(t, addr, buf, n);
+	if (n && n - 1 > UINT64_MAX - addr)
+		return -1;
+	while (n) {
+		uint64_t avail;
+		const unsigned char *p = locate_core(t, addr, &avail, NULL);
+		size_t k;
+
+		if (!p)
+			return -1;
+		k = avail < n ? (size_t)avail : n;
+		memcpy(out, p, k);
+		out += k;
+		addr += k;
+		n -= k;
+	}
+	return 0;
+}
+
 /* Where the image's byte at addr lives, and how many bytes from there on
  * come from the same place.  NULL when addr is unreadable. */
 static const unsigned char *locate(const struct target *t, uint64_t addr,
@@ -459,6 +483,28 @@ bool target_has(const struct target *t, uint64_t addr, uint64_t n)
 	return true;
 }
 
+static bool in_segs(const struct seg *s, size_t n, uint64_t addr, uint64_t *lo, uint64_t *hi)
+{
+	size_t i = tg_upper(s, n, addr);
+	if (i == 0 || addr - s[i - 1].vaddr >= s[i - 1].memsz)
+		return false;
+	*lo = s[i - 1].vaddr;
+	*hi = s[i - 1].vaddr + s[i - 1].memsz;
+	return true;
+}
+
+bool target_region(const struct target *t, uint64_t addr, uint64_t *lo, uint64_t *hi, bool *exe)
+{
+	if (!t)
+		return false;
+	*exe = in_segs(t->eseg, t->neseg, addr, lo, hi);
+	if (*exe)
+		return true;
+	if (t->live)
+		return tg_live_region(t, addr, lo, hi);
+	return in_segs(t->cseg, t->ncseg, addr, lo, hi);
+}
+
 int target_read(const struct target *t, uint64_t addr, void *buf, size_t n)
 {
 	unsigned char *out = buf;
@@ -531,6 +577,26 @@ const char *target_exe_path(const struct target *t)
 	return t ? t->exe_path : NULL;
 }
 
+const struct elffile *target_exe_file(const struct target *t)
+{
+	return t ? t->ef : NULL;
+}
+
+const struct build_ids *target_build_ids(const struct target *t)
+{
+	return t && t->have_image_ids ? &t->image_ids : NULL;
+}
+
+const char *target_exe_candidate(const struct target *t)
+{
+	return t ? t->exe_candidate : NULL;
+}
+
+bool target_exe_other_build(const struct target *t)
+{
+	return t && t->exe_other_build;
+}
+
 const char *target_source_path(const struct target *t)
 {
 	return t ? t->core_path : NULL;
@@ -558,6 +624,8 @@ void target_close(struct target *t)
 	free(t->exe_name);
 	tg_unmap_file(&t->core);
 	tg_unmap_file(&t->exe);
+	elffile_close(t->ef);
+	free(t->exe_candidate);
 	free(t->cseg);
 	free(t->eseg);
 	free(t->files);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "elffile.h"
 #include "error.h"
 
 struct target;
@@ -50,6 +51,13 @@ const void *target_view(const struct target *t, uint64_t addr, size_t n);
  * length came from damaged memory before walking them. */
 bool target_has(const struct target *t, uint64_t addr, uint64_t n);
 
+/* The mapping that holds addr, as [*lo, *hi): one of the executable's
+ * loaded segments (*exe true), else a segment of the core (dumped or not),
+ * else, for a live process, a mapping /proc/PID/maps lists.  False when no
+ * mapping holds addr.  Touches no memory.  Used to bound what a typed
+ * pointer into memory outside the Go heap and stacks may cover. */
+bool target_region(const struct target *t, uint64_t addr, uint64_t *lo, uint64_t *hi, bool *exe);
+
 /* Little-endian integers in a buffer copied from the target: le_u takes
  * the first n (at most 8) bytes. */
 static inline uint64_t le_u(const void *p, size_t n)
@@ -82,6 +90,30 @@ int target_read_u64(const struct target *t, uint64_t addr, uint64_t *out);
 /* Path of the executable in use (the override or the one found in the
  * core).  Owned by the target. */
 const char *target_exe_path(const struct target *t);
+
+/* The executable's file: its sections, symbols and build IDs.  Owned by
+ * the target. */
+struct elffile;
+const struct elffile *target_exe_file(const struct target *t);
+
+/* The image's build IDs, read from its own memory (the notes in the ELF
+ * header page a core holds, or the live process's mapping); NULL when the
+ * image does not hold them. */
+struct build_ids;
+const struct build_ids *target_build_ids(const struct target *t);
+
+/* The file --exe named when it is not the image's build: a debug file
+ * without code, or another link of the program.  Memory then comes from
+ * the executable the core (or process) names; this file is left for the
+ * types (lib/debugfile.c decides whether it describes the image).  NULL
+ * otherwise.  Owned by the target. */
+const char *target_exe_candidate(const struct target *t);
+
+/* The executable serving memory is another build than the image's (--exe
+ * gave a rebuild and the core's own executable is not there): its code
+ * and data must be shown to have the image's layout before its types are
+ * used. */
+bool target_exe_other_build(const struct target *t);
 
 /* Path the core was opened from.  Owned by the target. */
 const char *target_source_path(const struct target *t);

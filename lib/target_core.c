@@ -362,6 +362,49 @@ static int find_exe(struct target *t, struct ms_error *err)
 }
 
 
+/* Load the executable mapped in t->exe (at t->exe_path) and check it
+ * against the core. */
+static enum exe_match load_and_match(struct target *t, bool other_ok, struct ms_error *err)
+{
+	if (tg_load_exe(t, err) < 0)
+		return EXE_BAD;
+	tg_read_image_ids(t);
+	return tg_check_match(t, other_ok, err);
+}
+
+/* --exe names a file that is not the image's build (a debug file, or
+ * another link of the program): the executable the core names serves the
+ * memory when it is there and is the image's; otherwise a rebuild serves
+ * it, as another build whose layout the types must verify. */
+static int divert_exe(struct target *t, enum exe_match why, struct ms_error *err)
+{
+	struct ms_error again;
+	int e;
+
+	t->exe_candidate = t->exe_path;
+	t->exe_path = NULL;
+	tg_drop_exe(t);
+	if (find_exe(t, &again) == 0 && load_and_match(t, false, &again) == EXE_SAME)
+		return 0;
+	tg_drop_exe(t);
+	free(t->exe_path);
+	t->exe_path = NULL;
+	if (why == EXE_DEBUG_ONLY)
+		return ms_err(err, MS_EMISMATCH,
+			      "%s is a debug file without code (objcopy --only-keep-debug), and the executable the core ran is not usable (%s); pass the executable with --exe and the debug file with --debug-file",
+			      t->exe_candidate, again.msg);
+	t->exe_from_core = false;
+	if (!(t->exe_path = strdup(t->exe_candidate)))
+		return ms_err(err, MS_EINTERNAL, "out of memory");
+	if (tg_map_file(t->exe_path, "executable", &t->exe, &e, err) < 0)
+		return -1;
+	/* Even its code disagrees with the core: not worth a layout check. */
+	if (load_and_match(t, true, err) != EXE_SAME)
+		return -1;
+	t->exe_other_build = true;
+	return 0;
+}
+
 struct target *target_open_core(const char *core_path, const char *exe_path,
 				struct ms_error *err)
 {
@@ -388,16 +431,20 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 	t->touch->nwords = ((t->core.size >> TRIM_GRANULE_SHIFT) + 64) / 64;
 	t->touch->bits = calloc(t->touch->nwords, sizeof(*t->touch->bits));
 	if (exe_path) {
+		enum exe_match m;
+
 		if (tg_map_file(exe_path, "executable", &t->exe, &e, err) < 0)
 			goto fail;
-	} else if (find_exe(t, err) < 0) {
+		m = load_and_match(t, false, err);
+		if ((m == EXE_DEBUG_ONLY || m == EXE_OTHER_BUILD) && divert_exe(t, m, err) < 0)
+			goto fail;
+		if (m == EXE_BAD)
+			goto fail;
+	} else if (find_exe(t, err) < 0 || load_and_match(t, false, err) != EXE_SAME) {
 		goto fail;
 	}
-	if (tg_load_exe(t, err) < 0 || tg_check_match(t, err) < 0)
-		goto fail;
 	return t;
 fail:
 	target_close(t);
 	return NULL;
 }
-

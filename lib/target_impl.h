@@ -10,8 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "target.h"
-
+#include "elffile.h"
 #include "target.h"
 
 #ifndef NT_FILE
@@ -94,6 +93,13 @@ struct target {
 	uint16_t exe_type;
 	uint64_t exe_entry;
 	uint64_t bias;
+	struct elffile *ef;        /* the executable's sections and build IDs */
+	char entry_why[160];       /* "" or why its entry point cannot be the image's */
+
+	struct build_ids image_ids; /* read from the image's own memory */
+	bool have_image_ids;
+	char *exe_candidate;       /* --exe when it is not the image's build (target_exe_candidate) */
+	bool exe_other_build;      /* memory comes from another build (target_exe_other_build) */
 
 	struct touch *touch;
 
@@ -194,12 +200,46 @@ int tg_mismatch(const struct target *t, struct ms_error *err, const char *fmt, .
  * bias from AT_ENTRY or the core's mappings. */
 int tg_load_exe(struct target *t, struct ms_error *err);
 
-/* Is the executable the one the core's memory came from? */
-int tg_check_match(struct target *t, struct ms_error *err);
+/* Forget the executable (mapping, segments, bias) so that another can be
+ * loaded in its place; exe_path is left alone. */
+void tg_drop_exe(struct target *t);
+
+/* Read the build IDs of the image from its own memory (the notes of its
+ * ELF header page) into t->image_ids.  Nothing is set when the image does
+ * not hold them (a core written without the header page). */
+void tg_read_image_ids(struct target *t);
+
+/* How an executable relates to the image (tg_check_match). */
+enum exe_match {
+	EXE_SAME,                  /* the image's build: it may serve the image's memory */
+	EXE_DEBUG_ONLY,            /* a debug file of it, without code (objcopy --only-keep-debug) */
+	EXE_OTHER_BUILD,           /* its build ID differs: another link of the program, or another program */
+	EXE_BAD,                   /* the image's memory contradicts it */
+};
+
+/* Is the executable the one the core's memory came from?  Returns
+ * EXE_SAME, else fills err with why not.  With other_ok, an executable
+ * whose build ID differs is still checked against the bytes the image
+ * holds apart from its notes (a rebuild whose layout the types will
+ * verify). */
+enum exe_match tg_check_match(struct target *t, bool other_ok, struct ms_error *err);
+
+/* The parts of executable segment s that the image's bytes must agree
+ * with: all of it but the headers strip rewrites and, with skip_notes, the
+ * notes holding the build IDs.  Fills out with up to max [lo, hi) ranges
+ * (biased addresses); returns how many. */
+size_t tg_compared_ranges(const struct target *t, const struct seg *s, bool skip_notes,
+			  uint64_t out[][2], size_t max);
+
+/* Read from the image only: the core's dumped bytes, or the process; the
+ * executable's file is not consulted. */
+int tg_image_read(const struct target *t, uint64_t addr, void *buf, size_t n);
 
 /* ---- target_live.c ---------------------------------------------------- */
 
 int tg_live_read(const struct target *t, uint64_t addr, void *buf, size_t n);
 void tg_live_free(struct live *L);
+/* The readable mapping of the process holding addr (target_region). */
+bool tg_live_region(const struct target *t, uint64_t addr, uint64_t *lo, uint64_t *hi);
 
 #endif

@@ -131,6 +131,17 @@ static size_t span_above(const struct live *L, uint64_t addr)
 	return lo;
 }
 
+bool tg_live_region(const struct target *t, uint64_t addr, uint64_t *lo, uint64_t *hi)
+{
+	const struct live *L = t->live;
+	size_t i = span_above(L, addr);
+	if (i >= L->nreadable || L->readable[i].start > addr)
+		return false;
+	*lo = L->readable[i].start;
+	*hi = L->readable[i].end;
+	return true;
+}
+
 static void note_errno(struct live *L, int e)
 {
 	if (e == ESRCH)
@@ -319,20 +330,26 @@ static int pid_open_error(int pid, const char *what, const char *path, int e,
 }
 
 /* With --exe: every read-only byte the file has must be what the process
- * has mapped, or the DWARF describes some other build. */
-static int tg_check_live_match(struct target *t, struct ms_error *err)
+ * has mapped (but the headers strip rewrites, and for another build the
+ * notes that hold its build ID), or the DWARF describes some other build. */
+static int tg_check_live_match(struct target *t, bool other_ok, struct ms_error *err)
 {
 	unsigned char buf[16384];
 
 	for (size_t i = 0; i < t->neseg; i++) {
 		const struct seg *s = &t->eseg[i];
+		uint64_t r[8][2];
+		size_t nr;
 
 		if (s->flags & PF_W)
 			continue;
-		for (uint64_t off = 0; off < s->filesz; off += sizeof(buf)) {
-			uint64_t k = s->filesz - off < sizeof(buf) ? s->filesz - off : sizeof(buf);
+		nr = tg_compared_ranges(t, s, other_ok, r, 8);
+		for (size_t j = 0; j < nr; j++)
+		for (uint64_t a = r[j][0]; a < r[j][1]; a += sizeof(buf)) {
+			uint64_t k = r[j][1] - a < sizeof(buf) ? r[j][1] - a : sizeof(buf);
+			const unsigned char *d = s->data + (a - s->vaddr);
 
-			if (target_read(t, s->vaddr + off, buf, k) < 0) {
+			if (target_read(t, a, buf, k) < 0) {
 				if (t->live->denied)
 					return live_perm_error(t->pid, "read the memory of",
 							       t->live->deny_errno, err);
@@ -340,14 +357,14 @@ static int tg_check_live_match(struct target *t, struct ms_error *err)
 					return ms_err(err, MS_EPROCESS, "process %d exited", t->pid);
 				continue; /* not mapped: nothing to compare */
 			}
-			if (memcmp(buf, s->data + off, k) != 0) {
-				uint64_t j = 0;
+			if (memcmp(buf, d, k) != 0) {
+				uint64_t x = 0;
 
-				while (buf[j] == s->data[off + j])
-					j++;
+				while (buf[x] == d[x])
+					x++;
 				return tg_mismatch(t, err, "read-only memory at 0x%" PRIx64
 						" differs from file offset 0x%" PRIx64,
-						s->vaddr + off + j, s->offset + off + j);
+						a + x, s->offset + (a - s->vaddr) + x);
 			}
 		}
 	}
@@ -452,8 +469,36 @@ struct target *target_open_pid(int pid, const char *exe_override,
 			goto fail;
 		}
 	}
-	if (exe_override && tg_check_live_match(t, err) < 0)
-		goto fail;
+	tg_read_image_ids(t);
+	if (exe_override) {
+		enum exe_match m = tg_check_match(t, false, err);
+
+		if (m == EXE_DEBUG_ONLY || m == EXE_OTHER_BUILD) {
+			/* Not what the process runs: the process's own file
+			 * serves as the executable, this one only as a
+			 * candidate for the types (lib/debugfile.c checks it). */
+			free(t->exe_candidate);
+			free(t->exe_name);
+			free(t->exe_path);
+			t->exe_name = t->exe_path = NULL;
+			tg_drop_exe(t);
+			snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+			if (!(t->exe_candidate = strdup(exe_override)) || !(t->exe_name = strdup(link)) ||
+			    !(t->exe_path = strdup(path))) {
+				ms_err(err, MS_EINTERNAL, "out of memory");
+				goto fail;
+			}
+			if (tg_map_file(t->exe_path, "executable", &t->exe, &e, err) < 0) {
+				if (e)
+					pid_open_error(pid, "read the executable of", path, e, err);
+				goto fail;
+			}
+			if (tg_load_exe(t, err) < 0)
+				goto fail;
+		} else if (m != EXE_SAME || tg_check_live_match(t, false, err) < 0) {
+			goto fail;
+		}
+	}
 	return t;
 fail:
 	target_close(t);

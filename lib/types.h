@@ -1,10 +1,15 @@
-/* The Go type model, loaded from an executable's DWARF.
+/* The Go type model: types, package-level variables, functions with their
+ * locals and call-frame tables.
  *
- * Consumers never see libdwarf: DIEs become small sequential ids (0 means
- * "no type"), members and variables live in flat arrays, and every name is
- * owned by the model, so gtypes_free releases everything at once.  Types
- * and variables are read-only after gtypes_load; what is inside functions
- * is decoded lazily (see "functions" below). */
+ * The model is separate from what fills it: types.c owns it, loaders fill
+ * it through the builder of types_build.h -- dwarf.c from an executable's
+ * DWARF, and one from a stripped binary's own type descriptors.  Consumers
+ * never see libdwarf: types are small sequential ids (0 means "no type"),
+ * members and variables live in flat arrays, and every name is owned by
+ * the model, so gtypes_free releases everything at once.  The model is
+ * complete and read-only once built (nothing is decoded later), so it can
+ * be shared between threads.  The invariants it guarantees (ids in range,
+ * members inside their struct, ...) are listed in types_build.h. */
 #ifndef MAPSCAN_TYPES_H
 #define MAPSCAN_TYPES_H
 
@@ -63,9 +68,9 @@ struct gvar {
 
 struct gtypes;
 
-/* Load types and package-level variables from the executable at path.
- * MS_EOPEN if unreadable, MS_EFORMAT if not ELF, MS_ENODWARF if it has no
- * .debug_info.  Returns NULL on error. */
+/* Load the model from the DWARF of the executable at path (dwarf.c).
+ * MS_EOPEN if unreadable or not a regular file, MS_EFORMAT if not ELF,
+ * MS_ENODWARF if it has no usable DWARF.  Returns NULL on error. */
 struct gtypes *gtypes_load(const char *path, struct ms_error *err);
 void gtypes_free(struct gtypes *g); /* NULL is fine */
 
@@ -85,6 +90,11 @@ type_id gtypes_resolve(const struct gtypes *g, type_id id);
 /* Package-level variables with a static address. */
 const struct gvar *gtypes_vars(const struct gtypes *g, size_t *n);
 const struct gvar *gtypes_var(const struct gtypes *g, const char *name);
+
+/* Move the variables whose address is in [lo, hi) by delta bytes: the
+ * types came from another build whose data lies elsewhere
+ * (lib/debugfile.c verified by how much).  Before the model is shared. */
+void gtypes_move_vars(struct gtypes *g, uint64_t lo, uint64_t hi, int64_t delta);
 
 /* Does a value of this type hold any pointer (so its storage is scanned by
  * the GC)?  Cached. */
@@ -110,12 +120,10 @@ int gtypes_dwarf_version(const struct gtypes *g);
 
 /* ---- functions, their locals and frames --------------------------------
  *
- * Every function with code (DW_TAG_subprogram with a pc range) is listed at
- * load time.  What lies inside one -- its locals' locations, its closure
- * variables, its CFA table from .debug_frame -- is decoded the first time
- * it is asked for and kept until gtypes_free (the executable stays open for
- * that).  These lazy caches make the model unsafe to share between threads.
- * All pcs are link-time: callers subtract target_exe_bias. */
+ * Every function with code (DW_TAG_subprogram with a pc range), with what
+ * lies inside it -- its locals' locations, its closure variables -- and the
+ * call-frame tables of .debug_frame, all loaded with the model.  All pcs
+ * are link-time: callers subtract target_exe_bias. */
 
 struct gfunc {
 	const char *name;         /* "main.worker", "main.mk.func1" */
@@ -173,11 +181,11 @@ typedef void (*glocal_fn)(void *arg, const struct glocal *v);
 /* Call fn for every local and parameter of f (including those of its
  * lexical blocks and of functions inlined into it) that DWARF gives a
  * location at pc.  Returns how many, or -1 if f's DWARF could not be
- * decoded.  *v and its pieces are valid until gtypes_free. */
+ * decoded.  *v lasts for the call; its name and pieces until gtypes_free. */
 int gtypes_locals_at(const struct gtypes *g, const struct gfunc *f, uint64_t pc,
 		     glocal_fn fn, void *arg);
 
-/* The CFA at pc in f is SP + *off (.debug_frame).  -1 when unknown. */
+/* The CFA at pc (in f) is SP + *off (.debug_frame).  -1 when unknown. */
 int gtypes_cfa_offset(const struct gtypes *g, const struct gfunc *f, uint64_t pc, int64_t *off);
 
 /* ---- decoders, exposed for unit tests ---------------------------------- */

@@ -740,6 +740,80 @@ static void test_mismatch(void)
 	free(core.p);
 }
 
+/* An executable with a Go build ID note in its first page. */
+static struct buf make_exe_id(const char *id)
+{
+	struct buf b = make_exe(&EXE);
+	size_t off = 0x300;
+
+	ehdr(&b, ET_EXEC, 0x400000 + ENTRY_OFF, 4);
+	note(&b, &off, "Go\0", 4, id, strlen(id));
+	phdr(&b, 3, PT_NOTE, PF_R, 0x300, 0x400300, off - 0x300, off - 0x300);
+	return b;
+}
+
+/* Matching by build ID: what strip rewrites (the headers) does not
+ * matter, the build ID does; another build given with --exe is only a
+ * candidate for the types. */
+static void test_build_ids(void)
+{
+	struct ms_error e;
+	struct buf a = make_exe_id("go-build-A"), b = make_exe_id("go-build-B");
+	struct core_opt co = core_opt(&a, path_in("prog-a"));
+	struct buf core;
+	struct target *t;
+	const char *cp;
+
+	write_buf(path_in("prog-b"), b.p, b.n);
+	/* strip rewrote e_shoff and e_shnum in the image's header page */
+	co.flip_first_page = 0x28;
+	core = make_core(&co);
+	cp = write_pair(&a, &core, "prog-a", "core-ids");
+	t = OPEN(cp, NULL, MS_OK, &e);
+	if (t) {
+		CHECK(target_build_ids(t) != NULL);
+		if (target_build_ids(t))
+			CHECK_STR(target_build_ids(t)->go, "go-build-A");
+		CHECK(target_exe_candidate(t) == NULL);
+		CHECK(!target_exe_other_build(t));
+	}
+	target_close(t);
+
+	/* --exe another build: the core's executable serves the memory */
+	t = OPEN(cp, path_in("prog-b"), MS_OK, &e);
+	if (t) {
+		CHECK_STR(target_exe_path(t), path_in("prog-a"));
+		CHECK_STR(target_exe_candidate(t), path_in("prog-b"));
+		CHECK(!target_exe_other_build(t));
+	}
+	target_close(t);
+
+	/* ... and when it is gone, the other build does, flagged */
+	free(core.p);
+	co.exe_name = path_in("prog-gone");
+	core = make_core(&co);
+	cp = write_pair(NULL, &core, NULL, "core-ids-gone");
+	t = OPEN(cp, path_in("prog-b"), MS_OK, &e);
+	if (t) {
+		CHECK_STR(target_exe_path(t), path_in("prog-b"));
+		CHECK(target_exe_other_build(t));
+	}
+	target_close(t);
+
+	/* the executable the core names was rebuilt: refused, saying why */
+	free(core.p);
+	co.exe_name = path_in("prog-b");
+	core = make_core(&co);
+	cp = write_pair(NULL, &core, NULL, "core-ids-rebuilt");
+	OPEN(cp, NULL, MS_EMISMATCH, &e);
+	CHECK_CONTAINS(e.msg, "Go build ID go-build-A in the core");
+	CHECK_CONTAINS(e.msg, "go-build-B in the executable");
+
+	free(a.p);
+	free(b.p);
+	free(core.p);
+}
+
 static void test_find_exe(void)
 {
 	struct ms_error e;
@@ -1204,6 +1278,7 @@ int main(void)
 	test_exe_bss();
 	test_pie();
 	test_mismatch();
+	test_build_ids();
 	test_find_exe();
 	test_truncated();
 	test_ntfile_corrupt();

@@ -1,0 +1,3 @@
+module mapscan/testdata/oracle
+
+go 1.19
