@@ -48,6 +48,7 @@ e2e: $(BUILD)/mapscan
 	python3 tests/e2e/tui.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/flags.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/stripped.py --mapscan $(BUILD)/mapscan
+	python3 tests/e2e/realprog.py --mapscan $(BUILD)/mapscan --cache build/realprog
 
 # The whole suite, then again with AddressSanitizer and UBSan.
 test:
