@@ -202,6 +202,48 @@ def unwrap(text, col=46):
     return "\n".join(out)
 
 
+def names_whole_problems(run_mapscan, core, extra=()):
+    """run_mapscan(args, env=...) -> (rc, stdout, stderr, ...).  Every type,
+    path and owner pattern of the JSON report of core appears
+    whole in the text report: on one line when stdout is a pipe, and
+    on continuation lines joined back in an 80-column terminal
+    (COLUMNS=80), whose lines all fit."""
+    args = ["--json", "--top", "0", core] + list(extra)
+    doc = json_doc(args, *run_mapscan(args)[:3])
+    p = []
+    names = set()
+    for m in doc.get("maps", []):
+        if m.get("type"):
+            names.add(m["type"])
+        if m.get("roots"):
+            names.add(m["roots"][0])
+    for g in doc.get("groups", []):
+        if g.get("pattern") and g.get("maps", 0) > 1:
+            names.add(g["pattern"])
+    if not names:
+        return ["the JSON report has no names"]
+    for cols in (None, 80):
+        rc, out, err = run_mapscan(["--top", "0", core] + list(extra),
+                                   env={"COLUMNS": str(cols)} if cols else {"COLUMNS": ""})[:3]
+        if rc:
+            p.append("COLUMNS=%s: exit %d: %s" % (cols, rc, tail(err)))
+            continue
+        text = unwrap(out) if cols else out
+        lines = text.split("\n")
+        cut = sorted(n for n in names if n not in text)
+        if cut:
+            p.append("COLUMNS=%s: %d names not whole, e.g. %s" % (cols, len(cut), cut[:3]))
+        if "…" in out:
+            p.append("COLUMNS=%s: the text cuts something with …" % cols)
+        if cols:
+            wide = [l for l in out.split("\n") if len(l) > cols]
+            if wide:
+                p.append("%d lines wider than %d columns, e.g. %r" % (len(wide), cols, wide[0]))
+        elif not any(n in l for n in names for l in lines):
+            p.append("no name on a line of its own")
+    return p
+
+
 def root_matches(want, roots):
     """want: an expected root from the oracle, either a path mapscan must
     print exactly or "re:" and a regular expression one of the roots must
@@ -959,43 +1001,7 @@ class Suite:
             self.report.fail(name + "/names-whole", e)
 
     def names_whole(self, core, extra=()):
-        """Every type, path and owner pattern of the JSON report appears
-        whole in the text report: on one line when stdout is a pipe, and
-        on continuation lines joined back in an 80-column terminal
-        (COLUMNS=80), whose lines all fit."""
-        doc = self.mapscan_json(["--top", "0", core] + list(extra))
-        p = []
-        names = set()
-        for m in doc.get("maps", []):
-            if m.get("type"):
-                names.add(m["type"])
-            if m.get("roots"):
-                names.add(m["roots"][0])
-        for g in doc.get("groups", []):
-            if g.get("pattern") and g.get("maps", 0) > 1:
-                names.add(g["pattern"])
-        if not names:
-            return ["the JSON report has no names"]
-        for cols in (None, 80):
-            rc, out, err = self.run_mapscan(["--top", "0", core] + list(extra),
-                                            env={"COLUMNS": str(cols)} if cols else {"COLUMNS": ""})
-            if rc:
-                p.append("COLUMNS=%s: exit %d: %s" % (cols, rc, tail(err)))
-                continue
-            text = unwrap(out) if cols else out
-            lines = text.split("\n")
-            cut = sorted(n for n in names if n not in text)
-            if cut:
-                p.append("COLUMNS=%s: %d names not whole, e.g. %s" % (cols, len(cut), cut[:3]))
-            if "…" in out:
-                p.append("COLUMNS=%s: the text cuts something with …" % cols)
-            if cols:
-                wide = [l for l in out.split("\n") if len(l) > cols]
-                if wide:
-                    p.append("%d lines wider than %d columns, e.g. %r" % (len(wide), cols, wide[0]))
-            elif not any(n in l for n in names for l in lines):
-                p.append("no name on a line of its own")
-        return p
+        return names_whole_problems(self.run_mapscan, core, extra)
 
     # ----- bad input --------------------------------------------------------
 
