@@ -3,11 +3,16 @@
  * The only place that prints errors and decides exit statuses (documented in
  * man/mapscan.1, EXIT STATUS). */
 #include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "analyze.h"
@@ -57,7 +62,7 @@ static const char usage_text[] =
 	"  --keys                  show up to 3 keys of each map and of the biggest\n"
 	"                          maps of each group, to tell them apart (JSON\n"
 	"                          always has them: sample_keys)\n"
-	"  -q, --quiet             no advice after the report\n"
+	"  -q, --quiet             no advice after the report, and no progress line\n"
 	"  --tui                   browse the owners, their maps and the maps' storage\n"
 	"                          interactively (press ? in it for the keys)\n"
 	"  -h, --help              show this help\n"
@@ -74,9 +79,130 @@ static const char usage_text[] =
 
 static bool json_mode;
 
+/* ---- progress --------------------------------------------------------------
+ *
+ * On a terminal, a long analysis says what it is doing on stderr, on one
+ * line it rewrites and erases when done: a big core takes seconds, and a
+ * silent terminal looks hung.  Nothing when stderr is not a terminal, with
+ * --quiet, or for an analysis shorter than a quarter of a second.
+ *
+ * The library reports its phase and counts (cheap stores); a thread draws
+ * them ten times a second, so that a phase with no counts of its own
+ * (loading DWARF) still shows it is alive.  The thread has every signal
+ * blocked: signals stay the main thread's (--pid resumes the process on
+ * them). */
+
+static struct {
+	bool on;                  /* stderr is a terminal that can erase a line */
+	bool running;             /* the thread was started */
+	bool sync;                /* MAPSCAN_TEST_PROGRESS: no thread, every call drawn */
+	pthread_t thread;
+	uint64_t start;           /* ns */
+	atomic_int phase;         /* -1: none yet */
+	atomic_uint_fast64_t done, total;
+	atomic_bool stop, shown;
+} progress;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void progress_draw(void);
+
+static void on_progress(void *arg, enum analyze_phase phase, uint64_t done, uint64_t total)
+{
+	(void)arg;
+	atomic_store(&progress.done, done);
+	atomic_store(&progress.total, total);
+	atomic_store(&progress.phase, (int)phase);
+	/* tests/e2e/flags.py: every call drawn, by this thread. */
+	if (progress.on && progress.sync)
+		progress_draw();
+}
+
+static void progress_draw(void)
+{
+	static const char *const names[] = {
+		[ANALYZE_DWARF] = "reading DWARF",
+		[ANALYZE_HEAP] = "reading heap spans",
+		[ANALYZE_ROOTS] = "following roots",
+		[ANALYZE_MAPS] = "checking maps nothing reaches",
+		[ANALYZE_STORAGE] = "checking map storage",
+	};
+	int phase = atomic_load(&progress.phase);
+	uint64_t done = atomic_load(&progress.done), total = atomic_load(&progress.total);
+	char line[160];
+	int n;
+
+	if (phase < 0 || (size_t)phase >= sizeof(names) / sizeof(names[0]))
+		return;
+	n = snprintf(line, sizeof(line), "\r\x1b[Kmapscan: %s", names[phase]);
+	if (total)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %3u%%",
+			      (unsigned)(done >= total ? 100 : done * 100 / total));
+	else if (phase == ANALYZE_ROOTS)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, ", %" PRIu64 " maps so far", done);
+	snprintf(line + n, sizeof(line) - (size_t)n, "  (%.1f s)",
+		 (double)(now_ns() - progress.start) / 1e9);
+	fputs(line, stderr);
+	fflush(stderr);
+	atomic_store(&progress.shown, true);
+}
+
+static void *progress_thread(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&progress.stop)) {
+		struct timespec ts = { 0, 100000000 };
+		nanosleep(&ts, NULL);
+		if (!atomic_load(&progress.stop) && now_ns() - progress.start >= 250000000u)
+			progress_draw();
+	}
+	return NULL;
+}
+
+static void progress_start(bool quiet)
+{
+	const char *term = getenv("TERM");
+	sigset_t all, old;
+
+	atomic_store(&progress.phase, -1);
+	progress.on = !quiet && isatty(STDERR_FILENO) && term && *term && strcmp(term, "dumb");
+	if (!progress.on)
+		return;
+	progress.start = now_ns();
+	progress.sync = getenv("MAPSCAN_TEST_PROGRESS") != NULL;
+	if (!progress.on || progress.sync)
+		return;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	progress.running = pthread_create(&progress.thread, NULL, progress_thread, NULL) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Stop drawing and erase the line. */
+static void progress_clear(void)
+{
+	if (progress.running) {
+		atomic_store(&progress.stop, true);
+		pthread_join(progress.thread, NULL);
+		progress.running = false;
+	}
+	if (atomic_load(&progress.shown)) {
+		fputs("\r\x1b[K", stderr);
+		fflush(stderr);
+		atomic_store(&progress.shown, false);
+	}
+}
+
 /* One line on stderr (or one JSON document on stdout) and the exit status. */
 static int fail(int code, const char *msg)
 {
+	progress_clear();
 	if (json_mode) {
 		format_json_error(stdout, code, ms_code_name(code), msg);
 		fflush(stdout);
@@ -387,9 +513,13 @@ int main(int argc, char **argv)
 				   .keys = tui || json_mode || cl.keys };
 	po.storage = ao.storage;
 	po.keys = ao.keys;
+	progress_start(cl.quiet);
+	ao.progress = po.progress = on_progress;
+	ao.progress_arg = po.progress_arg = NULL;
 	if (pid ? analyze_pid((int)pid, exe, &po, &r, &err)
 		: analyze_core(cl.core, exe, &ao, &r, &err))
 		return fail(err.code ? err.code : MS_EINTERNAL, err.msg[0] ? err.msg : "analysis failed");
+	progress_clear();
 	if (report_group(&r, cl.group)) {
 		report_free(&r);
 		return fail(MS_EINTERNAL, "out of memory grouping the maps by owner");

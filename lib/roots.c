@@ -751,6 +751,8 @@ static void cands_collect(struct roots *R)
 		return;
 	for (size_t i = 0; i < h->nspans && !R->oom; i++) {
 		const struct hspan *s = &h->spans[i];
+		if (!(i & 255))
+			analyze_progress(&R->opts, ANALYZE_HEAP, i, h->nspans);
 		if (s->noscan || !s->sizeclass || s->elemsize != R->hf.cls)
 			continue;
 		unsigned misses = 0;
@@ -1841,6 +1843,8 @@ static void frame_header(struct roots *R, const struct stackword *w)
 static void drain(struct roots *R)
 {
 	while (R->qhead < R->qlen && !R->oom) {
+		if (!(R->qhead & 4095))
+			analyze_progress(&R->opts, ANALYZE_ROOTS, R->r->nmaps, 0);
 		struct qitem it = R->q[R->qhead++];
 		visit(R, it.addr, it.type, PATH_AT(it.node));
 	}
@@ -1858,6 +1862,8 @@ static uint64_t storage_ptr(const struct roots *R, uint64_t hdr)
 static void unreached(struct roots *R)
 {
 	for (size_t i = 0; i < R->ncands && !R->oom; i++) {
+		if (!(i & 1023))
+			analyze_progress(&R->opts, ANALYZE_MAPS, i, R->ncands);
 		struct cand *c = &R->cands[i];
 		if (c->state != C_NEW || mapslot_find(R, c->addr, false))
 			continue;
@@ -1946,6 +1952,8 @@ static void unclaimed(struct roots *R)
 	bool last_is = false;
 	for (size_t i = 0; i < h->nspans && !R->oom; i++) {
 		const struct hspan *s = &h->spans[i];
+		if (!(i & 255))
+			analyze_progress(&R->opts, ANALYZE_STORAGE, i, h->nspans);
 		if (s->noscan || (s->sizeclass && !s->header))
 			continue;
 		for (uint32_t k = 0; k < s->nelems; k++) {
