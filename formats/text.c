@@ -726,8 +726,9 @@ static void put_name(struct text *T, size_t col, const char *name, const char *s
 }
 
 /* Print prose word-wrapped: the first line starts at column indent, the
- * next ones at indent + hang.  Words are never broken: one longer than a
- * line (a path in a warning) gets a line of its own. */
+ * next ones at indent + hang.  A word longer than a whole line (a type or
+ * a path in a sentence) goes on over the next lines, broken where a name
+ * may break (break_rank). */
 static void put_wrapped(struct text *T, size_t indent, size_t hang, const char *text)
 {
 	FILE *out = T->out;
@@ -748,7 +749,9 @@ static void put_wrapped(struct text *T, size_t indent, size_t hang, const char *
 			e += next_cp(e, &w);
 			ww += (size_t)w;
 		}
-		if (!empty && col + 1 + ww > width) {
+		/* A word no line could hold starts where it is and breaks. */
+		bool huge = ww > width - (indent + hang < width ? indent + hang : 0);
+		if (!empty && col + 1 + ww > width && !(huge && col + 9 < width)) {
 			putc('\n', out);
 			put_spaces(out, indent + hang);
 			col = indent + hang;
@@ -757,6 +760,38 @@ static void put_wrapped(struct text *T, size_t indent, size_t hang, const char *
 		if (!empty) {
 			putc(' ', out);
 			col++;
+		}
+		/* A word wider than the rest of a fresh line: in pieces. */
+		while (col + ww > width && width > col + 8) {
+			size_t room = width - col, cols = 0;
+			const char *q = p, *brk = NULL;
+			int best = 0;
+			while (q < e) {
+				int len = next_cp(q, &w);
+				if (cols + (size_t)w > room)
+					break;
+				cols += (size_t)w;
+				q += len;
+				int rank = break_rank(p, q);
+				if (rank && rank >= best && cols * 3 >= room) {
+					best = rank;
+					brk = q;
+				}
+			}
+			if (brk)
+				q = brk;
+			if (q == p)
+				break;
+			for (const char *c = p; c < q;) {
+				int len = next_cp(c, &w);
+				ww -= (size_t)w;
+				c += len;
+			}
+			fwrite(p, 1, (size_t)(q - p), out);
+			putc('\n', out);
+			put_spaces(out, indent + hang);
+			col = indent + hang;
+			p = q;
 		}
 		fwrite(p, 1, (size_t)(e - p), out);
 		col += ww;
@@ -1436,12 +1471,14 @@ static void put_advice(struct text *T, const struct map_group **gsel, size_t ngs
 		 "anyway or once len(m) is well below its peak:",
 		 swiss ? "groups and tables" : "buckets and overflow buckets");
 	put_wrapped(T, 0, 0, line);
+	/* The map's own type in the example, when the line still fits. */
+	size_t width = T->width ? T->width : PROSE_WIDTH;
+	const char *mk = type && 4 + 12 + format_width(etype) + 9 <= width ? etype : "map[K]V";
 	fprintf(T->out, "\n    m2 := make(%s, len(m))\n"
 		"    for k, v := range m {\n"
 		"        m2[k] = v\n"
 		"    }\n"
-		"    m = m2\n\n", type && strncmp(etype, "map[", 4) == 0 ? etype
-		: type ? etype : "map[K]V");
+		"    m = m2\n\n", mk);
 	put_wrapped(T, 0, 0, "A map that fills up again (a cache at its working size, a buffer "
 		    "refilled every batch) grows back to the same storage: rebuilding it only "
 		    "churns the allocator. Rebuild the maps whose peak is behind them.");

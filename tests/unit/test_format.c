@@ -651,6 +651,21 @@ static void test_text_small_reports(void)
 	CHECK(strstr(t, "RECLAIM") == NULL && strstr(t, "Rebuilding") == NULL);
 	free(t);
 
+	/* Advice about a map whose type is longer than a line: the prose
+	 * breaks the type where a name may break, the example falls back to
+	 * map[K]V. */
+	struct map_entry *big = add(&r, 0x20, LONG_TYPE, LAYOUT_SWISS, 1, 1024, 1 << 20, 48);
+	map_add_root(big, LONG_PATH, false);
+	report_finish(&r);
+	o = (struct format_opts){ .width = 80 };
+	t = render(format_text, &r, &o, &rc);
+	CHECK(all_lines_fit(t));
+	CHECK_CONTAINS(t, "    m2 := make(map[K]V, len(m))\n");
+	CHECK_CONTAINS(t, "Rebuilding github.com/acme/platform/internal/cache.defaultStore.shards[12].\n"
+			"entriesByKey.withAVeryLongFieldName (map[github.com/acme/platform/internal/\n"
+			"cache.Key]*github.com/acme/platform/internal/cache.Entry) would free 1.0 MiB.");
+	free(t);
+
 	/* A source path longer than the line goes on, whole, below. */
 	free(r.source);
 	r.source = xstrdup("/var/crash/a-very-long-directory-name/for-cores/of-services/"
