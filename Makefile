@@ -20,7 +20,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(FMT_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit e2e asan demo bench clean
+.PHONY: all test unit e2e asan demo bench bench-real clean
 all: $(BUILD)/mapscan
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h formats/*.h)
@@ -60,6 +60,10 @@ demo: $(BUILD)/mapscan
 
 bench: $(BUILD)/mapscan
 	python3 tests/bench.py --mapscan $(BUILD)/mapscan
+
+# gopls after an LSP session over the Delve source (issue 9's acceptance run).
+bench-real: $(BUILD)/mapscan
+	python3 tests/bench_real.py --mapscan $(BUILD)/mapscan
 
 clean:
 	rm -rf build build-asan

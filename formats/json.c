@@ -318,6 +318,7 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 	add(&b, t, "unreachable_reclaimable_bytes", u64(r->unreachable_reclaimable));
 	add(&b, t, "goroutines", u64(r->goroutines));
 	add(&b, t, "heap_scanned", cJSON_CreateBool(r->heap_scanned));
+	add(&b, t, "gc_running", r->heap_known ? cJSON_CreateBool(r->gc_running) : cJSON_CreateNull());
 	add(&b, t, "unclaimed_map_storage_bytes",
 	    r->unclaimed_known ? u64(r->unclaimed_storage) : cJSON_CreateNull());
 	add(&b, t, "unclaimed_map_storage_objects",

@@ -1187,8 +1187,9 @@ static void put_unclaimed(struct text *T)
 		return;
 	human_size(r->unclaimed_storage, b, sizeof(b));
 	snprintf(line, sizeof(line), "%s of map storage in the heap belongs to no map found (%" PRIu64
-		 " allocation%s): maps mapscan could not reach", b, r->unclaimed_objects,
-		 r->unclaimed_objects == 1 ? "" : "s");
+		 " allocation%s): %s", b, r->unclaimed_objects, r->unclaimed_objects == 1 ? "" : "s",
+		 r->gc_running ? "mostly garbage not yet freed (a collection was running)"
+			       : "maps mapscan could not reach");
 	put_wrapped(T, 0, 2, line);
 }
 
@@ -1261,7 +1262,8 @@ static void put_summary(struct text *T)
 	if (r->unreachable_maps) {
 		human_size(r->unreachable_retained, ret, sizeof(ret));
 		snprintf(line, sizeof(line), "%" PRIu64 " more map%s nothing reaches (listed apart), "
-			 "%s retained", r->unreachable_maps, r->unreachable_maps == 1 ? "" : "s", ret);
+			 "%s retained%s", r->unreachable_maps, r->unreachable_maps == 1 ? "" : "s", ret,
+			 r->gc_running ? ": mostly garbage, a collection was running" : "");
 		put_wrapped(T, 0, 2, line);
 	}
 	put_heap(T);
@@ -1529,7 +1531,8 @@ int format_text(FILE *out, const struct report *r, const struct format_opts *o)
 		put_note(&T, 0, 9, "warning: ", r->warnings[i]);
 	if (!o->quiet)
 		put_advice(&T, gsel, ngsel, sel, nsel);
-	if (!r->total_reclaimable && r->unclaimed_known && r->unclaimed_storage >= UNCLAIMED_NOTABLE) {
+	if (!r->total_reclaimable && r->unclaimed_known && !r->gc_running &&
+	    r->unclaimed_storage >= UNCLAIMED_NOTABLE) {
 		putc('\n', out);
 		put_wrapped(&T, 0, 0, "Nothing reclaimable in the maps found; but see the map storage "
 			    "no map found owns, above.");

@@ -179,10 +179,17 @@ uint64_t goruntime_roundup(const struct goruntime *rt, uint64_t n, bool noscan)
 	if (rt->alloc_headers && !noscan && n > facts.min_header_size &&
 	    n <= facts.max_small - facts.malloc_header)
 		req += facts.malloc_header;
-	if (req <= facts.max_small && rt->nclasses) {
-		for (unsigned c = 1; c < rt->nclasses; c++)
-			if (rt->class_to_size[c] >= req)
-				return rt->class_to_size[c] - (req - n);
+	if (req <= facts.max_small && rt->nclasses && rt->class_to_size[rt->nclasses - 1] >= req) {
+		/* the smallest class that holds req (sizes increase) */
+		unsigned lo = 1, hi = rt->nclasses - 1;
+		while (lo < hi) {
+			unsigned mid = (lo + hi) / 2;
+			if (rt->class_to_size[mid] >= req)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		return rt->class_to_size[lo] - (req - n);
 	}
 	if (!rt->nclasses && req <= facts.max_small)
 		return n; /* size classes unknown: no rounding (reported by the caller) */

@@ -47,6 +47,86 @@ static int by_base(const void *a, const void *b)
 	return x->base < y->base ? -1 : x->base > y->base;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static struct harena *arena_find(const struct heap *h, uint64_t index)
+{
+	if (h->last_arena && *h->last_arena < h->narenas && h->arenas[*h->last_arena].index == index)
+		return &h->arenas[*h->last_arena];
+	size_t lo = 0, hi = h->narenas;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->arenas[mid].index < index)
+			lo = mid + 1;
+		else if (h->arenas[mid].index > index)
+			hi = mid;
+		else {
+			if (h->last_arena)
+				*h->last_arena = mid;
+			return &h->arenas[mid];
+		}
+	}
+	return NULL;
+}
+
+/* Page -> span tables for the arenas the spans cover: an address lookup
+ * is then a search among a few arenas and one load, not a binary search
+ * over every span (the hot path of the whole scan). */
+static int index_pages(struct heap *h)
+{
+	uint64_t *idx = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t i = 0; i < h->nspans; i++) {
+		uint64_t a0 = h->spans[i].base >> HEAP_ARENA_SHIFT, a1 = (h->spans[i].end - 1) >> HEAP_ARENA_SHIFT;
+		for (uint64_t a = a0; a <= a1; a++) {
+			if (n && idx[n - 1] == a)
+				continue;
+			if (grow_array((void **)&idx, &cap, n + 1, sizeof(*idx), 64)) {
+				free(idx);
+				return -1;
+			}
+			idx[n++] = a;
+		}
+	}
+	if (n)
+		qsort(idx, n, sizeof(*idx), cmp_u64);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!k || idx[i] != idx[k - 1])
+			idx[k++] = idx[i];
+	h->arenas = calloc(k ? k : 1, sizeof(*h->arenas));
+	h->last_arena = calloc(1, sizeof(*h->last_arena));
+	if (!h->arenas || !h->last_arena) {
+		free(idx);
+		return -1;
+	}
+	enum { PAGES = 1u << (HEAP_ARENA_SHIFT - HEAP_PAGE_SHIFT) };
+	for (size_t i = 0; i < k; i++) {
+		h->arenas[i].index = idx[i];
+		h->arenas[i].page = malloc(PAGES * sizeof(uint32_t));
+		if (!h->arenas[i].page) {
+			h->narenas = i;
+			free(idx);
+			return -1;
+		}
+		memset(h->arenas[i].page, 0xff, PAGES * sizeof(uint32_t));
+	}
+	h->narenas = k;
+	free(idx);
+	for (size_t i = 0; i < h->nspans; i++) {
+		for (uint64_t p = h->spans[i].base; p < h->spans[i].end; p += PAGE_SIZE) {
+			struct harena *a = arena_find(h, p >> HEAP_ARENA_SHIFT);
+			if (a)
+				a->page[(p >> HEAP_PAGE_SHIFT) & (PAGES - 1)] = (uint32_t)i;
+		}
+	}
+	return 0;
+}
+
 int heap_load(struct heap *h, const struct target *t, const struct gtypes *g,
 	      const struct goruntime *rt)
 {
@@ -83,7 +163,9 @@ int heap_load(struct heap *h, const struct target *t, const struct gtypes *g,
 	}
 	const struct gvar *phase = gtypes_var(g, "runtime.gcphase");
 	uint32_t ph = 1;
-	h->marks_valid = phase && !target_read(t, phase->addr + bias, &ph, 4) && ph == 0 && hsweep.ok &&
+	bool have_phase = phase && !target_read(t, phase->addr + bias, &ph, 4);
+	h->gc_running = have_phase && ph != 0;
+	h->marks_valid = have_phase && ph == 0 && hsweep.ok &&
 			 mbits.ok && sweepgen.ok;
 	/* Green Tea (Go 1.25+) keeps a small span's marks inline until sweep. */
 	bool inline_marks = gtypes_find(g, "runtime.spanInlineMarkBits") != 0;
@@ -163,6 +245,10 @@ int heap_load(struct heap *h, const struct target *t, const struct gtypes *g,
 		k++;
 	}
 	h->nspans = k;
+	if (index_pages(h) < 0) {
+		heap_free(h);
+		return -1;
+	}
 	return 0;
 }
 
@@ -170,6 +256,10 @@ void heap_free(struct heap *h)
 {
 	if (!h)
 		return;
+	for (size_t i = 0; i < h->narenas; i++)
+		free(h->arenas[i].page);
+	free(h->arenas);
+	free(h->last_arena);
 	free(h->spans);
 	memset(h, 0, sizeof(*h));
 }
@@ -183,6 +273,13 @@ void heap_assume_allocated(struct heap *h)
 
 const struct hspan *heap_span(const struct heap *h, uint64_t addr)
 {
+	if (h->narenas) {
+		const struct harena *a = arena_find(h, addr >> HEAP_ARENA_SHIFT);
+		uint32_t i = a ? a->page[(addr >> HEAP_PAGE_SHIFT) &
+				       ((1u << (HEAP_ARENA_SHIFT - HEAP_PAGE_SHIFT)) - 1)] : UINT32_MAX;
+		const struct hspan *s = i < h->nspans ? &h->spans[i] : NULL;
+		return s && addr >= s->base && addr < s->end ? s : NULL;
+	}
 	size_t lo = 0, hi = h->nspans;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -265,6 +362,7 @@ void heap_summary(struct report *r, const struct heap *h, int load_rc)
 		return;
 	}
 	r->heap_known = true;
+	r->gc_running = h->gc_running;
 	r->heap_in_use = h->stats.in_use_bytes;
 	r->heap_objects = h->stats.object_bytes;
 	if (h->stats.bad_spans)

@@ -40,11 +40,25 @@ struct heap_stats {
 	uint64_t bad_spans;        /* span records that could not be read or made no sense */
 };
 
+/* Which span holds each 8 KiB page of one 64 MiB arena (the runtime's
+ * own heapArena.spans, rebuilt from the span table). */
+struct harena {
+	uint64_t index;              /* address >> HEAP_ARENA_SHIFT */
+	uint32_t *page;              /* span index per page, UINT32_MAX: none */
+};
+
+#define HEAP_ARENA_SHIFT 26
+#define HEAP_PAGE_SHIFT 13
+
 struct heap {
 	struct hspan *spans;         /* sorted by base, disjoint */
 	size_t nspans;
+	struct harena *arenas;       /* sorted by index; lookups cost one small search */
+	size_t narenas;
+	size_t *last_arena;          /* the arena of the last lookup: a hint (lookups are const) */
 	uint64_t nslots;             /* slots over all spans (the slot numbering's size) */
 	bool marks_valid;            /* no GC mark phase was running: mark bits mean live */
+	bool gc_running;             /* a GC mark phase was running (runtime.gcphase != 0) */
 	struct heap_stats stats;
 };
 

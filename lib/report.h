@@ -137,6 +137,10 @@ struct report {
 	/* the Go heap from the runtime's span table; heap_known is false when
 	 * that could not be read */
 	bool heap_known;
+	/* A garbage collection was marking when the memory was read: objects
+	 * that died since the last one are still allocated, so maps nothing
+	 * reaches and storage no map owns are mostly such garbage. */
+	bool gc_running;
 	uint64_t heap_in_use;    /* bytes of in-use heap spans */
 	uint64_t heap_objects;   /* bytes of allocated objects in them */
 	/* A live process (source_kind "process", source "/proc/PID"); all

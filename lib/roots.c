@@ -50,6 +50,7 @@ enum pkind {
 				   * allocation mapscan cannot check (conservative) */
 	P_FRAMEWORD,              /* " → frame word at sp+0x40": a map header found in a
 				   * frame by its shape (conservative) */
+	P_GRECORD,                /* " → _defer": a field of the goroutine's runtime.g record */
 };
 
 struct pnode {
@@ -93,11 +94,22 @@ struct typed_shape {              /* every describable map type, with its shape 
 	bool shape_type;          /* names a go.shape.* type: never a real map's type */
 };
 
+/* A value waiting to be visited, with its path: the stored node of the
+ * object it was found in and the last hop, which becomes a node of its
+ * own only if something below it needs one (a map found, a pointer
+ * queued): most queued values lead nowhere, and a node each would be
+ * most of the scan's memory on a big heap. */
 struct qitem {
 	uint64_t addr;
+	union {
+		const char *name;
+		uint64_t index;
+	} u;
 	type_id type;
-	uint32_t node;
+	uint32_t parent;          /* stored node, 0 = none */
+	uint8_t kind;             /* the last hop's pkind, or Q_NODE: parent is the whole path */
 };
+enum { Q_NODE = 0xff };
 
 struct seenkey {
 	uint64_t addr;
@@ -130,6 +142,8 @@ struct roots {
 	struct mapslot *maps;
 	size_t mapcap, nmapslots;
 	struct maptype **mtcache;     /* per type id */
+	struct plan **plans;          /* per type id: how to visit a value of it */
+	struct tinfo *tinfo;          /* per type id: facts the hot paths ask again and again */
 	uint8_t *mtbad;               /* per type id: descriptor failed */
 	bool oom;
 	int depth;
@@ -138,6 +152,7 @@ struct roots {
 	size_t ncands;
 	uint8_t *visited;             /* one bit per heap slot: untyped object scanned */
 	uint8_t *owned;               /* one bit per heap slot: storage of a registered map */
+	uint8_t *typed;               /* one bit per heap slot: visited whole, by a type filling it */
 	struct shape *shapes;         /* lazily built: map types by layout */
 	size_t nshapes;
 	struct typed_shape *alltypes;
@@ -159,6 +174,10 @@ struct roots {
 	size_t nvars;
 	struct varspan *heapsegs;     /* mappings that hold heap spans, sorted */
 	size_t nheapsegs;
+	/* conservative steps met while following precise roots (cons_defer) */
+	bool defer_cons;
+	struct deferred { uint64_t value; uint32_t node; bool object; } *deferred;
+	size_t ndeferred, capdeferred;
 };
 
 static uint64_t mix(uint64_t x)
@@ -352,6 +371,7 @@ static void path_render(const struct roots *R, uint32_t node, char *buf, size_t 
 		case P_OBJ: sb_str(&sb, ".(*"); sb_str(&sb, p->u.name); sb_str(&sb, ")"); break;
 		case P_CLOSURE: sb_str(&sb, ".(closure "); sb_str(&sb, p->u.name); sb_str(&sb, ")"); break;
 		case P_FRAMEWORD: sb_str(&sb, " → frame word at sp+0x"); sb_num(&sb, p->u.index, 16); break;
+		case P_GRECORD: sb_str(&sb, " → "); sb_str(&sb, p->u.name); break;
 		default: break;
 		}
 	}
@@ -379,7 +399,7 @@ static uint32_t path_node(struct roots *R, struct path *p)
 	return p->node;
 }
 
-static void push(struct roots *R, uint64_t addr, type_id type, uint32_t node)
+static void push(struct roots *R, uint64_t addr, type_id type, struct path *pp)
 {
 	if (R->qlen == R->qcap) {
 		/* Compact the consumed head before growing. */
@@ -398,7 +418,22 @@ static void push(struct roots *R, uint64_t addr, type_id type, uint32_t node)
 			R->qcap = nc;
 		}
 	}
-	R->q[R->qlen++] = (struct qitem){ addr, type, node };
+	struct qitem *it = &R->q[R->qlen++];
+	it->addr = addr;
+	it->type = type;
+	if (!pp || pp->node) {
+		it->parent = pp ? pp->node : 0;
+		it->kind = Q_NODE;
+		it->u.index = 0;
+		return;
+	}
+	it->parent = path_node(R, pp->up);
+	it->kind = pp->kind;
+	if (pp->kind == P_INDEX || pp->kind == P_CHANBUF || pp->kind == P_GOROUTINE ||
+	    pp->kind == P_STACKWORD || pp->kind == P_WORD || pp->kind == P_FRAMEWORD)
+		it->u.index = pp->index;
+	else
+		it->u.name = pp->name;
 }
 
 static void visit(struct roots *R, uint64_t addr, type_id type, struct path *p);
@@ -406,6 +441,7 @@ static uint64_t tsize(const struct gtypes *g, type_id id);
 static void cons_word(struct roots *R, uint64_t v, struct path *p);
 static void cons_object(struct roots *R, uint64_t v, struct path *p);
 static void not_a_header(struct roots *R, uint64_t p, type_id type);
+static bool mt_shaped(struct roots *R, const struct maptype *mt);
 static uint64_t storage_ptr(const struct roots *R, uint64_t hdr);
 
 static const struct maptype *maptype_get(struct roots *R, type_id id, bool quiet)
@@ -452,6 +488,39 @@ static void on_slot(void *arg, uint64_t key_addr, uint64_t elem_addr)
 		visit(sv->R, key_addr, sv->mt->key, PATH_AT(sv->node));
 	if (sv->elem && elem_addr)
 		visit(sv->R, elem_addr, sv->mt->elem, PATH_AT(sv->node));
+}
+
+/* Facts about a type the scan asks for every pointer it follows. */
+struct tinfo {
+	uint64_t size;            /* bytes */
+	uint64_t whole;           /* the size of an allocation of exactly one of it */
+	bool ptrs;                /* it holds pointers */
+	bool valid;
+};
+
+/* n bytes at addr: in place when the core has them in one piece, else
+ * copied into buf; NULL when unreadable. */
+static const void *rd(const struct roots *R, uint64_t addr, void *buf, size_t n)
+{
+	const void *v = target_view(R->t, addr, n);
+	if (v)
+		return v;
+	return target_read(R->t, addr, buf, n) ? NULL : buf;
+}
+
+static const struct tinfo *ti(struct roots *R, type_id id)
+{
+	static const struct tinfo none = { 0, 0, false, true };
+	if (!id || id > gtypes_count(R->g) || !R->tinfo)
+		return &none;
+	struct tinfo *t = &R->tinfo[id];
+	if (!t->valid) {
+		t->size = tsize(R->g, id);
+		t->ptrs = gtypes_has_pointers(R->g, id);
+		t->whole = goruntime_roundup(R->rt, t->size, !t->ptrs);
+		t->valid = true;
+	}
+	return t;
 }
 
 /* ---- what holds an address ---------------------------------------------- *
@@ -509,6 +578,21 @@ static const struct gstack *stack_find(const struct roots *R, uint64_t addr)
 static bool alloc_of(const struct roots *R, uint64_t addr, struct alloc *a)
 {
 	memset(a, 0, sizeof(*a));
+	/* In-use heap spans and goroutine stacks (manual spans) never
+	 * overlap, so the heap's page index answers first. */
+	if (R->h && heap_span(R->h, addr)) {
+		const struct hspan *s;
+		uint32_t slot;
+		uint64_t base, size;
+		if (!heap_object(R->h, R->t, addr, &s, &slot, &base, &size))
+			return false;
+		a->kind = A_HEAP;
+		a->span = s;
+		a->base = base;
+		a->end = base + size;
+		a->slot_base = s->base + (uint64_t)slot * s->elemsize;
+		return true;
+	}
 	const struct gstack *gs = R->nstacks ? stack_find(R, addr) : NULL;
 	if (gs) {
 		a->kind = A_STACK;
@@ -516,23 +600,8 @@ static bool alloc_of(const struct roots *R, uint64_t addr, struct alloc *a)
 		a->end = gs->hi;
 		return true;
 	}
-	if (R->h) {
-		const struct hspan *s;
-		uint32_t slot;
-		uint64_t base, size;
-		if (heap_span(R->h, addr)) {
-			if (!heap_object(R->h, R->t, addr, &s, &slot, &base, &size))
-				return false;
-			a->kind = A_HEAP;
-			a->span = s;
-			a->base = base;
-			a->end = base + size;
-			a->slot_base = s->base + (uint64_t)slot * s->elemsize;
-			return true;
-		}
-		if (span_find(R->heapsegs, R->nheapsegs, addr))
-			return false;     /* heap memory no in-use span holds */
-	}
+	if (R->h && span_find(R->heapsegs, R->nheapsegs, addr))
+		return false;     /* heap memory no in-use span holds */
 	const struct varspan *v = span_find(R->vars, R->nvars, addr);
 	if (v) {
 		a->kind = A_DATA;
@@ -564,8 +633,10 @@ static bool type_within(const struct gtypes *g, type_id h, uint64_t off, type_id
 	if (!t || !w)
 		return false;
 	/* The same Go type under two DWARF entries (a typedef and its
-	 * target, or two compile units). */
-	if (off == 0 && t->size == w->size && *t->name && !strcmp(t->name, w->name))
+	 * target, two compile units, or a generic type and the go.shape type
+	 * its instantiation's descriptor maps to): what the check is for is a
+	 * value that cannot fit, so a type of the same size agrees. */
+	if (off == 0 && t->size == w->size && t->kind == w->kind)
 		return true;
 	if (t->kind == GK_STRUCT || t->kind == GK_SLICE || t->kind == GK_STRING) {
 		size_t n;
@@ -588,10 +659,10 @@ static bool type_within(const struct gtypes *g, type_id h, uint64_t off, type_id
 /* Does the heap object a (which holds addr) agree that addr holds a value
  * of `type` (n of them, for a slice's backing array)?  1 yes, 0 it
  * contradicts it, -1 it cannot say (no type recorded). */
-static int heap_agrees(const struct roots *R, const struct alloc *a, uint64_t addr, type_id type)
+static int heap_agrees(struct roots *R, const struct alloc *a, uint64_t addr, type_id type)
 {
 	if (a->span->noscan)
-		return gtypes_has_pointers(R->g, type) ? 0 : -1;
+		return ti(R, type)->ptrs ? 0 : -1;
 	uint64_t typ = heap_object_type(R->t, R->rt, a->span, a->slot_base);
 	type_id H = typ ? gtypes_by_runtime_type(R->g, typ - R->rt->types) : 0;
 	uint64_t hs = H ? tsize(R->g, H) : 0;
@@ -606,7 +677,7 @@ static int heap_agrees(const struct roots *R, const struct alloc *a, uint64_t ad
  * the stacks and the executable: what is found there is conservative);
  * 3: the allocation is a heap object whose recorded type contradicts
  * `type` (read it by that type, conservatively). */
-static int can_hold(const struct roots *R, uint64_t addr, uint64_t size, type_id type,
+static int can_hold(struct roots *R, uint64_t addr, uint64_t size, type_id type,
 		    struct alloc *a)
 {
 	if (!alloc_of(R, addr, a) || size > a->end - addr)
@@ -621,12 +692,32 @@ static int can_hold(const struct roots *R, uint64_t addr, uint64_t size, type_id
 	return 1;
 }
 
+/* A heap object visited as a whole, by the type that fills it: one bit per
+ * slot instead of an (address, type) entry, since most pointers point at
+ * the start of an object of their own type.  True the first time. */
+static bool typed_once_slot(struct roots *R, uint64_t bit)
+{
+	if (!R->typed)
+		return true;
+	if (R->typed[bit / 8] & (1u << (bit % 8)))
+		return false;
+	R->typed[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	return true;
+}
+
+static bool typed_once(struct roots *R, const struct alloc *a)
+{
+	uint64_t slot = (a->slot_base - a->span->base) / a->span->elemsize;
+	return typed_once_slot(R, a->span->bit0 + slot);
+}
+
 /* Follow a typed pointer p to a value of type `type` (the pointee). */
 static void follow(struct roots *R, uint64_t p, type_id type, struct path *pp)
 {
 	struct alloc a;
 	struct path unv = { pp, 0, P_UNVERIFIED, NULL, 0 };
-	switch (can_hold(R, p, tsize(R->g, type), type, &a)) {
+	const struct tinfo *tt = ti(R, type);
+	switch (can_hold(R, p, tt->size, type, &a)) {
 	case 0:
 		return;
 	case 3:
@@ -639,8 +730,10 @@ static void follow(struct roots *R, uint64_t p, type_id type, struct path *pp)
 		break;
 	}
 	not_a_header(R, p, type);
-	if (seen_add(R, p, type))
-		push(R, p, type, path_node(R, pp));
+	if (a.kind == A_HEAP && p == a.base &&
+	    tt->whole == a.end - a.base
+	    ? typed_once(R, &a) : seen_add(R, p, type))
+		push(R, p, type, pp);
 }
 
 /* ---- map header candidates ----------------------------------------------- */
@@ -1057,13 +1150,14 @@ static bool walks_clean(struct roots *R, const struct maptype *mt, uint64_t hdr,
 static long plausible_ptr(struct roots *R, uint64_t p, type_id T)
 {
 	struct alloc a;
-	uint64_t size = tsize(R->g, T);
+	const struct tinfo *tt = ti(R, T);
+	uint64_t size = tt->size;
 	if (!alloc_of(R, p, &a) || size > a.end - p)
 		return -1;
 	if (a.kind == A_HEAP) {
 		if (heap_agrees(R, &a, p, T) == 0)
 			return -1;
-		bool own = p == a.base && a.end - a.base == goruntime_roundup(R->rt, size, !gtypes_has_pointers(R->g, T)) -
+		bool own = p == a.base && a.end - a.base == tt->whole -
 			   (a.base - a.slot_base);
 		return own ? 3 : 1;
 	}
@@ -1369,7 +1463,7 @@ static void retype(struct roots *R, size_t idx, type_id type, uint32_t node)
 {
 	const struct maptype *mt = maptype_for(R, type);
 	struct map_entry *m = &R->r->maps[idx];
-	if (!mt || mt->layout != m->layout)
+	if (!mt || mt->layout != m->layout || mt_shaped(R, mt))
 		return;
 	set_types(R, m, mt);
 	m->type_guessed = false;
@@ -1418,7 +1512,27 @@ static void found_map(struct roots *R, uint64_t hdr, type_id type, struct path *
 	/* Not in the heap: the compiler put a non-escaping map's header in
 	 * its function's frame. */
 	how.on_stack = a.kind == A_STACK;
+	/* A go.shape map type (reached through a generic function's
+	 * variable) stands in for the real one: the storage's recorded type
+	 * may name it; failing that, the shape type is kept as a guess that a
+	 * typed path with the real type replaces. */
+	if (mt_shaped(R, mt)) {
+		bool g;
+		uint32_t nc;
+		const struct maptype *real = infer_type(R, hdr, &g, &nc);
+		if (real && !g && !mt_shaped(R, real))
+			mt = real;
+		else
+			how.guessed = true;
+	}
 	map_register(R, hdr, mt, node, &how);
+}
+
+/* Is mt's name a go.shape type (never a map's real type)? */
+static bool mt_shaped(struct roots *R, const struct maptype *mt)
+{
+	const char *name = mt->name ? mt->name : gtypes_get(R->g, mt->type)->name;
+	return strstr(name, "go.shape.") != NULL;
 }
 
 /* An untyped word equal to the address of candidate c: a map if its
@@ -1456,8 +1570,12 @@ static uint64_t tsize(const struct gtypes *g, type_id id)
  * data word is the value itself for pointer-shaped types, else points to it. */
 static void visit_iface(struct roots *R, uint64_t addr, const struct gtype *t, struct path *p)
 {
-	uint64_t w[2], typ;
-	if (!R->rt->types || target_read(R->t, addr, w, sizeof(w)) || !w[0] || !w[1])
+	uint64_t wb[2], w[2], typ;
+	const void *v = R->rt->types ? rd(R, addr, wb, sizeof(wb)) : NULL;
+	if (!v)
+		return;
+	memcpy(w, v, sizeof(w));
+	if (!w[0] || !w[1])
 		return;
 	typ = w[0];
 	if (gtypes_member(R->g, t->target, "tab") &&
@@ -1504,6 +1622,34 @@ static void visit_chan(struct roots *R, uint64_t hchan, const struct gtype *t, s
 		visit(R, base + ((recvx + i) % size) * es, t->elem, PATH(p, P_CHANBUF, NULL, i));
 }
 
+/* "pkg.(*T).M-fm" -> *pkg.T, "pkg.T.M-fm" -> pkg.T: the receiver type of
+ * a method value's wrapper, or 0. */
+static type_id method_value_receiver(const struct gtypes *g, const char *name)
+{
+	size_t n = strlen(name);
+	char buf[512];
+	if (n < 4 || n >= sizeof(buf) || strcmp(name + n - 3, "-fm"))
+		return 0;
+	const char *slash = strrchr(name, '/');
+	const char *dot = strchr(slash ? slash : name, '.');
+	if (!dot)
+		return 0;
+	size_t pkg = (size_t)(dot - name);
+	const char *rest = dot + 1;
+	if (!strncmp(rest, "(*", 2)) {
+		const char *close = strchr(rest, ')');
+		if (!close)
+			return 0;
+		snprintf(buf, sizeof(buf), "*%.*s.%.*s", (int)pkg, name, (int)(close - rest - 2), rest + 2);
+	} else {
+		const char *m = strrchr(rest, '.');
+		if (!m)
+			return 0;
+		snprintf(buf, sizeof(buf), "%.*s.%.*s", (int)pkg, name, (int)(m - rest), rest);
+	}
+	return gtypes_find(g, buf);
+}
+
 /* A closure: a func value points to {fn, captured variables...}; where
  * DWARF says at which offsets the closure function finds its captured
  * variables (Go 1.23+), they are typed; otherwise the object is scanned as
@@ -1517,6 +1663,16 @@ static void visit_func(struct roots *R, uint64_t addr, struct path *p)
 	size_t n = 0;
 	const struct gclosure_var *cv = f ? gtypes_closure_vars(R->g, f, &n) : NULL;
 	if (!n) {
+		/* A method value (x.M) is a closure {fn, receiver}: its
+		 * receiver's type is in the wrapper's name. */
+		type_id rt = f ? method_value_receiver(R->g, f->name) : 0;
+		struct alloc a;
+		if (rt && alloc_of(R, fv, &a) && ti(R, rt)->size <= a.end - fv - 8 &&
+		    seen_add(R, fv, 0)) {
+			struct path *mn = PATH(p, P_CLOSURE, f->name, 0);
+			visit(R, fv + 8, rt, PATH(mn, P_FIELD, "receiver", 0));
+			return;
+		}
 		cons_word(R, fv, p);
 		return;
 	}
@@ -1565,7 +1721,7 @@ static void scan_untyped(struct roots *R, uint64_t addr, struct path *p)
 	uint64_t base, size;
 	if (!heap_object(R->h, R->t, addr, &s, &slot, &base, &size) || s->noscan)
 		return;
-	uint64_t words = size / 8, buf[513];
+	uint64_t words = size / 8, copy[513];
 	/* A never-written map's header has no storage to type it by; in an
 	 * object that also holds maps of a known type (an array of maps) it
 	 * is taken to be one of those. */
@@ -1573,11 +1729,29 @@ static void scan_untyped(struct roots *R, uint64_t addr, struct path *p)
 	size_t empties = 0;
 	for (uint64_t i0 = 0; i0 < words && !R->oom; i0 += 512) {
 		uint64_t n = words - i0 > 513 ? 513 : words - i0;
-		if (target_read(R->t, base + i0 * 8, buf, n * 8))
-			return;
+		/* Read in place where the core has the bytes in one piece. */
+		const uint64_t *buf = target_view(R->t, base + i0 * 8, n * 8);
+		if (!buf || ((uintptr_t)buf & 7)) {
+			if (target_read(R->t, base + i0 * 8, copy, n * 8))
+				return;
+			buf = copy;
+		}
 		uint64_t lim = n > 512 ? 512 : n;
 		for (uint64_t k = 0; k < lim; k++) {
 			uint64_t w = buf[k];
+			if (w < R->heap_lo || w >= R->heap_hi) {
+				if (w < R->rt->types || w >= R->rt->etypes)
+					continue;
+			} else {
+				/* Only a word into an in-use span can be anything. */
+				const struct hspan *ws = heap_span(R->h, w);
+				if (!ws)
+					continue;
+				if (ws->elemsize != R->hf.cls) {
+					cons_object(R, w, PATH(p, P_WORD, NULL, (i0 + k) * 8));
+					continue;
+				}
+			}
 			if (w >= R->rt->types && w < R->rt->etypes && k + 1 < n) {
 				type_id dyn = gtypes_by_runtime_type(R->g, w - R->rt->types);
 				if (dyn) {
@@ -1626,8 +1800,31 @@ static void scan_untyped(struct roots *R, uint64_t addr, struct path *p)
 /* A word that may be a pointer (an untyped word, an unsafe.Pointer), p
  * its path: a map header, an object typed by its allocation header, or an
  * untyped object to scan. */
+/* While precise roots are being followed, a conservative step (an
+ * unsafe.Pointer, a closure DWARF does not describe, an object whose
+ * recorded type contradicts the pointer) waits: following it at once
+ * would mark objects visited through untyped memory before a precise
+ * path reaches them, and their maps would get a conservative path where
+ * a precise one exists. */
+static bool cons_defer(struct roots *R, uint64_t v, struct path *p, bool object)
+{
+	if (!R->defer_cons)
+		return false;
+	if (!R->h || v < R->heap_lo || v >= R->heap_hi)
+		return true;
+	if (grow_array((void **)&R->deferred, &R->capdeferred, R->ndeferred + 1,
+		       sizeof(*R->deferred), 1024)) {
+		R->oom = true;
+		return true;
+	}
+	R->deferred[R->ndeferred++] = (struct deferred){ v, path_node(R, p), object };
+	return true;
+}
+
 static void cons_word(struct roots *R, uint64_t v, struct path *p)
 {
+	if (cons_defer(R, v, p, false))
+		return;
 	if (!R->h || !R->visited || v < R->heap_lo || v >= R->heap_hi)
 		return;
 	struct cand *c = cand_find(R, v);
@@ -1641,6 +1838,8 @@ static void cons_word(struct roots *R, uint64_t v, struct path *p)
  * there is one, else queued to be read word by word. */
 static void cons_object(struct roots *R, uint64_t v, struct path *p)
 {
+	if (cons_defer(R, v, p, true))
+		return;
 	if (!R->visited || v < R->heap_lo || v >= R->heap_hi)
 		return;
 	const struct hspan *s;
@@ -1661,31 +1860,175 @@ static void cons_object(struct roots *R, uint64_t v, struct path *p)
 		struct path *on = PATH(p, P_OBJ, gtypes_get(R->g, T)->name, 0);
 		uint64_t n = size / es;
 		for (uint64_t i = 0; i < n && !R->oom; i++)
-			if (seen_add(R, base + i * es, T))
-				push(R, base + i * es, T,
-				     path_node(R, n == 1 ? on : PATH(on, P_INDEX, NULL, i)));
+			if (n == 1 ? typed_once_slot(R, bit) : seen_add(R, base + i * es, T))
+				push(R, base + i * es, T, n == 1 ? on : PATH(on, P_INDEX, NULL, i));
 		return;
 	}
-	push(R, base, 0, path_node(R, p));
+	push(R, base, 0, p);
 }
 
-/* Look at the value of type `type` stored at addr (type 0: an untyped
- * heap object). */
-static void visit(struct roots *R, uint64_t addr, type_id type, struct path *pp)
+/* ---- visiting typed values ------------------------------------------------ *
+ *
+ * A plan per type lists its leaves: the places inside a value of the type
+ * where a map may be reached (maps, pointers, interfaces, slices,
+ * channels, funcs, and arrays too long to unroll), flattened through
+ * nested structs and short arrays, each with the path hops from the
+ * value down to it.  Visiting a value is then one pass over its leaves,
+ * with no walk over fields that cannot lead to a map. */
+
+enum { PLAN_MAX_LEAVES = 4096, PLAN_MAX_HOPS = 24, PLAN_UNROLL = 16 };
+
+struct leaf {
+	uint64_t off;
+	type_id type;             /* the leaf's type, as declared */
+	uint8_t kind;             /* its resolved kind; GK_ARRAY: an array walked element by element,
+				   * GK_STRUCT: a value nested too deep, visited on its own */
+	uint8_t nhops;
+	uint32_t hop0;            /* its hops: plan->hops[hop0 .. hop0+nhops) */
+};
+
+struct hop {
+	uint8_t kind;             /* P_FIELD or P_INDEX */
+	const char *name;
+	uint64_t index;
+};
+
+struct plan {
+	struct leaf *leaf;
+	size_t nleaf, capleaf;
+	struct hop *hops;
+	size_t nhops, caphops;
+	bool failed;
+};
+
+static void plan_leaf(struct plan *pl, uint64_t off, type_id type, uint8_t kind,
+		      const struct hop *chain, unsigned depth)
 {
-	if (!type) {
-		scan_untyped(R, addr, pp);
+	if (pl->failed ||
+	    grow_array((void **)&pl->leaf, &pl->capleaf, pl->nleaf + 1, sizeof(*pl->leaf), 8) ||
+	    grow_array((void **)&pl->hops, &pl->caphops, pl->nhops + depth + 1, sizeof(*pl->hops), 8)) {
+		pl->failed = true;
 		return;
 	}
-	if (R->oom || !gtypes_may_hold_map(R->g, type) || R->depth > 64)
+	pl->leaf[pl->nleaf++] = (struct leaf){ off, type, kind, (uint8_t)depth, (uint32_t)pl->nhops };
+	memcpy(pl->hops + pl->nhops, chain, depth * sizeof(*chain));
+	pl->nhops += depth;
+}
+
+/* sync/atomic.Pointer[T] is struct { _ [0]*T; _ noCopy; v unsafe.Pointer }:
+ * v holds a *T, which the zero-length array names.  Modern Go keeps much
+ * of a program's state behind these; read as an unsafe.Pointer, all of it
+ * would be untyped (conservative).  Returns the *T type, or 0. */
+static type_id atomic_pointer_elem(const struct gtypes *g, const struct gmember *m, size_t n)
+{
+	type_id ptr = 0;
+	bool unsafe_v = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct gtype *t = gtypes_get(g, gtypes_resolve(g, m[i].type));
+		if (!t)
+			continue;
+		if (!strcmp(m[i].name, "_") && t->kind == GK_ARRAY && t->count == 0) {
+			const struct gtype *e = gtypes_get(g, gtypes_resolve(g, t->elem));
+			if (e && e->kind == GK_PTR && e->target)
+				ptr = t->elem;
+		} else if (!strcmp(m[i].name, "v")) {
+			unsafe_v = t->kind == GK_PTR && !t->target;
+		}
+	}
+	return unsafe_v ? ptr : 0;
+}
+
+static void plan_add(const struct gtypes *g, struct plan *pl, type_id type, uint64_t off,
+		     struct hop *chain, unsigned depth)
+{
+	if (pl->failed || !gtypes_may_hold_map(g, type))
 		return;
-	type_id rid = gtypes_resolve(R->g, type);
-	const struct gtype *t = gtypes_get(R->g, rid);
+	type_id rid = gtypes_resolve(g, type);
+	const struct gtype *t = gtypes_get(g, rid);
 	if (!t)
 		return;
+	bool full = pl->nleaf >= PLAN_MAX_LEAVES || depth >= PLAN_MAX_HOPS;
+	if (t->kind == GK_STRUCT) {
+		if (full) {
+			plan_leaf(pl, off, type, GK_STRUCT, chain, depth);
+			return;
+		}
+		size_t n;
+		const struct gmember *m = gtypes_members(g, rid, &n);
+		type_id typed_v = atomic_pointer_elem(g, m, n);
+		for (size_t i = 0; i < n; i++) {
+			chain[depth] = (struct hop){ P_FIELD, m[i].name, 0 };
+			if (typed_v && !strcmp(m[i].name, "v")) {
+				plan_leaf(pl, off + m[i].offset, typed_v, GK_PTR, chain, depth + 1);
+				continue;
+			}
+			plan_add(g, pl, m[i].type, off + m[i].offset, chain, depth + 1);
+		}
+		return;
+	}
+	if (t->kind == GK_ARRAY) {
+		uint64_t es = tsize(g, t->elem);
+		if (full || t->count > PLAN_UNROLL || !es) {
+			plan_leaf(pl, off, type, GK_ARRAY, chain, depth);
+			return;
+		}
+		for (uint64_t i = 0; i < t->count; i++) {
+			chain[depth] = (struct hop){ P_INDEX, NULL, i };
+			plan_add(g, pl, t->elem, off + i * es, chain, depth + 1);
+		}
+		return;
+	}
+	/* A pointer to a goroutine, thread or processor record leads into
+	 * the scheduler's own graph; goroutines are roots of their own. */
+	if (t->kind == GK_PTR && t->target) {
+		const struct gtype *tt = gtypes_get(g, gtypes_resolve(g, t->target));
+		if (tt && (!strcmp(tt->name, "runtime.g") || !strcmp(tt->name, "runtime.m") ||
+			   !strcmp(tt->name, "runtime.p") || !strcmp(tt->name, "runtime.sudog")))
+			return;
+	}
+	plan_leaf(pl, off, type, (uint8_t)t->kind, chain, depth);
+}
+
+static const struct plan *plan_get(struct roots *R, type_id type)
+{
+	if (!type || type > gtypes_count(R->g))
+		return NULL;
+	if (R->plans[type])
+		return R->plans[type];
+	struct plan *pl = calloc(1, sizeof(*pl));
+	struct hop chain[PLAN_MAX_HOPS + 1];
+	if (!pl) {
+		R->oom = true;
+		return NULL;
+	}
+	plan_add(R->g, pl, type, 0, chain, 0);
+	if (pl->failed)
+		R->oom = true;
+	R->plans[type] = pl;
+	return pl;
+}
+
+static void plans_free(struct roots *R)
+{
+	for (size_t i = 0; R->plans && i <= gtypes_count(R->g); i++) {
+		if (!R->plans[i])
+			continue;
+		free(R->plans[i]->leaf);
+		free(R->plans[i]->hops);
+		free(R->plans[i]);
+	}
+	free(R->plans);
+}
+
+/* One leaf: the value of type `type` (of resolved kind `kind`) at addr. */
+static void visit_leaf(struct roots *R, uint64_t addr, type_id type, unsigned kind, struct path *pp)
+{
+	type_id rid = gtypes_resolve(R->g, type);
+	const struct gtype *t = gtypes_get(R->g, rid);
 	uint64_t p = 0;
-	R->depth++;
-	switch (t->kind) {
+	if (!t)
+		return;
+	switch (kind) {
 	case GK_MAP:
 		if (!target_read_u64(R->t, addr, &p) && p)
 			found_map(R, p, type, pp);
@@ -1702,14 +2045,9 @@ static void visit(struct roots *R, uint64_t addr, type_id type, struct path *pp)
 	case GK_FUNC:
 		visit_func(R, addr, pp);
 		break;
-	case GK_STRUCT: {
-		size_t n;
-		const struct gmember *m = gtypes_members(R->g, rid, &n);
-		for (size_t i = 0; i < n; i++)
-			if (gtypes_may_hold_map(R->g, m[i].type))
-				visit(R, addr + m[i].offset, m[i].type, PATH(pp, P_FIELD, m[i].name, 0));
+	case GK_STRUCT:
+		visit(R, addr, type, pp);
 		break;
-	}
 	case GK_ARRAY: {
 		uint64_t es = tsize(R->g, t->elem);
 		for (uint64_t i = 0; i < t->count && !R->oom; i++)
@@ -1717,9 +2055,13 @@ static void visit(struct roots *R, uint64_t addr, type_id type, struct path *pp)
 		break;
 	}
 	case GK_SLICE: {
-		uint64_t sl[3];
-		uint64_t es = tsize(R->g, t->elem);
-		if (target_read(R->t, addr, sl, sizeof(sl)) || !sl[0] || !sl[1] || !es)
+		uint64_t slb[3], sl[3];
+		const void *v = rd(R, addr, slb, sizeof(slb));
+		uint64_t es = ti(R, t->elem)->size;
+		if (!v)
+			break;
+		memcpy(sl, v, sizeof(sl));
+		if (!sl[0] || !sl[1] || !es)
 			break;
 		/* The backing array is one allocation that holds cap elements:
 		 * a length read from garbage cannot walk past it. */
@@ -1753,6 +2095,33 @@ static void visit(struct roots *R, uint64_t addr, type_id type, struct path *pp)
 	default:
 		break;
 	}
+}
+
+/* Look at the value of type `type` stored at addr (type 0: an untyped
+ * heap object). */
+static void visit(struct roots *R, uint64_t addr, type_id type, struct path *pp)
+{
+	if (!type) {
+		scan_untyped(R, addr, pp);
+		return;
+	}
+	if (R->oom || R->depth > 64)
+		return;
+	const struct plan *pl = plan_get(R, type);
+	if (!pl || !pl->nleaf)
+		return;
+	R->depth++;
+	for (size_t i = 0; i < pl->nleaf && !R->oom; i++) {
+		const struct leaf *l = &pl->leaf[i];
+		struct path chain[PLAN_MAX_HOPS];
+		struct path *lp = pp;
+		for (unsigned h = 0; h < l->nhops; h++) {
+			const struct hop *hp = &pl->hops[l->hop0 + h];
+			chain[h] = (struct path){ lp, 0, hp->kind, hp->name, hp->index };
+			lp = &chain[h];
+		}
+		visit_leaf(R, addr + l->off, l->type, l->kind, lp);
+	}
 	R->depth--;
 }
 
@@ -1773,6 +2142,9 @@ struct stackctx {
 	 * a map is then typed by a precise path whenever one exists. */
 	struct stackword *words;
 	size_t nwords, capwords;
+	/* locals of a go.shape type, visited after the others */
+	struct shaped { uint64_t addr; type_id type; uint32_t node; } *shaped;
+	size_t nshaped, capshaped;
 };
 
 static uint32_t frame_node(struct stackctx *c, const struct gframe *f)
@@ -1796,6 +2168,19 @@ static void on_stack_var(void *arg, const struct gframe *f, const char *name, ty
 	 * names x (the dereference is implicit, as for any pointer). */
 	if (name[0] == '&')
 		name++;
+	/* A generic function's locals have go.shape types, which are never a
+	 * map's real type: the program's own variables, which name the real
+	 * types, are followed first, these after. */
+	const struct gtype *t = gtypes_get(c->R->g, type);
+	if (t && strstr(t->name, "go.shape.")) {
+		if (grow_array((void **)&c->shaped, &c->capshaped, c->nshaped + 1, sizeof(*c->shaped), 64)) {
+			c->R->oom = true;
+			return;
+		}
+		c->shaped[c->nshaped++] = (struct shaped){ addr, type,
+			path_node(c->R, PATH(PATH_AT(frame_node(c, f)), P_LOCAL, name, 0)) };
+		return;
+	}
 	visit(c->R, addr, type, PATH(PATH_AT(frame_node(c, f)), P_LOCAL, name, 0));
 }
 
@@ -1840,13 +2225,78 @@ static void frame_header(struct roots *R, const struct stackword *w)
 
 /* ---- the scan ------------------------------------------------------------- */
 
+/* Sort a level by address: LSD radix sort over the bits in which the
+ * addresses differ (a few passes of 11 bits; a comparison sort was a
+ * tenth of the scan on a big heap).  tmp has room for n items.  Returns
+ * where the sorted items are (a or tmp). */
+static struct qitem *sort_level(struct qitem *a, struct qitem *tmp, size_t n)
+{
+	enum { BITS = 11, BUCKETS = 1 << BITS };
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (size_t i = 0; i < n; i++) {
+		lo = a[i].addr < lo ? a[i].addr : lo;
+		hi = a[i].addr > hi ? a[i].addr : hi;
+	}
+	if (n < 2 || lo == hi)
+		return a;
+	uint64_t span = hi - lo;
+	unsigned bits = 64 - (unsigned)__builtin_clzll(span);
+	size_t count[BUCKETS];
+	for (unsigned shift = 0; shift < bits; shift += BITS) {
+		memset(count, 0, sizeof(count));
+		for (size_t i = 0; i < n; i++)
+			count[((a[i].addr - lo) >> shift) & (BUCKETS - 1)]++;
+		size_t sum = 0;
+		for (size_t b = 0; b < BUCKETS; b++) {
+			size_t c = count[b];
+			count[b] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[count[((a[i].addr - lo) >> shift) & (BUCKETS - 1)]++] = a[i];
+		struct qitem *x = a;
+		a = tmp;
+		tmp = x;
+	}
+	return a;
+}
+
+static void drain_one(struct roots *R, const struct qitem *it)
+{
+	struct path up = { NULL, it->parent, 0, NULL, 0 };
+	if (it->kind == Q_NODE) {
+		visit(R, it->addr, it->type, it->parent ? &up : NULL);
+		return;
+	}
+	bool idx = it->kind == P_INDEX || it->kind == P_CHANBUF || it->kind == P_GOROUTINE ||
+		   it->kind == P_STACKWORD || it->kind == P_WORD || it->kind == P_FRAMEWORD;
+	struct path hop = { it->parent ? &up : NULL, 0, it->kind, idx ? NULL : it->u.name,
+			    idx ? it->u.index : 0 };
+	visit(R, it->addr, it->type, &hop);
+}
+
+/* Visit what is queued, level by level (every path found is a shortest
+ * one), each level in address order: the heap is then read in sweeps, not
+ * at random, which is what keeps a many-GiB core's pages from faulting in
+ * again and again. */
 static void drain(struct roots *R)
 {
 	while (R->qhead < R->qlen && !R->oom) {
-		if (!(R->qhead & 4095))
-			analyze_progress(&R->opts, ANALYZE_ROOTS, R->r->nmaps, 0);
-		struct qitem it = R->q[R->qhead++];
-		visit(R, it.addr, it.type, PATH_AT(it.node));
+		struct qitem *buf = R->q, *cur = R->q + R->qhead;
+		size_t n = R->qlen - R->qhead;
+		/* Take the level out of the queue: what it pushes is the next. */
+		R->q = NULL;
+		R->qhead = R->qlen = R->qcap = 0;
+		struct qitem *tmp = n > 1 ? malloc(n * sizeof(*tmp)) : NULL;
+		if (tmp)
+			cur = sort_level(cur, tmp, n);
+		for (size_t i = 0; i < n && !R->oom; i++) {
+			if (!(i & 4095))
+				analyze_progress(&R->opts, ANALYZE_ROOTS, R->r->nmaps, 0);
+			drain_one(R, &cur[i]);
+		}
+		free(tmp);
+		free(buf);
 	}
 }
 
@@ -1985,6 +2435,48 @@ static void unclaimed(struct roots *R)
 	R->r->unclaimed_known = !R->oom;
 }
 
+
+/* Runtime globals that are the allocator's, the collector's or the
+ * scheduler's bookkeeping: gigabytes of pointers on a big heap that say
+ * nothing about who holds a map (the heap is enumerated from the span
+ * table; goroutines are roots of their own).  A path through them
+ * (runtime.work.stackRoots[178]._defer...) only hides the real one. */
+static const char *const runtime_books[] = {
+	"runtime.mheap_", "runtime.work", "runtime.allgs", "runtime.allgptr", "runtime.allm",
+	"runtime.allp", "runtime.sched", "runtime.m0", "runtime.g0", NULL,
+};
+
+static void globals(struct roots *R, const struct gvar *v, size_t nv, bool runtime)
+{
+	uint64_t bias = target_exe_bias(R->t);
+	for (size_t i = 0; i < nv && !R->oom; i++) {
+		bool rt = !strncmp(v[i].name, "runtime.", 8);
+		if (rt != runtime || !gtypes_may_hold_map(R->g, v[i].type))
+			continue;
+		bool skip = false;
+		for (const char *const *b = runtime_books; rt && *b && !skip; b++)
+			skip = !strcmp(v[i].name, *b);
+		if (!skip)
+			visit(R, v[i].addr + bias, v[i].type, PATH(NULL, P_VAR, v[i].name, 0));
+	}
+}
+
+/* The fields of each goroutine's runtime.g that hold program data. */
+static void goroutine_records(struct roots *R)
+{
+	static const char *const fields[] = { "_defer", "_panic", "labels", NULL };
+	type_id gt = gtypes_find(R->g, "runtime.g");
+	for (size_t i = 0; gt && i < R->nstacks && !R->oom; i++) {
+		for (const char *const *f = fields; *f; f++) {
+			const struct gmember *m = gtypes_member(R->g, gt, *f);
+			if (!m || !gtypes_may_hold_map(R->g, m->type))
+				continue;
+			struct path *gp = PATH(NULL, P_GOROUTINE, NULL, R->stacks[i].goid);
+			visit(R, R->stacks[i].g + m->offset, m->type, PATH(gp, P_GRECORD, m->name, 0));
+		}
+	}
+}
+
 static int cmp_varspan(const void *a, const void *b)
 {
 	const struct varspan *x = a, *y = b;
@@ -2063,7 +2555,9 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 		R.opts = *opts;
 	R.mtcache = calloc(gtypes_count(g) + 1, sizeof(*R.mtcache));
 	R.mtbad = calloc(gtypes_count(g) + 1, 1);
-	if (!R.mtcache || !R.mtbad)
+	R.plans = calloc(gtypes_count(g) + 1, sizeof(*R.plans));
+	R.tinfo = calloc(gtypes_count(g) + 1, sizeof(*R.tinfo));
+	if (!R.mtcache || !R.mtbad || !R.plans || !R.tinfo)
 		R.oom = true;
 	if (h && h->nspans) {
 		R.heap_lo = h->spans[0].base;
@@ -2072,6 +2566,7 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 		 * than memory allows only loses the untyped walk. */
 		R.visited = calloc(h->nslots / 8 + 1, 1);
 		R.owned = calloc(h->nslots / 8 + 1, 1);
+		R.typed = calloc(h->nslots / 8 + 1, 1);
 		if (!R.visited)
 			report_add_warning(r, "no memory to track %llu heap objects; memory without "
 					   "a type is not followed", (unsigned long long)h->nslots);
@@ -2083,17 +2578,10 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	where_init(&R);
 	size_t nv;
 	const struct gvar *v = gtypes_vars(g, &nv);
-	uint64_t bias = target_exe_bias(t);
-	for (size_t i = 0; i < nv && !R.oom; i++) {
-		/* The allocator's own metadata (arenas, span records: gigabytes
-		 * of pointers on a big heap) holds no program data; the heap is
-		 * enumerated from the span table instead. */
-		if (!gtypes_may_hold_map(g, v[i].type) || !strcmp(v[i].name, "runtime.mheap_"))
-			continue;
-		visit(&R, v[i].addr + bias, v[i].type, PATH(NULL, P_VAR, v[i].name, 0));
-	}
-	/* Globals first, then what they point to, level by level: the first
-	 * path recorded for a map is a shortest one. */
+	/* The program's globals first, then what they point to, level by
+	 * level: the first path recorded for a map is a shortest one. */
+	R.defer_cons = true;
+	globals(&R, v, nv, false);
 	drain(&R);
 	struct stackctx sc = { .R = &R };
 	struct stacks_stats ss;
@@ -2115,7 +2603,31 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 		report_add_warning(r, "%llu goroutine stacks could not be unwound to their end; "
 				   "the rest was read conservatively (paths say \"stack word\")",
 				   (unsigned long long)ss.unwind_failures);
+	/* What each goroutine's record holds besides its stack: deferred
+	 * closures, panics, profiler labels. */
+	goroutine_records(&R);
 	drain(&R);
+	for (size_t i = 0; i < sc.nshaped && !R.oom; i++)
+		visit(&R, sc.shaped[i].addr, sc.shaped[i].type, PATH_AT(sc.shaped[i].node));
+	free(sc.shaped);
+	drain(&R);
+	/* The runtime's own globals last: a map they reach is usually a
+	 * program's (a timer's closure, a waiter's value), and the program's
+	 * path to it, when there is one, says more. */
+	globals(&R, v, nv, true);
+	drain(&R);
+	/* Then the conservative steps the precise walk met, and after them
+	 * the stack words no variable covers. */
+	R.defer_cons = false;
+	for (size_t i = 0; i < R.ndeferred && !R.oom; i++) {
+		const struct deferred *d = &R.deferred[i];
+		if (d->object)
+			cons_object(&R, d->value, PATH_AT(d->node));
+		else
+			cons_word(&R, d->value, PATH_AT(d->node));
+	}
+	drain(&R);
+	free(R.deferred);
 	for (size_t i = 0; i < sc.nwords && !R.oom; i++) {
 		cons_word(&R, sc.words[i].value,
 			  PATH(PATH_AT(sc.words[i].gnode), P_STACKWORD, NULL, sc.words[i].addr));
@@ -2128,7 +2640,6 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 		frame_header(&R, &sc.words[i]);
 		drain(&R);
 	}
-	free(sc.words);
 	if (R.h) {
 		unreached(&R);
 		unclaimed(&R);
@@ -2140,6 +2651,8 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 		free(R.mtcache[i]);
 	free(R.mtcache);
 	free(R.mtbad);
+	plans_free(&R);
+	free(R.tinfo);
 	free(R.nodes);
 	free(R.q);
 	free(R.seen.keys);
@@ -2147,6 +2660,7 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	free(R.cands);
 	free(R.visited);
 	free(R.owned);
+	free(R.typed);
 	free(R.shapes);
 	free(R.alltypes);
 	free(R.empty);

@@ -656,13 +656,12 @@ static void list_one_g(void *arg, uint64_t gp, const unsigned char *gbuf, uint32
 		       uint64_t lo, uint64_t hi)
 {
 	struct list_g *lg = arg;
-	(void)gp;
 	(void)status;
 	if (lg->oom || grow_array((void **)&lg->v, &lg->cap, lg->n + 1, sizeof(*lg->v), 256)) {
 		lg->oom = true;
 		return;
 	}
-	lg->v[lg->n++] = (struct gstack){ lo, hi, le64(gbuf + lg->L->goid) };
+	lg->v[lg->n++] = (struct gstack){ lo, hi, le64(gbuf + lg->L->goid), gp };
 }
 
 static int by_lo(const void *a, const void *b)

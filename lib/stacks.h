@@ -68,6 +68,7 @@ int stacks_scan(const struct target *t, const struct gtypes *g, const struct gor
 struct gstack {
 	uint64_t lo, hi;
 	uint64_t goid;
+	uint64_t g;               /* the goroutine's runtime.g record */
 };
 
 /* The stacks of every goroutine that is not dead, sorted by lo and

@@ -350,7 +350,18 @@ size_t tg_upper(const struct seg *s, size_t n, uint64_t addr)
 static const unsigned char *locate_core(const struct target *t, uint64_t addr,
 					uint64_t *avail, size_t *above)
 {
+	/* Reads come in runs in one segment: try the last one first. */
+	size_t h = t->touch ? t->touch->last : 0;
+	if (h < t->ncseg && addr - t->cseg[h].vaddr < t->cseg[h].filesz) {
+		const struct seg *s = &t->cseg[h];
+		if (above)
+			*above = h + 1;
+		*avail = s->filesz - (addr - s->vaddr);
+		return s->data + (addr - s->vaddr);
+	}
 	size_t i = tg_upper(t->cseg, t->ncseg, addr);
+	if (t->touch && i > 0)
+		t->touch->last = i - 1;
 
 	if (above)
 		*above = i;
@@ -406,7 +417,7 @@ static const unsigned char *locate(const struct target *t, uint64_t addr,
 		uint64_t bit = 1ull << (g & 63);
 		if (tc->bits && g / 64 < tc->nwords && !(tc->bits[g / 64] & bit)) {
 			tc->bits[g / 64] |= bit;
-			if (++tc->granules >= TRIM_GRANULES) {
+			if (++tc->granules >= tc->limit) {
 				tc->granules = 0;
 				memset(tc->bits, 0, tc->nwords * sizeof(*tc->bits));
 				madvise((void *)t->core.base, t->core.size, MADV_DONTNEED);
@@ -565,7 +576,12 @@ const void *target_view(const struct target *t, uint64_t addr, size_t n)
 int target_read_u64(const struct target *t, uint64_t addr, uint64_t *out)
 {
 	unsigned char b[8];
+	const void *v = t && !t->live && addr <= UINT64_MAX - 7 ? target_view(t, addr, 8) : NULL;
 
+	if (v) {                  /* the common case: no copy, no call */
+		*out = le64(v);
+		return 0;
+	}
 	if (target_read(t, addr, b, sizeof b) < 0)
 		return -1;
 	*out = le64(b);

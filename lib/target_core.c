@@ -429,6 +429,11 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 		goto fail;
 	/* Without the bitmap (no memory) reads work, just without trimming. */
 	t->touch->nwords = ((t->core.size >> TRIM_GRANULE_SHIFT) + 64) / 64;
+	t->touch->limit = (t->core.size >> TRIM_GRANULE_SHIFT) / 32;
+	if (t->touch->limit < TRIM_MIN_GRANULES)
+		t->touch->limit = TRIM_MIN_GRANULES;
+	if (t->touch->limit > TRIM_MAX_GRANULES)
+		t->touch->limit = TRIM_MAX_GRANULES;
 	t->touch->bits = calloc(t->touch->nwords, sizeof(*t->touch->bits));
 	if (exe_path) {
 		enum exe_match m;

@@ -56,15 +56,20 @@ struct touch {
 	uint64_t *bits;
 	size_t nwords;
 	uint64_t granules;
+	uint64_t limit;            /* granules touched before a trim */
+	size_t last;               /* core segment of the last read, a hint */
 };
 
-/* Once reads have touched 1024 different 64 KiB granules (the kernel maps
- * file pages in 64 KiB batches: 64 MiB) the core mapping's pages
- * are dropped from the process (madvise): they stay in the page cache and
- * fault back in cheaply, and mapscan's resident set stays a small fraction
- * of a many-GiB core instead of growing to its size. */
+/* Once reads have touched `limit` different 64 KiB granules (the kernel
+ * maps file pages in 64 KiB batches) the core mapping's pages are dropped
+ * from the process (madvise): they stay in the page cache and fault back
+ * in cheaply, and mapscan's resident set stays a small fraction of a
+ * many-GiB core instead of growing to its size.  The limit is 1/32
+ * of the core (at least 64 MiB, at most 512 MiB): trimming more often makes
+ * every page fault in again and again. */
 #define TRIM_GRANULE_SHIFT 16
-#define TRIM_GRANULES 1024u
+#define TRIM_MIN_GRANULES 1024u
+#define TRIM_MAX_GRANULES 8192u
 
 struct live;
 

@@ -97,6 +97,11 @@ func (t *Truth) AddAt(name, state, root, held string, typ unsafe.Pointer, at fun
 // map may be written from now on.
 func (t *Truth) Measure() {
 	seen := map[unsafe.Pointer]string{}
+	// The registry's own array is garbage in the core, but a stale stack
+	// word may still reach its last element.
+	if len(t.entries) > t.MaxIndex {
+		t.MaxIndex = len(t.entries)
+	}
 	t.Maps = nil
 	t.MainMaps = 0
 	for i := range t.entries {

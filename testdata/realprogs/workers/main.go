@@ -13,14 +13,19 @@
 //   - maps that only grew, of several sizes, one made with a size hint
 //     (make(map[int]int, 100) filled to 100): nothing reclaimable.
 //   - tenants: a []Tenant of 2,000 with a map in each, one of them churned.
+//   - jobIndex: a sync.Map (Go 1.19-1.23, whose sync.Map is two Go maps)
+//     that held 20,000 jobs: its read map keeps every key of a deleted
+//     entry, and its dirty map was made for all of them and holds 11.
 //
 // It must build with Go 1.19: no min, max or clear.  It writes its ground
 // truth (testdata/oracle) to $MAPSCAN_ORACLE and dies with a core.
 package main
 
 import (
+	"reflect"
 	"runtime"
 	"strconv"
+	"sync"
 	"unsafe"
 
 	"mapscan/testdata/oracle"
@@ -43,6 +48,7 @@ var (
 	grown8k  map[string]string  // 8,192 inserts
 	grownSet map[int64]struct{} // 32,768 inserts
 	tenants  []Tenant
+	jobIndex sync.Map
 )
 
 // addrMask hides header addresses while they travel outside their
@@ -164,6 +170,17 @@ func main() {
 		delete(tenants[1234].Index, "doc-"+strconv.Itoa(i))
 	}
 
+	for i := 0; i < 20000; i++ {
+		jobIndex.Store(i, &Job{ID: i})
+	}
+	for i := 0; i < 20000; i++ {
+		jobIndex.Load(i) // the misses promote the dirty map to the read map
+	}
+	for i := 0; i < 20000-10; i++ {
+		jobIndex.Delete(i) // a read entry is only marked deleted
+	}
+	jobIndex.Store(-1, &Job{ID: -1}) // a new dirty map, sized for all the read map's keys
+
 	ready := make(chan int)
 	wctl, dctl := make(chan ask), make(chan ask)
 	go worker(ready, wctl, make(chan struct{}))
@@ -204,5 +221,30 @@ func main() {
 			tm.Group = "tenants[*].Index"
 		}
 	}
+	addSyncMap(t)
 	t.Crash()
+}
+
+// addSyncMap registers jobIndex's two maps where sync.Map has them (Go
+// 1.19-1.23; from 1.24 it is a hash trie without Go maps).  The read map
+// hangs off an atomic.Value (1.19) or atomic.Pointer (1.20-1.23), a word
+// DWARF types as unsafe.Pointer or any, so its path is mapscan's choice.
+func addSyncMap(t *oracle.Truth) {
+	if oracle.AtLeast(1, 24) {
+		return
+	}
+	read := oracle.FieldAddr(&jobIndex, "read")
+	var ro unsafe.Pointer // the *readOnly
+	if oracle.AtLeast(1, 20) {
+		ro = *(*unsafe.Pointer)(read) // atomic.Pointer[readOnly]: its only word
+	} else {
+		ro = (*[2]unsafe.Pointer)(read)[1] // atomic.Value{v any}: the boxed readOnly
+	}
+	dirty := reflect.ValueOf(&jobIndex).Elem().FieldByName("dirty")
+	mt := dirty.Type()
+	m := reflect.NewAt(mt, ro).Elem().Interface() // readOnly.m, its first field
+	r := t.Add("jobIndex.read.m", "20000 stored, loaded, 19990 deleted", `re:main\.jobIndex\.read.*`, m)
+	r.AnyRoot = true
+	d, path := oracle.Dig(&jobIndex, "main.jobIndex", oracle.Field("dirty"))
+	t.Add("jobIndex.dirty", "made for 20000, holds 11", path, d)
 }
