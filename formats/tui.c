@@ -1323,11 +1323,12 @@ static void list_layout(struct tui *t)
 		wa = want_a;
 		wb = avail - 2 - wa;
 	} else if (short_a + 2 + short_b <= avail) {
-		/* Both fit shortened: the spare columns to whichever needs them. */
+		/* Both fit shortened: the spare columns first to the type (short
+		 * whole, it makes every row whole), then to the path. */
 		int spare = avail - 2 - short_a - short_b;
-		int more_a = want_a - short_a < spare ? want_a - short_a : spare;
-		wa = short_a + more_a;
-		wb = avail - 2 - wa;
+		int more_b = want_b - short_b < spare ? want_b - short_b : spare;
+		wb = short_b + more_b;
+		wa = avail - 2 - wb;
 	} else {
 		/* The type keeps up to two fifths (its key type shows), the
 		 * path the rest. */
