@@ -124,7 +124,6 @@ struct seen {                     /* open-addressing set of (addr, type) */
 struct mapslot {                  /* map header address -> report index */
 	uint64_t addr;
 	size_t idx;
-	const struct maptype *mt; /* its type, as far as it is known */
 };
 
 struct roots {
@@ -139,8 +138,12 @@ struct roots {
 	struct qitem *q;
 	size_t qhead, qlen, qcap;
 	struct seen seen;
-	struct mapslot *maps;
+	struct mapslot *maps;         /* headers outside the heap's header class */
 	size_t mapcap, nmapslots;
+	uint32_t *hidx;               /* per slot of a header-class span: report index + 1 */
+	uint64_t *hbase;              /* per span: its first slot in hidx, UINT64_MAX: none */
+	const struct maptype **map_mt; /* per report index: the map's type as far as known */
+	size_t cap_map_mt;
 	struct maptype **mtcache;     /* per type id */
 	struct plan **plans;          /* per type id: how to visit a value of it */
 	struct tinfo *tinfo;          /* per type id: facts the hot paths ask again and again */
@@ -224,34 +227,59 @@ static bool seen_add(struct roots *R, uint64_t addr, type_id type)
 	return true;
 }
 
-static bool seen_has(const struct roots *R, uint64_t addr, type_id type)
+
+
+/* Which report entry is the map whose header is at addr.  A header in the
+ * heap is an object of the header's size class: its slot number indexes a
+ * dense array (4 bytes a slot, one load); headers elsewhere (in a frame)
+ * are few and go to a hash table. */
+static uint32_t *hdr_slot(struct roots *R, uint64_t addr)
 {
-	const struct seen *s = &R->seen;
-	if (!s->cap)
-		return false;
-	size_t h = mix(addr ^ ((uint64_t)type << 48)) & (s->cap - 1);
-	while (s->keys[h].addr) {
-		if (s->keys[h].addr == addr && s->keys[h].type == type)
-			return true;
-		h = (h + 1) & (s->cap - 1);
-	}
-	return false;
+	if (!R->hidx)
+		return NULL;
+	const struct hspan *s = heap_span(R->h, addr);
+	if (!s || s->elemsize != R->hf.cls)
+		return NULL;
+	uint64_t off = addr - s->base, base = R->hbase[s - R->h->spans];
+	if (off % s->elemsize || base == UINT64_MAX)
+		return NULL;
+	return &R->hidx[base + off / s->elemsize];
 }
 
-/* Storage belongs to one map: (storage address, OWNER) in the seen set
- * records that a registered map holds it, so a header-shaped object or
- * frame word pointing at the same storage is a copy of a header, not a
- * second map. */
-#define OWNER ((type_id)UINT32_MAX)
-
-static struct mapslot *mapslot_find(struct roots *R, uint64_t addr, bool insert)
+/* The report index of the map at addr, or SIZE_MAX. */
+static size_t map_index(struct roots *R, uint64_t addr)
 {
-	if (insert && (R->nmapslots + 1) * 2 > R->mapcap) {
+	uint32_t *slot = hdr_slot(R, addr);
+	if (slot)
+		return *slot ? *slot - 1 : SIZE_MAX;
+	if (!R->mapcap)
+		return SIZE_MAX;
+	size_t h = mix(addr) & (R->mapcap - 1);
+	while (R->maps[h].addr) {
+		if (R->maps[h].addr == addr)
+			return R->maps[h].idx;
+		h = (h + 1) & (R->mapcap - 1);
+	}
+	return SIZE_MAX;
+}
+
+static bool map_index_set(struct roots *R, uint64_t addr, size_t idx)
+{
+	uint32_t *slot = hdr_slot(R, addr);
+	if (grow_array((void **)&R->map_mt, &R->cap_map_mt, idx + 1, sizeof(*R->map_mt), 1024)) {
+		R->oom = true;
+		return false;
+	}
+	if (slot && idx < UINT32_MAX - 1) {
+		*slot = (uint32_t)idx + 1;
+		return true;
+	}
+	if ((R->nmapslots + 1) * 2 > R->mapcap) {
 		size_t nc = R->mapcap ? R->mapcap * 2 : 1024;
 		struct mapslot *nm = calloc(nc, sizeof(*nm));
 		if (!nm) {
 			R->oom = true;
-			return NULL;
+			return false;
 		}
 		for (size_t i = 0; i < R->mapcap; i++) {
 			if (!R->maps[i].addr)
@@ -265,19 +293,13 @@ static struct mapslot *mapslot_find(struct roots *R, uint64_t addr, bool insert)
 		R->maps = nm;
 		R->mapcap = nc;
 	}
-	if (!R->mapcap)
-		return NULL;
 	size_t h = mix(addr) & (R->mapcap - 1);
-	while (R->maps[h].addr) {
-		if (R->maps[h].addr == addr)
-			return &R->maps[h];
+	while (R->maps[h].addr && R->maps[h].addr != addr)
 		h = (h + 1) & (R->mapcap - 1);
-	}
-	if (!insert)
-		return NULL;
-	R->maps[h].addr = addr;
-	R->nmapslots++;
-	return &R->maps[h];
+	if (!R->maps[h].addr)
+		R->nmapslots++;
+	R->maps[h] = (struct mapslot){ addr, idx };
+	return true;
 }
 
 static uint32_t node_new(struct roots *R, uint32_t parent, enum pkind kind, const char *name,
@@ -443,6 +465,7 @@ static void cons_object(struct roots *R, uint64_t v, struct path *p);
 static void not_a_header(struct roots *R, uint64_t p, type_id type);
 static bool mt_shaped(struct roots *R, const struct maptype *mt);
 static uint64_t storage_ptr(const struct roots *R, uint64_t hdr);
+static bool storage_owned(struct roots *R, uint64_t addr);
 
 static const struct maptype *maptype_get(struct roots *R, type_id id, bool quiet)
 {
@@ -869,6 +892,27 @@ static void cands_collect(struct roots *R)
 			}
 			R->cands[R->ncands++] = (struct cand){ a, (uint8_t)st };
 		}
+	}
+}
+
+/* Number the slots of the header-class spans for map_index. */
+static void hidx_init(struct roots *R)
+{
+	const struct heap *h = R->h;
+	uint64_t total = 0;
+	if (!R->hf.ok || !(R->hbase = malloc((h->nspans ? h->nspans : 1) * sizeof(*R->hbase))))
+		return;
+	for (size_t i = 0; i < h->nspans; i++) {
+		R->hbase[i] = UINT64_MAX;
+		if (h->spans[i].elemsize == R->hf.cls) {
+			R->hbase[i] = total;
+			total += h->spans[i].nelems;
+		}
+	}
+	R->hidx = calloc(total ? total : 1, sizeof(*R->hidx));
+	if (!R->hidx) {
+		free(R->hbase);
+		R->hbase = NULL;
 	}
 }
 
@@ -1351,6 +1395,20 @@ static void add_root(struct roots *R, struct map_entry *m, uint32_t node)
 /* Walk the map at hdr as type mt into *into, visiting the keys and values
  * that may lead to maps under a "[*]" node below `node` (none for 0).
  * Returns map_walk's result; nesting deeper than 64 maps is refused. */
+/* Storage belongs to one map: a header-shaped object or frame word
+ * pointing at storage a registered map walked (R->owned) is a copy of a
+ * header, not a second map. */
+static bool storage_owned(struct roots *R, uint64_t addr)
+{
+	const struct hspan *s;
+	uint32_t slot;
+	uint64_t base, size;
+	if (!R->owned || !heap_object(R->h, R->t, addr, &s, &slot, &base, &size))
+		return false;
+	uint64_t bit = s->bit0 + slot;
+	return (R->owned[bit / 8] >> (bit % 8)) & 1;
+}
+
 /* A heap allocation a registered map's storage consists of: its slot is
  * marked, so that the storage no map owns can be summed at the end. */
 static void on_alloc(void *arg, uint64_t addr)
@@ -1412,13 +1470,11 @@ static void map_register(struct roots *R, uint64_t hdr, const struct maptype *mt
 		return;
 	}
 	size_t idx = (size_t)(m - R->r->maps);
-	struct mapslot *ms = mapslot_find(R, hdr, true);
-	if (!ms) {
+	if (!map_index_set(R, hdr, idx)) {
 		free(local.storage);
 		return; /* out of memory: R->oom is set and the scan stops */
 	}
-	ms->idx = idx;
-	ms->mt = mt;
+	R->map_mt[idx] = mt;
 	m->conservative = true;
 	add_root(R, m, node);
 	if (!node)
@@ -1426,9 +1482,6 @@ static void map_register(struct roots *R, uint64_t hdr, const struct maptype *mt
 	struct cand *c = cand_find(R, hdr);
 	if (c)
 		c->state = C_MAP;
-	uint64_t sp = storage_ptr(R, hdr);
-	if (sp)
-		seen_add(R, sp, OWNER);
 	int rc = walk_slots(R, mt, hdr, node, true, &local);
 	m = &R->r->maps[idx];
 	if (rc) {
@@ -1468,9 +1521,7 @@ static void retype(struct roots *R, size_t idx, type_id type, uint32_t node)
 	set_types(R, m, mt);
 	m->type_guessed = false;
 	m->type_candidates = 1;
-	struct mapslot *ms = mapslot_find(R, m->address, false);
-	if (ms)
-		ms->mt = mt;
+	R->map_mt[idx] = mt;
 	if (!gtypes_may_hold_map(R->g, mt->key) && !gtypes_may_hold_map(R->g, mt->elem))
 		return;
 	struct map_entry tmp;
@@ -1483,11 +1534,11 @@ static void retype(struct roots *R, size_t idx, type_id type, uint32_t node)
 static void found_map(struct roots *R, uint64_t hdr, type_id type, struct path *p)
 {
 	uint32_t node = path_node(R, p);
-	struct mapslot *ms = mapslot_find(R, hdr, false);
-	if (ms) {
-		add_root(R, &R->r->maps[ms->idx], node);
-		if (R->r->maps[ms->idx].type_guessed)
-			retype(R, ms->idx, type, node);
+	size_t known = map_index(R, hdr);
+	if (known != SIZE_MAX) {
+		add_root(R, &R->r->maps[known], node);
+		if (R->r->maps[known].type_guessed)
+			retype(R, known, type, node);
 		return;
 	}
 	const struct maptype *mt = maptype_for(R, type);
@@ -1540,10 +1591,10 @@ static bool mt_shaped(struct roots *R, const struct maptype *mt)
 static bool found_cand(struct roots *R, struct cand *c, struct path *p,
 		       const struct maptype **mtp)
 {
-	struct mapslot *ms = mapslot_find(R, c->addr, false);
-	if (ms) {
-		add_root(R, &R->r->maps[ms->idx], path_node(R, p));
-		*mtp = ms->mt;
+	size_t known = map_index(R, c->addr);
+	if (known != SIZE_MAX) {
+		add_root(R, &R->r->maps[known], path_node(R, p));
+		*mtp = R->map_mt[known];
 		return true;
 	}
 	if (c->state != C_NEW)
@@ -1784,10 +1835,10 @@ static void scan_untyped(struct roots *R, uint64_t addr, struct path *p)
 		}
 	}
 	for (size_t i = R->nempty - empties; held && i < R->nempty && !R->oom; i++) {
-		struct mapslot *ms = mapslot_find(R, R->empty[i].addr, false);
+		size_t known = map_index(R, R->empty[i].addr);
 		struct path *wp = PATH(p, P_WORD, NULL, R->empty[i].off);
-		if (ms) {
-			add_root(R, &R->r->maps[ms->idx], path_node(R, wp));
+		if (known != SIZE_MAX) {
+			add_root(R, &R->r->maps[known], path_node(R, wp));
 			continue;
 		}
 		struct how how = { true, 1, false, -1, false };
@@ -2210,10 +2261,10 @@ static void frame_header(struct roots *R, const struct stackword *w)
 	    w->value < R->heap_lo || w->value >= R->heap_hi)
 		return;
 	uint64_t hdr = w->addr - off;
-	if (mapslot_find(R, hdr, false) || target_read(R->t, hdr, p, f->size) ||
+	if (map_index(R, hdr) != SIZE_MAX || target_read(R->t, hdr, p, f->size) ||
 	    cand_shape(R, p) != C_NEW)
 		return;
-	if (seen_has(R, w->value, OWNER))
+	if (storage_owned(R, w->value))
 		return;
 	struct how how = { false, 1, false, -1, true };
 	const struct maptype *mt = infer_type(R, hdr, &how.guessed, &how.ncand);
@@ -2315,10 +2366,10 @@ static void unreached(struct roots *R)
 		if (!(i & 1023))
 			analyze_progress(&R->opts, ANALYZE_MAPS, i, R->ncands);
 		struct cand *c = &R->cands[i];
-		if (c->state != C_NEW || mapslot_find(R, c->addr, false))
+		if (c->state != C_NEW || map_index(R, c->addr) != SIZE_MAX)
 			continue;
 		uint64_t sp = storage_ptr(R, c->addr);
-		if (sp && seen_has(R, sp, OWNER)) {
+		if (sp && storage_owned(R, sp)) {
 			c->state = C_NOTMAP;
 			continue;
 		}
@@ -2572,6 +2623,7 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 					   "a type is not followed", (unsigned long long)h->nslots);
 		hdr_fields_init(&R);
 		cands_collect(&R);
+		hidx_init(&R);
 	} else {
 		R.h = NULL;
 	}
@@ -2657,6 +2709,9 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	free(R.q);
 	free(R.seen.keys);
 	free(R.maps);
+	free(R.hidx);
+	free(R.hbase);
+	free(R.map_mt);
 	free(R.cands);
 	free(R.visited);
 	free(R.owned);
