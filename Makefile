@@ -20,7 +20,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(FMT_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit e2e asan demo bench bench-real clean
+.PHONY: all test unit e2e asan demo bench bench-real clean check-layouts
 all: $(BUILD)/mapscan
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h formats/*.h)
@@ -50,9 +50,14 @@ e2e: $(BUILD)/mapscan
 	python3 tests/e2e/stripped.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/realprog.py --mapscan $(BUILD)/mapscan --cache build/realprog
 
+# lib/golayout_data.c against the DWARF of toolchains the suite has anyway
+# (python3 tools/gen-layouts.py regenerates it from all of them).
+check-layouts:
+	python3 tools/gen-layouts.py --check go1.19,go1.23,go1.26,go1.27
+
 # The whole suite, then again with AddressSanitizer and UBSan.
 test:
-	$(MAKE) unit e2e
+	$(MAKE) check-layouts unit e2e
 	$(MAKE) BUILD=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' unit e2e
 
 demo: $(BUILD)/mapscan

@@ -294,6 +294,7 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 	} else {
 		add(&b, t, "debug_info", cJSON_CreateNull());
 	}
+	add(&b, t, "names_limited", cJSON_CreateBool(r->names_limited));
 	t = parts[2];
 	add(&b, t, "version", str(r->go_version));
 	add(&b, t, "map_layout", cJSON_CreateString(layout_name(r->layout)));

@@ -1162,6 +1162,12 @@ static void put_debug(struct text *T)
 	const struct report *r = T->r;
 	char lead[64];
 
+	if (r->names_limited) {
+		put_wrapped(T, 0, 0, "names limited: no debug information (DWARF); variables are "
+			    "named by address, locals by frame offset; pass a debug copy of this build "
+			    "with --debug-file");
+		return;
+	}
 	if (!r->debug_info || (r->debug_found_by && !strcmp(r->debug_found_by, "executable") &&
 			       !r->debug_other_build))
 		return;

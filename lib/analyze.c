@@ -11,6 +11,7 @@
 #include "debugfile.h"
 #include "elffile.h"
 #include "live.h"
+#include "typedesc.h"
 #include "heap.h"
 #include "snapshot.h"
 
@@ -44,11 +45,26 @@ static int load_types(const struct target *t, const struct analyze_opts *opts, s
 		return 0;
 	if (debugfile_find(t, opts ? opts->debug_file : NULL, &dc, err) < 0)
 		return -1;
-	if (!dc.path)
-		return ms_err(err, MS_ENODWARF, "%s: executable has no DWARF debug information (built "
-			      "with -ldflags=-w or -s, or stripped), and no debug file was found (looked "
-			      "at %s); pass its debug file with --debug-file, or an unstripped build of "
-			      "the same program with --exe", target_exe_name(t), dc.looked);
+	if (!dc.path) {
+		/* No DWARF anywhere: what the binary keeps for its runtime. */
+		struct typedesc_info ti;
+		if (!(*g = typedesc_load(t, &ti, err)))
+			return -1;
+		r->names_limited = true;
+		report_add_warning(r, "%s has no debug information (DWARF) and none was found (looked "
+				   "at %s): types and function names come from the binary's own "
+				   "runtime tables (%s), variables are named by their address and "
+				   "goroutine locals by their frame; for names, pass a debug copy of "
+				   "this build with --debug-file, or an unstripped build with --exe",
+				   target_exe_name(t), dc.looked, ti.layout);
+		if (ti.newer)
+			report_add_warning(r, "built with %s, newer than the layouts mapscan knows "
+					   "(%s): figures may be wrong", ti.version, ti.layout);
+		if (!ti.goroutines)
+			report_add_warning(r, "runtime.allgs was not found without symbols: goroutine "
+					   "stacks are not read, and maps only they hold are missed");
+		return 1;
+	}
 	*g = gtypes_load(dc.path, err);
 	if (*g && dc.match == DEBUG_OTHER_BUILD && debugfile_verify(t, *g, &dc, err) < 0) {
 		gtypes_free(*g);

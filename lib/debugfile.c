@@ -10,6 +10,7 @@
 
 #include "debugfile.h"
 #include "elffile.h"
+#include "pclntab.h"
 
 #define DEFAULT_DEBUG_DIRS "/usr/lib/debug"
 #define MAX_TYPES_CHECKED 4096
@@ -563,6 +564,38 @@ static int check_type_descriptors(struct verify *v)
 	return 0;
 }
 
+/* Where the file's DWARF has a function, the image's function table has
+ * one of that name with that entry. */
+static int check_functions(struct verify *v)
+{
+	uint64_t hdr, text, fhdr, ftext;
+	bool h1, h2;
+	struct ms_error e;
+	size_t n;
+
+	if (md_field(v, "pcHeader", &hdr, &fhdr, &h1) || md_field(v, "text", &text, &ftext, &h2))
+		return -1;
+	if (!h1 || !h2)
+		return differs(v, "its runtime.moduledata has no pcHeader");
+	struct pclntab *p = pclntab_open(v->t, hdr, text, &e);
+	if (!p)
+		return differs(v, "the %s's function table cannot be read: %s", v->where, e.msg);
+	const struct gfunc *f = gtypes_funcs(v->g, &n);
+	int r = 0;
+	for (size_t i = 0; i < n && !r; i++) {
+		if (!f[i].name[0])
+			continue;
+		const struct pcfunc *pf = pclntab_func_at(p, f[i].lowpc + v->bias);
+		/* Go 1.19's table spells array lengths in names "[...]". */
+		if (!pf || pf->entry != f[i].lowpc + v->bias ||
+		    (strcmp(pf->name, f[i].name) && !strstr(pf->name, "[...]")))
+			r = differs(v, "its function %s at 0x%" PRIx64 " is %s in the %s", f[i].name,
+				    f[i].lowpc, pf ? pf->name : "no function", v->where);
+	}
+	pclntab_free(p);
+	return r;
+}
+
 int debugfile_verify(const struct target *t, const struct gtypes *g, struct debug_choice *c,
 		     struct ms_error *err)
 {
@@ -591,6 +624,8 @@ int debugfile_verify(const struct target *t, const struct gtypes *g, struct debu
 		r = check_mask(&v, "gcbssmask", "gcbss", "bss", "ebss", ".bss");
 	if (!r)
 		r = check_type_descriptors(&v);
+	if (!r)
+		r = check_functions(&v);
 	if (!r && v.shift) {
 		/* Everything after .go.buildinfo moved with it. */
 		const struct elf_section *bi = elffile_section(v.f, ".go.buildinfo");

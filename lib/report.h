@@ -159,6 +159,8 @@ struct report {
 	char *debug_info;        /* the file whose DWARF was read; NULL: none (names are limited) */
 	const char *debug_found_by; /* "executable", "--exe", "--debug-file", ".gnu_debuglink", "build-id" */
 	bool debug_other_build;  /* another build of the program whose layout was verified */
+	bool names_limited;      /* no DWARF at all: types from the runtime's descriptors,
+				  * variables named by address (lib/typedesc.h) */
 };
 
 const char *layout_name(enum map_layout l); /* "classic", "swiss", "unknown" */

@@ -1036,10 +1036,22 @@ static void on_desc(void *arg, const struct rmap *d)
 	R->by_group[R->nby_group++] = (struct group_mt){ d->group, mt };
 }
 
-static int cmp_group_mt(const void *a, const void *b)
+/* A named map type (type Registry map[string]int) shares its bucket or
+ * group type with the unnamed one: storage of that type says the unnamed
+ * spelling, true of both. */
+static bool named_map(const struct roots *R, const struct maptype *mt)
+{
+	const struct gtype *t = gtypes_get(R->g, mt->type);
+	const char *n = mt->name ? mt->name : t ? t->name : "";
+	return strncmp(n, "map[", 4) != 0;
+}
+
+static int cmp_group_mt(const void *a, const void *b, void *r)
 {
 	const struct group_mt *x = a, *y = b;
-	return x->desc < y->desc ? -1 : x->desc > y->desc;
+	if (x->desc != y->desc)
+		return x->desc < y->desc ? -1 : 1;
+	return (int)named_map(r, x->mt) - (int)named_map(r, y->mt);
 }
 
 /* Group the program's map types by storage layout, once: those DWARF
@@ -1061,7 +1073,8 @@ static void shapes_build(struct roots *R)
 		const struct maptype *mt = maptype_get(R, id, true);
 		if (!mt || mt->layout != R->rt->layout)
 			continue;
-		if (mt->bucket && mt->bucket <= n && !R->by_bucket[mt->bucket])
+		if (mt->bucket && mt->bucket <= n &&
+		    (!R->by_bucket[mt->bucket] || named_map(R, R->by_bucket[mt->bucket])))
 			R->by_bucket[mt->bucket] = mt;
 		if (!ds.tmpl)
 			ds.tmpl = mt;
@@ -1073,8 +1086,14 @@ static void shapes_build(struct roots *R)
 	if (!ds.tmpl || R->oom)
 		return;
 	rtype_each_map(R->t, R->rt, &L, on_desc, &ds);
-	if (R->nby_group)
-		qsort(R->by_group, R->nby_group, sizeof(*R->by_group), cmp_group_mt);
+	if (R->nby_group) {
+		qsort_r(R->by_group, R->nby_group, sizeof(*R->by_group), cmp_group_mt, R);
+		size_t k = 1;
+		for (size_t i = 1; i < R->nby_group; i++)
+			if (R->by_group[i].desc != R->by_group[k - 1].desc)
+				R->by_group[k++] = R->by_group[i];
+		R->nby_group = k;
+	}
 }
 
 /* The map type whose buckets or groups a heap allocation's recorded type
@@ -2727,5 +2746,6 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	free(R.stacks);
 	free(R.vars);
 	free(R.heapsegs);
+	free(sc.words);
 	return rc;
 }

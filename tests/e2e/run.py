@@ -1056,9 +1056,9 @@ class Suite:
             core, _ = capture_core([exe], os.path.join(d, "abort-run"), dict(os.environ))
             return ["--exe", exe, core], [exe, core], EXIT_NOTGO
 
-        def no_dwarf():
+        def no_dwarf():  # a debug file without DWARF (without any, mapscan goes on: stripped.py)
             fx = self.fixture(tc, "nodwarf")
-            return ["--exe", fx["exe"], fx["core"]], [fx["exe"], fx["core"]], EXIT_NODWARF
+            return ["--debug-file", fx["exe"], fx["core"]], [fx["exe"], fx["core"]], EXIT_NODWARF
 
         def mismatch():
             src = write_hello(os.path.join(d, "hello"))

@@ -25,6 +25,9 @@ oracle's figures, types and roots:
                       under MAPSCAN_DEBUG_DIR/.build-id (GNU build ID builds)
     rebuild           mapscan --exe full CORE-OF-SW: another build, accepted
                       because its layout is verified ("layout" in JSON)
+    nodwarf           mapscan CORE-OF-SW: no DWARF anywhere; every figure and
+                      type of the oracle, nothing invented, and the same maps
+                      and figures as with the rebuild's DWARF
     refuse/...        a debug copy of another build, and a rebuild whose
                       layout differs: exit 7, one line saying what differs
     live/...          the same with --pid on the running app and sw
@@ -155,6 +158,65 @@ class Stripped:
             di.get(k) == v for k, v in want.items()) and isinstance(di.get("path"), str)
             else "source.debug_info %r, want %r" % (di, want))
 
+    def nodwarf(self, name, args, oracle, source, dwarf_args, kind="core"):
+        """No DWARF anywhere: every oracle map with its figures, its type
+        (not a guess) and its flags; nothing in the decoys, no dropped map
+        reachable; and the same maps, with the same figures, as mapscan
+        finds with DWARF (dwarf_args) in the same memory."""
+        r = self.r
+        try:
+            doc = run.json_doc(args, *self.ms(["--json"] + args))
+            ref = run.json_doc(dwarf_args, *self.ms(["--json"] + dwarf_args)) if dwarf_args else None
+        except Failure as e:
+            r.fail(name, e)
+            return
+        r.ok(name)
+        r.check(name + "/shape", self.suite.shape_problems(doc, oracle, source, kind))
+        src = doc.get("source") or {}
+        warns = " ".join(w for w in doc.get("warnings", []) if isinstance(w, str))
+        r.check(name + "/names-limited", None if src.get("debug_info") is None and
+                src.get("names_limited") is True and "--debug-file" in warns
+                else "debug_info %r, names_limited %r, warnings %r"
+                % (src.get("debug_info"), src.get("names_limited"), warns[:300]))
+        maps = [m for m in doc.get("maps", []) if isinstance(m, dict)]
+        by = {run.parse_addr(m.get("address")): m for m in maps}
+        for om in oracle["maps"]:
+            m = by.get(run.parse_addr(om["address"]))
+            check = "%s/map %s" % (name, om["name"])
+            if m is None:
+                r.fail(check, "no map at %s (%s)" % (om["address"], om["type"]))
+                continue
+            p = ["%s: mapscan %r, oracle %r" % (k, m.get(k), om[k])
+                 for k in ["type", "key_type", "elem_type", "layout"] + run.FIGURES
+                 if m.get(k) != om[k] or type(m.get(k)) is not type(om[k])]
+            for k, want in (("reachable", True), ("type_guessed", False),
+                            ("on_stack", om.get("held") == "goroutine-stack")):
+                if k in m and m[k] is not want:
+                    p.append("%s %r, want %r" % (k, m[k], want))
+            r.check(check, p)
+        p = []
+        for d in oracle.get("not_maps", []):
+            lo = run.parse_addr(d.get("address"))
+            p += ["%s lies in %s" % (m["address"], d.get("name")) for m in maps
+                  if lo is not None and lo <= run.parse_addr(m["address"]) < lo + d.get("size", 0)]
+        for d in oracle.get("dropped", []):
+            m = by.get(run.parse_addr(d.get("address")))
+            if m is not None and run.reachable(m) and m.get("type") == d.get("type"):
+                p.append("%s (%s) was dropped" % (m["address"], d.get("name")))
+        r.check(name + "/no-false-maps", p)
+        if ref is None:
+            return
+        rby = {run.parse_addr(m.get("address")): m for m in ref.get("maps", []) if isinstance(m, dict)}
+        p = ["%s %s only with DWARF" % (m["address"], m.get("type")) for a, m in rby.items() if a not in by]
+        p += ["%s %s only without DWARF" % (m["address"], m.get("type")) for a, m in by.items() if a not in rby]
+        for a, m in by.items():
+            d = rby.get(a)
+            bad = [k for k in run.FIGURES if d is not None and m.get(k) != d.get(k)]
+            if bad:
+                p.append("%s: %s" % (m["address"], ", ".join("%s %r, with DWARF %r" % (k, m.get(k), d.get(k))
+                                                         for k in bad)))
+        r.check(name + "/same-as-dwarf", p[:10])
+
     def refused(self, name, args, what):
         try:
             rc, out, err = self.ms(args)
@@ -211,6 +273,12 @@ class Stripped:
                 "executable differs only in build ID / link flags; layout verified" in out
                 else "exit %d, no 'layout verified' line: %s" % (rc, tail(out or err, 300)))
 
+        # 3. No DWARF anywhere.
+        self.nodwarf(base + "/nodwarf", [core_sw], oracle_sw, core_sw, ["--exe", b["full"], core_sw])
+        rc, out, err = self.ms([core_sw])
+        r.check(base + "/nodwarf/text", None if rc == 0 and "names limited: " in out.split("\n\n")[0]
+                else "exit %d, no 'names limited' line at the top: %s" % (rc, tail(out or err, 300)))
+
         # Refusals: another build's debug copy, a rebuild of another layout.
         self.refused(base + "/refuse/debug-of-other-build", ["--debug-file", b["other_debug"], core_app],
                      "debug file of another build")
@@ -230,6 +298,9 @@ class Stripped:
             try:
                 self.compare(name, ["--pid", str(fx.pid)] + args, fx.oracle, "/proc/%d" % fx.pid,
                              found_by, match, kind="process")
+                if what == "sw":
+                    self.nodwarf(name + "/nodwarf", ["--pid", str(fx.pid)], fx.oracle,
+                                 "/proc/%d" % fx.pid, None, kind="process")
             finally:
                 fx.close()
 

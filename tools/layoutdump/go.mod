@@ -1,0 +1,3 @@
+module mapscan/tools/layoutdump
+
+go 1.21
