@@ -9,7 +9,7 @@ CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-function-declaration \
            -Ilib -Iformats $(shell pkg-config --cflags libdwarf 2>/dev/null || echo -I/usr/include/libdwarf) \
            $(shell pkg-config --cflags libcjson 2>/dev/null)
-LDLIBS  += -ldwarf -lelf -lz -lcjson -lncursesw
+LDLIBS  += -ldwarf -lelf -lz -lcjson -lncursesw -pthread
 BUILD   ?= build
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 override CFLAGS += -DMAPSCAN_VERSION='"$(VERSION)"'

@@ -257,6 +257,17 @@ const struct elf_section *elffile_section(const struct elffile *f, const char *n
 	return NULL;
 }
 
+size_t elffile_loads(const struct elffile *f, struct elf_load *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->nph && n < max; i++)
+		if (f->ph[i].p_type == PT_LOAD)
+			out[n++] = (struct elf_load){ f->ph[i].p_vaddr, f->ph[i].p_memsz,
+						      f->ph[i].p_filesz, f->ph[i].p_flags };
+	return n;
+}
+
 bool elffile_has_dwarf(const struct elffile *f)
 {
 	const struct elf_section *s = elffile_section(f, ".debug_info");

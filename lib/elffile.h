@@ -59,6 +59,13 @@ uint64_t elffile_entry(const struct elffile *f);
 /* Section by name, or NULL. */
 const struct elf_section *elffile_section(const struct elffile *f, const char *name);
 
+/* Its loadable segments (PT_LOAD), link-time addresses. */
+struct elf_load {
+	uint64_t vaddr, memsz, filesz;
+	uint32_t flags;            /* PF_R, PF_W, PF_X */
+};
+size_t elffile_loads(const struct elffile *f, struct elf_load *out, size_t max);
+
 /* Does it have DWARF (.debug_info or the .zdebug_info of old toolchains)? */
 bool elffile_has_dwarf(const struct elffile *f);
 

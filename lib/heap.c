@@ -53,10 +53,14 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The arena of this thread's last lookup: a hint, checked before use
+ * (lookups come in runs in one arena; threads walk maps side by side). */
+static _Thread_local size_t last_arena;
+
 static struct harena *arena_find(const struct heap *h, uint64_t index)
 {
-	if (h->last_arena && *h->last_arena < h->narenas && h->arenas[*h->last_arena].index == index)
-		return &h->arenas[*h->last_arena];
+	if (last_arena < h->narenas && h->arenas[last_arena].index == index)
+		return &h->arenas[last_arena];
 	size_t lo = 0, hi = h->narenas;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -65,8 +69,7 @@ static struct harena *arena_find(const struct heap *h, uint64_t index)
 		else if (h->arenas[mid].index > index)
 			hi = mid;
 		else {
-			if (h->last_arena)
-				*h->last_arena = mid;
+			last_arena = mid;
 			return &h->arenas[mid];
 		}
 	}
@@ -99,8 +102,7 @@ static int index_pages(struct heap *h)
 		if (!k || idx[i] != idx[k - 1])
 			idx[k++] = idx[i];
 	h->arenas = calloc(k ? k : 1, sizeof(*h->arenas));
-	h->last_arena = calloc(1, sizeof(*h->last_arena));
-	if (!h->arenas || !h->last_arena) {
+	if (!h->arenas) {
 		free(idx);
 		return -1;
 	}
@@ -259,7 +261,6 @@ void heap_free(struct heap *h)
 	for (size_t i = 0; i < h->narenas; i++)
 		free(h->arenas[i].page);
 	free(h->arenas);
-	free(h->last_arena);
 	free(h->spans);
 	memset(h, 0, sizeof(*h));
 }

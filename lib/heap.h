@@ -55,7 +55,6 @@ struct heap {
 	size_t nspans;
 	struct harena *arenas;       /* sorted by index; lookups cost one small search */
 	size_t narenas;
-	size_t *last_arena;          /* the arena of the last lookup: a hint (lookups are const) */
 	uint64_t nslots;             /* slots over all spans (the slot numbering's size) */
 	bool marks_valid;            /* no GC mark phase was running: mark bits mean live */
 	bool gc_running;             /* a GC mark phase was running (runtime.gcphase != 0) */

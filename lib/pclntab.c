@@ -8,6 +8,7 @@
  * entry's entryOff is the end of the code) followed by the _func records
  * funcOff points to: {entryOff u32, nameOff i32, args i32, deferreturn u32,
  * pcsp u32, ...}. */
+#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,16 +58,23 @@ uint64_t pclntab_find(const struct target *t)
 
 	if (s && s->addr && !target_read(t, s->addr + bias, h, sizeof h) && header_ok(h, w))
 		return s->addr + bias;
-	/* No section headers: look for the magic in the read-only data.  The
-	 * table is 8-aligned, in the segment after the code. */
-	const struct elf_section *ro = f ? elffile_section(f, ".rodata") : NULL;
-	uint64_t lo = ro ? ro->addr + bias : 0, hi = ro ? lo + ro->size : 0;
-	for (uint64_t a = lo & ~7ull; a + HDR_SIZE <= hi + (1u << 24); a += 8) {
-		unsigned char b[4];
-		if (target_read(t, a, b, 4))
-			break;
-		if (le32(b) >> 4 == 0x0fffffff && !target_read(t, a, h, sizeof h) && header_ok(h, w))
-			return a;
+	/* No section headers: look for the magic, 8-aligned, in the
+	 * read-only segments that are not code. */
+	struct elf_load ld[16];
+	size_t n = f ? elffile_loads(f, ld, 16) : 0;
+	for (size_t i = 0; i < n; i++) {
+		if ((ld[i].flags & (PF_W | PF_X)) || ld[i].filesz > (1ull << 32))
+			continue;
+		uint64_t lo = ld[i].vaddr + bias, hi = lo + ld[i].filesz;
+		for (uint64_t a = (lo + 7) & ~7ull; a + HDR_SIZE <= hi; a += 8) {
+			const unsigned char *p = target_view(t, a, HDR_SIZE);
+			if (!p && target_read(t, a, h, sizeof h))
+				continue;
+			if (!p)
+				p = h;
+			if (le32(p) >> 4 == 0x0fffffff && header_ok(p, w))
+				return a;
+		}
 	}
 	return 0;
 }

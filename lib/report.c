@@ -93,6 +93,22 @@ const char *report_keep(struct report *r, const void *p, size_t n)
 	return d;
 }
 
+int report_reserve(struct report *r, size_t n)
+{
+	if (n <= r->capmaps)
+		return 0;
+	if (n > SIZE_MAX / sizeof(*r->maps)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	struct map_entry *m = realloc(r->maps, n * sizeof(*m));
+	if (!m)
+		return -1;
+	r->maps = m;
+	r->capmaps = n;
+	return 0;
+}
+
 /* The returned entry lives in r->maps, which moves when it grows: a pointer
  * from an earlier call is invalid after the next report_add_map. */
 struct map_entry *report_add_map(struct report *r, uint64_t address)

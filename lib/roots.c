@@ -25,9 +25,11 @@
  * that cannot lead to a map (strings, []byte, pointer-free structs) are
  * never read.  Candidates nothing reached are reported last, apart, as
  * unreachable. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyze.h"
 #include "grow.h"
@@ -177,6 +179,8 @@ struct roots {
 	size_t nvars;
 	struct varspan *heapsegs;     /* mappings that hold heap spans, sorted */
 	size_t nheapsegs;
+	uint32_t *pending;            /* maps waiting to be walked (walk_pending) */
+	size_t npending, cappending;
 	/* conservative steps met while following precise roots (cons_defer) */
 	bool defer_cons;
 	struct deferred { uint64_t value; uint32_t node; bool object; } *deferred;
@@ -1463,6 +1467,110 @@ static int walk_slots(struct roots *R, const struct maptype *mt, uint64_t hdr, u
 	return rc;
 }
 
+/* ---- walking maps side by side ------------------------------------------ *
+ *
+ * Most maps' keys and values cannot lead to other maps, so nothing in the
+ * search for roots depends on walking them: they wait in R->pending and
+ * are walked together, by as many threads as there are CPUs, in the order
+ * they were found (the level-sorted search already found them in address
+ * order: sorting by storage address cost more than it saved).  Each walk fills its own report entry; reads of a core are
+ * thread-safe, the owned-slot bitmap is set atomically, and the report
+ * does not grow meanwhile. */
+
+static void on_alloc_shared(void *arg, uint64_t addr);
+
+/* A map waiting: its report index (its header is the entry's address,
+ * its type R->map_mt[idx]).  4 bytes a map. */
+static bool pending_add(struct roots *R, size_t idx, uint64_t hdr)
+{
+	if (target_pid(R->t) || idx >= UINT32_MAX ||
+	    grow_array((void **)&R->pending, &R->cappending, R->npending + 1, sizeof(*R->pending), 4096))
+		return false;     /* a live process is read through one cache: walk now */
+	/* Its storage is owned from now on: a copy of the header met before
+	 * the walk must not count as a second map. */
+	on_alloc_shared(R, storage_ptr(R, hdr));
+	R->pending[R->npending++] = (uint32_t)idx;
+	return true;
+}
+
+static void on_alloc_shared(void *arg, uint64_t addr)
+{
+	struct roots *R = arg;
+	const struct hspan *s;
+	uint32_t slot;
+	uint64_t base, size;
+	if (R->owned && heap_object(R->h, R->t, addr, &s, &slot, &base, &size)) {
+		uint64_t bit = s->bit0 + slot;
+		__atomic_fetch_or(&R->owned[bit / 8], (uint8_t)(1u << (bit % 8)), __ATOMIC_RELAXED);
+	}
+}
+
+struct walker {
+	struct roots *R;
+	size_t next;              /* next block to take (atomic) */
+	uint8_t *failed;          /* per pending map: its header could not be walked */
+};
+
+enum { WALK_BLOCK = 256 };
+
+static void *walk_some(void *arg)
+{
+	struct walker *w = arg;
+	struct roots *R = w->R;
+	struct walk_cb cb = { NULL, on_alloc_shared, R };
+	for (;;) {
+		size_t b = __atomic_fetch_add(&w->next, WALK_BLOCK, __ATOMIC_RELAXED);
+		if (b >= R->npending)
+			return NULL;
+		size_t e = b + WALK_BLOCK < R->npending ? b + WALK_BLOCK : R->npending;
+		for (size_t i = b; i < e; i++) {
+			size_t idx = R->pending[i];
+			struct map_entry *m = &R->r->maps[idx], local;
+			memset(&local, 0, sizeof(local));
+			if (R->opts.storage)
+				local.storage = calloc(1, sizeof(*local.storage));
+			int rc = map_walk(R->t, R->rt, R->map_mt[idx], m->address, &local, &cb);
+			if (rc)
+				w->failed[i] = 1;
+			else
+				m->fig = local.fig;
+			m->warnings = local.warnings;
+			m->nwarnings = local.nwarnings;
+			m->storage = local.storage;
+		}
+	}
+}
+
+static void walk_pending(struct roots *R)
+{
+	if (!R->npending)
+		return;
+	struct walker w = { R, 0, calloc(R->npending, 1) };
+	if (!w.failed) {
+		R->oom = true;
+		return;
+	}
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = ncpu > 1 && R->npending >= 4 * WALK_BLOCK ? (size_t)(ncpu < 8 ? ncpu : 8) : 1;
+	pthread_t th[8];
+	size_t started = 0;
+	for (size_t i = 1; i < nt; i++)
+		if (pthread_create(&th[started], NULL, walk_some, &w) == 0)
+			started++;
+	walk_some(&w);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	for (size_t i = 0; i < R->npending; i++) {
+		const struct map_entry *m = &R->r->maps[R->pending[i]];
+		if (w.failed[i])
+			report_add_warning(R->r, "map at 0x%llx (%s, %s) has an unreadable or corrupt "
+					   "header", (unsigned long long)m->address, m->type,
+					   m->nroots ? m->roots[0] : "unreachable");
+	}
+	free(w.failed);
+	R->npending = 0;
+}
+
 /* Walk the map at hdr (of type mt) and add it to the report, reached
  * through node (0: nothing reaches it). */
 static void map_register(struct roots *R, uint64_t hdr, const struct maptype *mt, uint32_t node,
@@ -1501,6 +1609,20 @@ static void map_register(struct roots *R, uint64_t hdr, const struct maptype *mt
 	struct cand *c = cand_find(R, hdr);
 	if (c)
 		c->state = C_MAP;
+	m->type_guessed = how->guessed;
+	m->type_candidates = how->ncand;
+	m->unreachable = how->unreachable;
+	m->garbage = how->garbage;
+	m->on_stack = how->on_stack;
+	m->layout = mt->layout;
+	set_types(R, m, mt);
+	/* A map whose keys and values cannot lead to other maps is walked
+	 * later, with all such maps, in storage order and side by side. */
+	bool slots = node && (gtypes_may_hold_map(R->g, mt->key) || gtypes_may_hold_map(R->g, mt->elem));
+	if (!slots && pending_add(R, idx, hdr)) {
+		free(local.storage);
+		return;
+	}
 	int rc = walk_slots(R, mt, hdr, node, true, &local);
 	m = &R->r->maps[idx];
 	if (rc) {
@@ -1519,12 +1641,6 @@ static void map_register(struct roots *R, uint64_t hdr, const struct maptype *mt
 	m->sample_keys = local.sample_keys;
 	m->nsample_keys = local.nsample_keys;
 	m->storage = local.storage;
-	m->type_guessed = how->guessed;
-	m->type_candidates = how->ncand;
-	m->unreachable = how->unreachable;
-	m->garbage = how->garbage;
-	m->on_stack = how->on_stack;
-	set_types(R, m, mt);
 }
 
 /* A map first reached through an untyped word, its type guessed from its
@@ -2643,6 +2759,9 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 		hdr_fields_init(&R);
 		cands_collect(&R);
 		hidx_init(&R);
+		/* Most candidates are maps: room for them up front (what is not
+		 * used is never touched, so it is not resident). */
+		report_reserve(r, r->nmaps + R.ncands + 1024);
 	} else {
 		R.h = NULL;
 	}
@@ -2699,11 +2818,13 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	}
 	drain(&R);
 	free(R.deferred);
-	for (size_t i = 0; i < sc.nwords && !R.oom; i++) {
+	/* All of them at once: one search from every word, level by level. */
+	for (size_t i = 0; i < sc.nwords && !R.oom; i++)
 		cons_word(&R, sc.words[i].value,
 			  PATH(PATH_AT(sc.words[i].gnode), P_STACKWORD, NULL, sc.words[i].addr));
-		drain(&R);
-	}
+	drain(&R);
+	/* Which storage the maps found so far own decides what follows. */
+	walk_pending(&R);
 	/* Last, map headers the compiler kept in a frame that DWARF does not
 	 * place (an optimized build's non-escaping make(map)): a stack word
 	 * that points at map storage may be a header's storage pointer. */
@@ -2711,8 +2832,11 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 		frame_header(&R, &sc.words[i]);
 		drain(&R);
 	}
+	free(sc.words);
+	walk_pending(&R);
 	if (R.h) {
 		unreached(&R);
+		walk_pending(&R);
 		unclaimed(&R);
 	}
 	int rc = 0;
@@ -2728,6 +2852,7 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	free(R.q);
 	free(R.seen.keys);
 	free(R.maps);
+	free(R.pending);
 	free(R.hidx);
 	free(R.hbase);
 	free(R.map_mt);
@@ -2746,6 +2871,5 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	free(R.stacks);
 	free(R.vars);
 	free(R.heapsegs);
-	free(sc.words);
 	return rc;
 }

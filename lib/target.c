@@ -347,11 +347,16 @@ size_t tg_upper(const struct seg *s, size_t n, uint64_t addr)
 }
 
 /* Bytes at addr from the core's dumped part only. */
+/* The core segment of this thread's last read: a hint, checked before
+ * use.  Reads are safe from several threads (the map walks run side by
+ * side): everything else they touch is read-only or atomic. */
+static _Thread_local size_t last_seg;
+
 static const unsigned char *locate_core(const struct target *t, uint64_t addr,
 					uint64_t *avail, size_t *above)
 {
-	/* Reads come in runs in one segment: try the last one first. */
-	size_t h = t->touch ? t->touch->last : 0;
+	/* Reads come in runs in one segment: try this thread's last one. */
+	size_t h = last_seg;
 	if (h < t->ncseg && addr - t->cseg[h].vaddr < t->cseg[h].filesz) {
 		const struct seg *s = &t->cseg[h];
 		if (above)
@@ -360,8 +365,8 @@ static const unsigned char *locate_core(const struct target *t, uint64_t addr,
 		return s->data + (addr - s->vaddr);
 	}
 	size_t i = tg_upper(t->cseg, t->ncseg, addr);
-	if (t->touch && i > 0)
-		t->touch->last = i - 1;
+	if (i > 0)
+		last_seg = i - 1;
 
 	if (above)
 		*above = i;
@@ -401,6 +406,33 @@ int tg_image_read(const struct target *t, uint64_t addr, void *buf, size_t n)
 	return 0;
 }
 
+/* A read reached granule g, not mapped since the last trim.  When the
+ * list is full, the listed granules are dropped (the one just reached is
+ * the first of the next round).  Under the lock, so that threads reading
+ * side by side neither lose nor drop each other's granules. */
+static void touch_new(const struct target *t, struct touch *tc, size_t g)
+{
+	uint64_t bit = 1ull << (g & 63);
+	pthread_mutex_lock(&tc->lock);
+	if (!(tc->bits[g / 64] & bit)) {
+		if (tc->granules >= tc->limit) {
+			for (uint64_t i = 0; i < tc->granules; i++) {
+				uint64_t v = tc->list[i], off = v << TRIM_GRANULE_SHIFT;
+				uint64_t len = (uint64_t)1 << TRIM_GRANULE_SHIFT;
+				if (len > t->core.size - off)
+					len = t->core.size - off;
+				__atomic_store_n(&tc->bits[v / 64], tc->bits[v / 64] & ~(1ull << (v & 63)),
+						 __ATOMIC_RELAXED);
+				madvise((void *)(t->core.base + off), len, MADV_DONTNEED);
+			}
+			tc->granules = 0;
+		}
+		tc->list[tc->granules++] = (uint32_t)g;
+		__atomic_store_n(&tc->bits[g / 64], tc->bits[g / 64] | bit, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&tc->lock);
+}
+
 /* Where the image's byte at addr lives, and how many bytes from there on
  * come from the same place.  NULL when addr is unreadable. */
 static const unsigned char *locate(const struct target *t, uint64_t addr,
@@ -414,15 +446,9 @@ static const unsigned char *locate(const struct target *t, uint64_t addr,
 	if (p) {
 		struct touch *tc = t->touch;
 		size_t g = (size_t)(p - t->core.base) >> TRIM_GRANULE_SHIFT;
-		uint64_t bit = 1ull << (g & 63);
-		if (tc->bits && g / 64 < tc->nwords && !(tc->bits[g / 64] & bit)) {
-			tc->bits[g / 64] |= bit;
-			if (++tc->granules >= tc->limit) {
-				tc->granules = 0;
-				memset(tc->bits, 0, tc->nwords * sizeof(*tc->bits));
-				madvise((void *)t->core.base, t->core.size, MADV_DONTNEED);
-			}
-		}
+		if (tc->bits && g / 64 < tc->nwords &&
+		    !(__atomic_load_n(&tc->bits[g / 64], __ATOMIC_RELAXED) & (1ull << (g & 63))))
+			touch_new(t, tc, g);
 		return p;
 	}
 	/* The executable serves addr, up to the next core segment (whose
@@ -648,8 +674,11 @@ void target_close(struct target *t)
 	free(t->threads);
 	free(t->core_path);
 	free(t->exe_path);
-	if (t->touch)
+	if (t->touch) {
 		free(t->touch->bits);
+		free(t->touch->list);
+		pthread_mutex_destroy(&t->touch->lock);
+	}
 	free(t->touch);
 	free(t);
 }

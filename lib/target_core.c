@@ -424,17 +424,23 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 		return NULL;
 	}
 	t->page_size = DEFAULT_PAGE_SIZE;
+	pthread_mutex_init(&t->touch->lock, NULL);
 	if (tg_map_file(core_path, "core file", &t->core, &e, err) < 0 ||
 	    load_core(t, err) < 0)
 		goto fail;
 	/* Without the bitmap (no memory) reads work, just without trimming. */
 	t->touch->nwords = ((t->core.size >> TRIM_GRANULE_SHIFT) + 64) / 64;
-	t->touch->limit = (t->core.size >> TRIM_GRANULE_SHIFT) / 32;
+	t->touch->limit = (t->core.size >> TRIM_GRANULE_SHIFT) / 16;
 	if (t->touch->limit < TRIM_MIN_GRANULES)
 		t->touch->limit = TRIM_MIN_GRANULES;
 	if (t->touch->limit > TRIM_MAX_GRANULES)
 		t->touch->limit = TRIM_MAX_GRANULES;
 	t->touch->bits = calloc(t->touch->nwords, sizeof(*t->touch->bits));
+	t->touch->list = malloc(t->touch->limit * sizeof(*t->touch->list));
+	if (!t->touch->list) {
+		free(t->touch->bits);
+		t->touch->bits = NULL;
+	}
 	if (exe_path) {
 		enum exe_match m;
 

@@ -6,6 +6,7 @@
 #define MAPSCAN_TARGET_IMPL_H
 
 #include <elf.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -50,26 +51,29 @@ struct mapping {
 	size_t size;
 };
 
-/* Which 64 KiB granules of the core reads have touched since the last
+/* Which 2 MiB granules of the core reads have touched since the last
  * trim, one bit each.  Kept behind a pointer so const readers can count. */
 struct touch {
-	uint64_t *bits;
+	uint64_t *bits;            /* read without the lock, set with it */
 	size_t nwords;
-	uint64_t granules;
+	uint32_t *list;            /* the granules set in bits, in the order they came */
+	uint64_t granules;         /* entries in list */
 	uint64_t limit;            /* granules touched before a trim */
-	size_t last;               /* core segment of the last read, a hint */
+	pthread_mutex_t lock;      /* new granules and trims: rare, and reads run in threads */
 };
 
-/* Once reads have touched `limit` different 64 KiB granules (the kernel
- * maps file pages in 64 KiB batches) the core mapping's pages are dropped
- * from the process (madvise): they stay in the page cache and fault back
- * in cheaply, and mapscan's resident set stays a small fraction of a
- * many-GiB core instead of growing to its size.  The limit is 1/32
- * of the core (at least 64 MiB, at most 512 MiB): trimming more often makes
- * every page fault in again and again. */
-#define TRIM_GRANULE_SHIFT 16
-#define TRIM_MIN_GRANULES 1024u
-#define TRIM_MAX_GRANULES 8192u
+/* Once reads have touched `limit` different granules those granules of
+ * the core mapping are dropped from the process (madvise): they stay in the page
+ * cache and fault back in cheaply, and mapscan's resident set stays a
+ * small fraction of a many-GiB core instead of growing to its size.  A
+ * granule is 2 MiB because a fault maps the whole page-cache folio around
+ * the address, and on current kernels those are up to 2 MiB (one byte
+ * read per MiB of a core mapped 675 KiB per byte on Linux 6.18): counting
+ * smaller granules let the mapping hold many times the limit.  The limit
+ * is 1/16 of the core, at least 64 MiB and at most 512 MiB. */
+#define TRIM_GRANULE_SHIFT 21
+#define TRIM_MIN_GRANULES 32u
+#define TRIM_MAX_GRANULES 256u
 
 struct live;
 

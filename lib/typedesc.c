@@ -1,4 +1,5 @@
 /* The types model of a binary without DWARF (see typedesc.h). */
+#include <elf.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,8 @@ struct td {
 	char **strs;               /* names made here */
 	size_t nstrs, capstrs;
 	uint64_t md;               /* runtime.firstmoduledata (image address) */
+	uint64_t budget;           /* candidates the search for runtime variables may still
+				    * follow: a hostile core cannot make it run long */
 	struct typedesc_info *info;
 };
 
@@ -321,6 +324,57 @@ static char *dupn(const char *s, size_t n)
 	return d;
 }
 
+static const char *type_name(struct td *T, uint64_t a, int depth);
+
+/* An unnamed struct type's name as DWARF spells it: unexported fields
+ * qualified by their package's path ("struct { main.n int; M string }");
+ * NULL when a field cannot be read. */
+static char *struct_name(struct td *T, uint64_t a, int depth)
+{
+	const struct desc_layout *D = &T->D;
+	uint64_t f = t64(T, a + D->struct_fields), n = t64(T, a + D->struct_fields + 8);
+	const char *pp = NULL, *fn;
+	size_t pl = 0, fl, len = 0, cap = 0;
+	char *out = NULL;
+	const unsigned char *pn = tp(T, a + D->type_size, 8);
+	uint8_t flags;
+
+	if (pn && le64(pn) && !name_at(T, le64(pn), &pp, &pl, NULL))
+		pp = NULL;
+	if (n > MAX_FIELDS)
+		return NULL;
+	for (uint64_t i = 0; i <= n; i++) {
+		char *piece = NULL;
+		int k;
+		if (i == n) {
+			k = asprintf(&piece, n ? " }" : "struct {}");
+		} else {
+			const unsigned char *fp = tp(T, f + i * D->field_size, D->field_size);
+			if (!fp || !name_at(T, le64(fp + D->field_name), &fn, &fl, &flags)) {
+				free(out);
+				return NULL;
+			}
+			const char *tn = type_name(T, le64(fp + D->field_typ), depth + 1);
+			bool exported = flags & 1, qualify = !exported && pp && pl && !(flags & NAME_EMBEDDED);
+			if (flags & NAME_EMBEDDED)
+				k = asprintf(&piece, "%s%s", i ? "; " : "struct { ", tn);
+			else
+				k = asprintf(&piece, "%s%.*s%s%.*s %s", i ? "; " : "struct { ",
+					     qualify ? (int)pl : 0, qualify ? pp : "", qualify ? "." : "",
+					     (int)fl, fn, tn);
+		}
+		if (k < 0 || grow_array((void **)&out, &cap, len + (size_t)k + 1, 1, 64)) {
+			free(piece);
+			free(out);
+			return NULL;
+		}
+		memcpy(out + len, piece, (size_t)k + 1);
+		len += (size_t)k;
+		free(piece);
+	}
+	return out;
+}
+
 /* The type's name as DWARF spells it: packages by import path, composite
  * types from their parts' names. */
 static const char *type_name(struct td *T, uint64_t a, int depth)
@@ -368,6 +422,10 @@ static const char *type_name(struct td *T, uint64_t a, int depth)
 		if (asprintf(&out, "%s%s", dir == 1 ? "<-chan " : dir == 2 ? "chan<- " : "chan ",
 			     type_name(T, t64(T, a + T->D.chan_elem), depth + 1)) < 0)
 			out = NULL;
+	} else if (k == K_STRUCT) {
+		out = struct_name(T, a, depth);
+		if (!out)
+			out = dupn(s, n);
 	} else {
 		out = dupn(s, n);
 	}
@@ -805,8 +863,9 @@ static bool is_mheap(struct td *T, const struct region *r, uint64_t x)
 	    o_spans == ~0ull || o_np == ~0ull)
 		return false;
 	uint64_t ptr = r64(r, x + o_all), len = r64(r, x + o_all + 8), cap = r64(r, x + o_all + 16);
-	if (!ptr || !len || len > cap || cap > (1u << 26) || (ptr & 7))
+	if (!ptr || !len || len > cap || cap > (1u << 26) || (ptr & 7) || !T->budget)
 		return false;
+	T->budget--;
 	unsigned checked = 0;
 	for (uint64_t i = 0; i < len && i < 64 && checked < 4; i++) {
 		uint64_t s, start, np, l2, ha, back;
@@ -839,8 +898,10 @@ static bool is_allgs(struct td *T, const struct region *r, uint64_t x)
 	uint64_t o_lo = off_or(L, "runtime.g", "stack.lo"), o_hi = off_or(L, "runtime.g", "stack.hi"),
 		 o_goid = off_or(L, "runtime.g", "goid");
 	uint64_t ptr = r64(r, x), len = r64(r, x + 8), cap = r64(r, x + 16);
-	if (!ptr || !len || len > cap || cap > (1u << 24) || (ptr & 7) || o_goid == ~0ull)
+	if (!ptr || !len || len > cap || cap > (1u << 24) || (ptr & 7) || o_goid == ~0ull ||
+	    !T->budget)
 		return false;
+	T->budget--;
 	for (uint64_t i = 0; i < len && i < 8; i++) {
 		uint64_t g, lo, hi, id;
 		if (target_read_u64(T->t, ptr + 8 * i, &g) || !g ||
@@ -866,6 +927,9 @@ static bool is_allm(struct td *T, const struct region *r, const struct vars *v, 
 		return false;
 	for (unsigned n = 0; m && n < 1 << 14; n++) {
 		uint64_t g0, hi;
+		if (!T->budget)
+			return false;
+		T->budget--;
 		if ((m & 7) || target_read_u64(T->t, m + o_g0, &g0) || !g0 ||
 		    target_read_u64(T->t, g0 + o_hi, &hi) || !hi)
 			return false;
@@ -1247,13 +1311,39 @@ static void add_globals(struct td *T, const struct vars *v, const unsigned char 
 
 /* .go.buildinfo: "\xff Go buildinf:", pointer size, flags; with flag 2 the
  * version follows as a uvarint-prefixed string at offset 32 (Go 1.18+). */
+/* The first writable segment: where .go.buildinfo and the module data
+ * are when there are no section headers to say so. */
+static bool data_segment(const struct target *t, uint64_t *lo, uint64_t *hi)
+{
+	const struct elffile *f = target_exe_file(t);
+	struct elf_load ld[16];
+	size_t n = f ? elffile_loads(f, ld, 16) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if ((ld[i].flags & PF_W) && ld[i].memsz) {
+			*lo = ld[i].vaddr + target_exe_bias(t);
+			*hi = *lo + (ld[i].filesz < (1ull << 30) ? ld[i].filesz : 0);
+			return true;
+		}
+	return false;
+}
+
+/* .go.buildinfo: "\xff Go buildinf:", pointer size, flags; with flag 2 the
+ * version follows as a uvarint-prefixed string at offset 32 (Go 1.18+).
+ * The section, or the first 64 KiB of data, 16-aligned. */
 static int read_buildinfo(const struct target *t, char *version, size_t n)
 {
 	const struct elffile *f = target_exe_file(t);
 	const struct elf_section *s = f ? elffile_section(f, ".go.buildinfo") : NULL;
 	unsigned char b[32 + 2 + 256];
-	uint64_t a = s ? s->addr + target_exe_bias(t) : 0;
+	uint64_t a = s ? s->addr + target_exe_bias(t) : 0, lo = 0, hi = 0;
 
+	if (!a && data_segment(t, &lo, &hi))
+		for (uint64_t x = (lo + 15) & ~15ull; x + sizeof b <= hi && x < lo + 65536; x += 16)
+			if (!target_read(t, x, b, 14) && !memcmp(b, "\xff Go buildinf:", 14)) {
+				a = x;
+				break;
+			}
 	if (!a || target_read(t, a, b, sizeof b) || memcmp(b, "\xff Go buildinf:", 14) ||
 	    b[14] != 8 || !(b[15] & 2))
 		return -1;
@@ -1269,25 +1359,33 @@ static int read_buildinfo(const struct target *t, char *version, size_t n)
 }
 
 /* runtime.firstmoduledata: its first field points at the pclntab header
- * and its second at that table's function names. */
+ * and its second at that table's function names.  In the sections that
+ * hold it (.go.module since Go 1.24, .noptrdata before), or anywhere in
+ * the data segment. */
 static uint64_t find_moduledata(const struct target *t, uint64_t pcln)
 {
 	const struct elffile *f = target_exe_file(t);
 	static const char *const where[] = { ".go.module", ".noptrdata", ".data" };
 	unsigned char h[40];
-	uint64_t bias = target_exe_bias(t);
+	uint64_t bias = target_exe_bias(t), lo, hi;
 
 	if (target_read(t, pcln, h, sizeof h))
 		return 0;
 	uint64_t names = pcln + le64(h + 32);   /* header.funcnameOffset */
-	for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
-		const struct elf_section *s = f ? elffile_section(f, where[i]) : NULL;
-		if (!s || !s->addr)
-			continue;
-		for (uint64_t a = (s->addr + 7) & ~7ull; a + 16 <= s->addr + s->size; a += 8) {
+	for (size_t i = 0; i <= sizeof where / sizeof where[0]; i++) {
+		const struct elf_section *s = NULL;
+		if (i < sizeof where / sizeof where[0]) {
+			if (!f || !(s = elffile_section(f, where[i])) || !s->addr)
+				continue;
+			lo = s->addr + bias;
+			hi = lo + s->size;
+		} else if (!data_segment(t, &lo, &hi)) {
+			break;
+		}
+		for (uint64_t a = (lo + 7) & ~7ull; a + 16 <= hi; a += 8) {
 			uint64_t w[2];
-			if (!target_read(t, a + bias, w, 16) && w[0] == pcln && w[1] == names)
-				return a + bias;
+			if (!target_read(t, a, w, 16) && w[0] == pcln && w[1] == names)
+				return a;
 		}
 	}
 	return 0;
@@ -1336,7 +1434,8 @@ static int parse_minor(const char *v)
 struct gtypes *typedesc_load(const struct target *t, struct typedesc_info *info,
 			     struct ms_error *err)
 {
-	struct td T = { .t = t, .err = err, .info = info, .bias = target_exe_bias(t) };
+	struct td T = { .t = t, .err = err, .info = info, .bias = target_exe_bias(t),
+			.budget = 1u << 20 };
 	struct pclntab *pc = NULL;
 	struct gtypes *g = NULL;
 	const char *exe = target_exe_name(t);

@@ -27,7 +27,8 @@ oracle's figures, types and roots:
                       because its layout is verified ("layout" in JSON)
     nodwarf           mapscan CORE-OF-SW: no DWARF anywhere; every figure and
                       type of the oracle, nothing invented, and the same maps
-                      and figures as with the rebuild's DWARF
+                      and figures as with the rebuild's DWARF; also for sw
+                      with its section headers removed
     refuse/...        a debug copy of another build, and a rebuild whose
                       layout differs: exit 7, one line saying what differs
     live/...          the same with --pid on the running app and sw
@@ -116,6 +117,16 @@ class Stripped:
         b["app"] = os.path.join(d, "app")
         # objcopy names the link after the file and records its CRC.
         tool(["objcopy", "--add-gnu-debuglink=" + b["debug"], b["nolink"], b["app"]])
+        # sw without section headers (what strip --strip-section-headers
+        # makes): the loader finds the runtime's tables by their contents.
+        b["nosections"] = os.path.join(d, "sw-nosections")
+        with open(b["sw"], "rb") as f:
+            elf = bytearray(f.read())
+        elf[0x28:0x30] = bytes(8)   # e_shoff
+        elf[0x3c:0x40] = bytes(4)   # e_shnum, e_shstrndx
+        with open(b["nosections"], "wb") as f:
+            f.write(elf)
+        os.chmod(b["nosections"], 0o755)
         b["gnu_id"] = gnu_build_id(b["full"])
         if b["gnu_id"]:
             idd = os.path.join(d, "debugroot", ".build-id", b["gnu_id"][:2])
@@ -275,6 +286,8 @@ class Stripped:
 
         # 3. No DWARF anywhere.
         self.nodwarf(base + "/nodwarf", [core_sw], oracle_sw, core_sw, ["--exe", b["full"], core_sw])
+        core_ns, oracle_ns = self.crash(b["nosections"], "nosections")
+        self.nodwarf(base + "/nodwarf-no-sections", [core_ns], oracle_ns, core_ns, None)
         rc, out, err = self.ms([core_sw])
         r.check(base + "/nodwarf/text", None if rc == 0 and "names limited: " in out.split("\n\n")[0]
                 else "exit %d, no 'names limited' line at the top: %s" % (rc, tail(out or err, 300)))
