@@ -472,6 +472,34 @@ int keys_render(struct report *r, struct map_entry *m, const struct target *t,
 		const struct gtypes *g, const struct goruntime *rt, type_id key,
 		const struct key_sample *s)
 {
+	return keys_render_in(&r->arena, m, t, g, rt, key, s);
+}
+
+static void keys_on_slot(void *arg, uint64_t key_addr, uint64_t elem_addr)
+{
+	(void)elem_addr;
+	key_sample_add(&((struct keys_cb *)arg)->ks, key_addr);
+}
+
+static void keys_on_alloc(void *arg, uint64_t addr)
+{
+	struct keys_cb *k = arg;
+	if (k->alloc)
+		k->alloc(k->alloc_arg, addr);
+}
+
+void keys_cb_init(struct keys_cb *k, alloc_fn alloc, void *alloc_arg)
+{
+	memset(k, 0, sizeof(*k));
+	k->cb = (struct walk_cb){ keys_on_slot, keys_on_alloc, k };
+	k->alloc = alloc;
+	k->alloc_arg = alloc_arg;
+}
+
+int keys_render_in(struct arena **a, struct map_entry *m, const struct target *t,
+		   const struct gtypes *g, const struct goruntime *rt, type_id key,
+		   const struct key_sample *s)
+{
 	char buf[KEYS_MAX * KEY_TEXT_MAX];
 	size_t len = 0;
 
@@ -481,7 +509,7 @@ int keys_render(struct report *r, struct map_entry *m, const struct target *t,
 		return 0;
 	for (unsigned i = 0; i < s->n && i < KEYS_MAX; i++)
 		len += key_format(t, g, rt, key, s->addr[i], buf + len, KEY_TEXT_MAX) + 1;
-	const char *kept = report_keep(r, buf, len);
+	const char *kept = arena_keep(a, buf, len);
 	if (!kept)
 		return -1;
 	m->sample_keys = kept;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "goruntime.h"
+#include "mapwalk.h"
 #include "report.h"
 #include "target.h"
 #include "types.h"
@@ -39,6 +40,24 @@ static inline void key_sample_add(struct key_sample *s, uint64_t key_addr)
 int keys_render(struct report *r, struct map_entry *m, const struct target *t,
 		const struct gtypes *g, const struct goruntime *rt, type_id key,
 		const struct key_sample *s);
+
+/* The same into an arena of one's own (report.h arena_keep): for walker
+ * threads, which must not touch the report.  Reading the target and the
+ * type model is safe from several threads. */
+int keys_render_in(struct arena **a, struct map_entry *m, const struct target *t,
+		   const struct gtypes *g, const struct goruntime *rt, type_id key,
+		   const struct key_sample *s);
+
+/* A walk_cb (mapwalk.h) that samples the keys of the map it walks and
+ * passes allocations on to alloc(arg, addr) (may be NULL).  Reset ks.n
+ * before each walk. */
+struct keys_cb {
+	struct walk_cb cb;
+	struct key_sample ks;
+	alloc_fn alloc;
+	void *alloc_arg;
+};
+void keys_cb_init(struct keys_cb *k, alloc_fn alloc, void *alloc_arg);
 
 /* One value of type `type` at addr, as Go would print it: strings quoted
  * (strconv.Quote), numbers as fmt's %v, pointers as 0x..., structs as

@@ -1,6 +1,7 @@
 /* The report model: storage and bookkeeping only.  Nothing here prints or
  * computes a map's figures; walkers fill them and formatters read them. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,23 +75,44 @@ struct arena {
 	char data[];
 };
 
-const char *report_keep(struct report *r, const void *p, size_t n)
+const char *arena_keep(struct arena **head, const void *p, size_t n)
 {
-	struct arena *a = r->arena;
+	struct arena *a = *head;
 
 	if (!a || a->cap - a->used < n) {
 		size_t cap = n > 65536 ? n : 65536;
 		if (!(a = malloc(sizeof(*a) + cap)))
 			return NULL;
-		a->next = r->arena;
+		a->next = *head;
 		a->used = 0;
 		a->cap = cap;
-		r->arena = a;
+		*head = a;
 	}
 	char *d = a->data + a->used;
 	memcpy(d, p, n);
 	a->used += n;
 	return d;
+}
+
+const char *report_keep(struct report *r, const void *p, size_t n)
+{
+	return arena_keep(&r->arena, p, n);
+}
+
+/* Walker threads hand their chunks over as they finish. */
+static pthread_mutex_t adopt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void report_adopt(struct report *r, struct arena *a)
+{
+	if (!a)
+		return;
+	struct arena *last = a;
+	while (last->next)
+		last = last->next;
+	pthread_mutex_lock(&adopt_lock);
+	last->next = r->arena;
+	r->arena = a;
+	pthread_mutex_unlock(&adopt_lock);
 }
 
 int report_reserve(struct report *r, size_t n)

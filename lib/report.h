@@ -191,6 +191,12 @@ const char *report_intern(struct report *r, const char *s);
  * allocation per 64 KiB.  NULL on ENOMEM. */
 const char *report_keep(struct report *r, const void *p, size_t n);
 
+/* The same into a list of chunks of one's own (*a, NULL at first), for a
+ * thread that must not touch the report; report_adopt then hands the
+ * chunks to the report (thread-safe), which frees them with the rest. */
+const char *arena_keep(struct arena **a, const void *p, size_t n);
+void report_adopt(struct report *r, struct arena *a);
+
 /* Sum the totals. */
 void report_finish(struct report *r);
 

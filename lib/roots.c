@@ -1518,10 +1518,15 @@ static void *walk_some(void *arg)
 	struct walker *w = arg;
 	struct roots *R = w->R;
 	struct walk_cb cb = { NULL, on_alloc_shared, R };
+	struct keys_cb kc;            /* sample keys: lib/keys.h */
+	struct arena *keys = NULL;
+	keys_cb_init(&kc, on_alloc_shared, R);
 	for (;;) {
 		size_t b = __atomic_fetch_add(&w->next, WALK_BLOCK, __ATOMIC_RELAXED);
-		if (b >= R->npending)
+		if (b >= R->npending) {
+			report_adopt(R->r, keys);
 			return NULL;
+		}
 		size_t e = b + WALK_BLOCK < R->npending ? b + WALK_BLOCK : R->npending;
 		for (size_t i = b; i < e; i++) {
 			size_t idx = R->pending[i];
@@ -1529,11 +1534,15 @@ static void *walk_some(void *arg)
 			memset(&local, 0, sizeof(local));
 			if (R->opts.storage)
 				local.storage = calloc(1, sizeof(*local.storage));
-			int rc = map_walk(R->t, R->rt, R->map_mt[idx], m->address, &local, &cb);
+			kc.ks.n = 0;
+			int rc = map_walk(R->t, R->rt, R->map_mt[idx], m->address, &local,
+					  R->opts.keys ? &kc.cb : &cb);
 			if (rc)
 				w->failed[i] = 1;
 			else
 				m->fig = local.fig;
+			if (!rc && R->opts.keys)
+				keys_render_in(&keys, m, R->t, R->g, R->rt, R->map_mt[idx]->key, &kc.ks);
 			m->warnings = local.warnings;
 			m->nwarnings = local.nwarnings;
 			m->storage = local.storage;
