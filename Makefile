@@ -9,10 +9,23 @@ CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-function-declaration \
            -Ilib -Iformats $(shell pkg-config --cflags libdwarf 2>/dev/null || echo -I/usr/include/libdwarf) \
            $(shell pkg-config --cflags libcjson 2>/dev/null)
-LDLIBS  += -ldwarf -lelf -lz -lcjson -lncursesw -pthread
+LDLIBS  += -ldwarf -lelf -lz -lzstd -llzma -llz4 -lcjson -lncursesw -pthread
+ifeq ($(STATIC),1)
+LDLIBS  := -Wl,-Bstatic -ldwarf -lelf -lzstd -llzma -llz4 -lz -lncursesw -ltinfo \
+	   -Wl,-Bdynamic -lcjson -lm -pthread -Wl,-rpath,'$$ORIGIN'
+endif
 BUILD   ?= build
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 override CFLAGS += -DMAPSCAN_VERSION='"$(VERSION)"'
+
+# make install: PREFIX, DESTDIR and the directories below, as usual.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/mapscan
+INSTALL ?= install
+# The commit --version names; "unknown" outside a git checkout.
+COMMIT  := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 
 LIB_SRC := $(wildcard lib/*.c)
 FMT_SRC := $(wildcard formats/*.c)
@@ -20,8 +33,16 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(FMT_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit e2e asan demo bench bench-real clean check-layouts
+.PHONY: all test unit e2e asan demo bench bench-real clean check-layouts install uninstall static FORCE cross-arm64
 all: $(BUILD)/mapscan
+
+# Rewritten only when the commit changes, so nothing rebuilds needlessly.
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(BUILD)
+	@printf '#define MAPSCAN_COMMIT "%s"\n' '$(COMMIT)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/cmd/mapscan.o: $(BUILD)/version.h
+$(BUILD)/cmd/mapscan.o: override CFLAGS += -I$(BUILD)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h formats/*.h)
 	@mkdir -p $(dir $@)
@@ -42,11 +63,12 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $$t; done
 
 e2e: $(BUILD)/mapscan
-	python3 tests/e2e/run.py --mapscan $(BUILD)/mapscan
+	python3 tests/e2e/run.py --mapscan $(BUILD)/mapscan --cache build/e2e
 	python3 tests/e2e/corrupt.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/live.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/tui.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/flags.py --mapscan $(BUILD)/mapscan
+	python3 tests/e2e/ecosystem.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/stripped.py --mapscan $(BUILD)/mapscan
 	python3 tests/e2e/realprog.py --mapscan $(BUILD)/mapscan --cache build/realprog
 
@@ -55,20 +77,59 @@ e2e: $(BUILD)/mapscan
 check-layouts:
 	python3 tools/gen-layouts.py --check go1.19,go1.23,go1.26,go1.27
 
+# An arm64 host: every source compiles for it (syntax only: arm64 builds of
+# the libraries are not installed), and test_arch, which needs libc only,
+# is built for arm64 and run under qemu-user, where the kernel layouts it
+# checks against the host's headers are arm64's.
+CROSS_ARM64 ?= aarch64-linux-gnu-gcc
+cross-arm64: $(BUILD)/version.h
+	@set -e; for f in $(LIB_SRC) $(FMT_SRC) cmd/mapscan.c; do \
+		$(CROSS_ARM64) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib -Iformats -I$(BUILD) \
+			-idirafter /usr/include/libdwarf -idirafter /usr/include/cjson \
+			-idirafter /usr/include -fsyntax-only $$f; done
+	@mkdir -p build/cross-arm64
+	$(CROSS_ARM64) -static -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib -Itests/unit \
+		-o build/cross-arm64/test_arch tests/unit/test_arch.c lib/arch.c lib/arch_amd64.c lib/arch_arm64.c
+	qemu-aarch64 build/cross-arm64/test_arch
+
 # The whole suite, then again with AddressSanitizer and UBSan.
 test:
-	$(MAKE) check-layouts unit e2e
+	$(MAKE) check-layouts unit cross-arm64 e2e
 	$(MAKE) BUILD=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' unit e2e
 
 demo: $(BUILD)/mapscan
 	sh testdata/samples/demo.sh $(BUILD)/mapscan
 
 bench: $(BUILD)/mapscan
-	python3 tests/bench.py --mapscan $(BUILD)/mapscan
+	python3 tests/bench.py --mapscan $(BUILD)/mapscan $(BENCH_FLAGS)
 
 # gopls after an LSP session over the Delve source (issue 9's acceptance run).
 bench-real: $(BUILD)/mapscan
 	python3 tests/bench_real.py --mapscan $(BUILD)/mapscan
 
+# bin/mapscan, the man page and the docs it points to.  The man page names
+# DOCDIR where it says where the docs are.
+install: $(BUILD)/mapscan
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 755 $(BUILD)/mapscan $(DESTDIR)$(BINDIR)/mapscan
+	sed 's|/usr/local/share/doc/mapscan|$(DOCDIR)|g' man/mapscan.1 >$(DESTDIR)$(MANDIR)/man1/mapscan.1
+	chmod 644 $(DESTDIR)$(MANDIR)/man1/mapscan.1
+	$(INSTALL) -m 644 README.md docs/json.md docs/figures.md $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mapscan $(DESTDIR)$(MANDIR)/man1/mapscan.1
+	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/json.md $(DESTDIR)$(DOCDIR)/figures.md
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# A mapscan to drop into a debug container: every library linked in
+# statically but glibc and cJSON (Debian ships no static cJSON), which
+# comes along in the same directory and is found through $$ORIGIN.
+# Needs glibc 2.36 or later (Debian 12, Ubuntu 22.10) where it runs.
+static:
+	$(MAKE) BUILD=build-static STATIC=1 build-static/mapscan
+	cp -L $$(ldconfig -p | sed -n 's/^.*libcjson\.so\.1 .*=> //p' | head -1) build-static/
+	@echo "build-static/: mapscan and $$(cd build-static && ls libcjson*); ldd build-static/mapscan:"
+	@ldd build-static/mapscan
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-static

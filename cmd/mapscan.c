@@ -3,6 +3,7 @@
  * The only place that prints errors and decides exit statuses (documented in
  * man/mapscan.1, EXIT STATUS). */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sys/ioctl.h>
 #include <time.h>
@@ -19,10 +22,13 @@
 #include "format.h"
 #include "group.h"
 #include "tui.h"
+#include "version.h"          /* MAPSCAN_COMMIT: written by make */
 
 static const char usage_text[] =
 	"usage: mapscan [options] CORE\n"
 	"       mapscan [options] --pid PID\n"
+	"\n"
+	"       coredumpctl dump PID | mapscan [options] -\n"
 	"\n"
 	"Report the Go maps in a core dump or a running process whose storage is\n"
 	"retained but empty.  Go maps never shrink: after delete() or clear() the\n"
@@ -30,7 +36,8 @@ static const char usage_text[] =
 	"stacks and shows, per map, who holds it (a variable, a goroutine's local,\n"
 	"a path through interfaces, closures or untyped memory), how much memory it\n"
 	"holds and how much a fresh map with the same entries would need.  Maps\n"
-	"nothing reaches (garbage not yet freed) are listed apart.\n"
+	"nothing reaches (garbage not yet freed) are listed apart.  CORE may be\n"
+	"compressed (zstd, gzip, xz, lz4) or - to read it from a pipe.\n"
 	"\n"
 	"options:\n"
 	"  --exe PATH              the executable that produced the core (default:\n"
@@ -65,6 +72,14 @@ static const char usage_text[] =
 	"                          maps of each group, to tell them apart (JSON\n"
 	"                          always has them: sample_keys)\n"
 	"  -q, --quiet             no advice after the report, and no progress line\n"
+	"  --fail-over SIZE        exit with status 10 (and say so on stderr) when the\n"
+	"                          maps something reaches hold SIZE or more\n"
+	"                          reclaimable, e.g. 64M; the report is printed too\n"
+	"  --pprof FILE            also write the maps as a gzipped pprof profile, by\n"
+	"                          owner path (go tool pprof -top FILE)\n"
+	"  --metrics FILE          also write the totals and the biggest owner groups\n"
+	"                          as OpenMetrics text (node_exporter's textfile\n"
+	"                          collector, Prometheus)\n"
 	"  --tui                   browse the owners, their maps and the maps' storage\n"
 	"                          interactively (press ? in it for the keys)\n"
 	"  -h, --help              show this help\n"
@@ -77,7 +92,8 @@ static const char usage_text[] =
 	"exit status: 0 ok, 1 internal error, 2 usage, 3 cannot read a file,\n"
 	"4 not an ELF core or truncated, 5 not a Go program, 6 no DWARF,\n"
 	"7 executable does not match the core, 8 the process is gone or cannot be\n"
-	"stopped, 9 not allowed to read the process.  See mapscan(1).\n";
+	"stopped, 9 not allowed to read the process, 10 --fail-over reached.\n"
+	"See mapscan(1).\n";
 
 static bool json_mode;
 
@@ -216,6 +232,75 @@ static int fail(int code, const char *msg)
 	return code;
 }
 
+/* ---- files written besides the report (--pprof, --metrics) -----------------
+ *
+ * Written to a temporary file beside FILE that is renamed over it when
+ * complete, so that a reader (the node_exporter textfile collector, a
+ * pprof UI reloading) never sees half a file.  The temporary file is made
+ * before the analysis, which can take a while, so that a directory that
+ * cannot be written fails at once. */
+
+struct outfile {
+	const char *path, *what;
+	int (*write)(FILE *out, const struct report *r);
+	FILE *f;
+	char tmp[4096];
+};
+
+static int outfile_open(struct outfile *o, struct ms_error *err)
+{
+	if (!o->path)
+		return 0;
+	if (snprintf(o->tmp, sizeof(o->tmp), "%s.tmp-XXXXXX", o->path) >= (int)sizeof(o->tmp))
+		return ms_err(err, MS_EUSAGE, "%s: name too long for the %s", o->path, o->what);
+	int fd = mkostemp(o->tmp, O_CLOEXEC);
+	if (fd < 0)
+		return ms_err(err, MS_EOPEN, "%s: cannot write the %s: %s", o->path, o->what,
+			      strerror(errno));
+	/* mkstemp makes it 0600; a collector running as another user reads it. */
+	mode_t um = umask(0);
+	umask(um);
+	fchmod(fd, 0666 & ~um);
+	if (!(o->f = fdopen(fd, "w"))) {
+		close(fd);
+		unlink(o->tmp);
+		return ms_err(err, MS_EINTERNAL, "%s: out of memory", o->path);
+	}
+	return 0;
+}
+
+static void outfile_drop(struct outfile *o)
+{
+	if (o->f) {
+		fclose(o->f);
+		unlink(o->tmp);
+		o->f = NULL;
+	}
+}
+
+static int outfile_write(struct outfile *o, const struct report *r, struct ms_error *err)
+{
+	if (!o->f)
+		return 0;
+	int rc = o->write(o->f, r);
+	int e = errno;
+	if (fclose(o->f) && !rc) {
+		rc = -1;
+		e = errno;
+	}
+	o->f = NULL;
+	if (!rc && rename(o->tmp, o->path)) {
+		rc = -1;
+		e = errno;
+	}
+	if (rc) {
+		unlink(o->tmp);
+		return ms_err(err, MS_EINTERNAL, "%s: cannot write the %s: %s", o->path, o->what,
+			      strerror(e));
+	}
+	return 0;
+}
+
 static int usage_error(const char *msg)
 {
 	char full[700];
@@ -234,6 +319,7 @@ static int usage_error(const char *msg)
 enum opt_id {
 	OPT_EXE, OPT_DEBUG, OPT_PID, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE, OPT_JSON, OPT_TOP, OPT_MIN,
 	OPT_SORT, OPT_TUI, OPT_HELP, OPT_VERSION, OPT_GROUP, OPT_QUIET, OPT_KEYS,
+	OPT_PPROF, OPT_FAILOVER, OPT_METRICS,
 };
 
 struct optdef {
@@ -258,6 +344,9 @@ static const struct optdef optdefs[] = {
 	{ "quiet", false, OPT_QUIET },
 	{ "keys", false, OPT_KEYS },
 	{ "q", false, OPT_QUIET },
+	{ "pprof", true, OPT_PPROF },
+	{ "fail-over", true, OPT_FAILOVER },
+	{ "metrics", true, OPT_METRICS },
 	{ "help", false, OPT_HELP },
 	{ "h", false, OPT_HELP },
 	{ "version", false, OPT_VERSION },
@@ -271,6 +360,10 @@ struct cmdline {
 	bool json, tui, help, version, quiet, keys;
 	enum group_by group;
 	bool top_given, live_opt, pause_given, extra_core;
+	const char *pprof;        /* --pprof FILE, or NULL */
+	const char *metrics;      /* --metrics FILE, or NULL */
+	bool fail_over_given;     /* --fail-over SIZE: the gate's threshold in fail_over */
+	uint64_t fail_over;
 	struct format_opts fo;
 	struct analyze_opts po;
 	char err[600];            /* the first problem found, "" if none */
@@ -375,6 +468,17 @@ static void apply(struct cmdline *cl, const struct optdef *d, const char *as, co
 	case OPT_KEYS:
 		cl->keys = on;
 		break;
+	case OPT_PPROF:
+		cl->pprof = v;
+		break;
+	case OPT_METRICS:
+		cl->metrics = v;
+		break;
+	case OPT_FAILOVER:
+		if (parse_size(v, &cl->fail_over))
+			cl_error(cl, "%s needs a size like 64M or 1.5G, not '%s'", as, v);
+		cl->fail_over_given = true;
+		break;
 	case OPT_HELP:
 		cl->help = on;
 		break;
@@ -451,6 +555,20 @@ static size_t text_width(void)
 	return 0;
 }
 
+/* --fail-over: a CI gate or a cron check.  Fills msg with the one line to
+ * print when the report is over the threshold, leaves it "" otherwise. */
+static void gate_check(const struct cmdline *cl, const struct report *r, char *msg, size_t n)
+{
+	char got[16], lim[16];
+
+	if (!cl->fail_over_given || r->total_reclaimable < cl->fail_over)
+		return;
+	human_size(r->total_reclaimable, got, sizeof(got));
+	human_size(cl->fail_over, lim, sizeof(lim));
+	snprintf(msg, n, "%s reclaimable in %" PRIu64 " maps, at or over --fail-over %s",
+		 got, r->nmaps - r->unreachable_maps, lim);
+}
+
 int main(int argc, char **argv)
 {
 	struct cmdline cl = {
@@ -468,7 +586,9 @@ int main(int argc, char **argv)
 		return fflush(stdout) || ferror(stdout) ? MS_EINTERNAL : 0;
 	}
 	if (cl.version) {
-		printf("mapscan %s\n", MAPSCAN_VERSION);
+		char libs[300];
+		analyze_library_versions(libs, sizeof(libs));
+		printf("mapscan %s (commit %s)\n%s\n", MAPSCAN_VERSION, MAPSCAN_COMMIT, libs);
 		return fflush(stdout) || ferror(stdout) ? MS_EINTERNAL : 0;
 	}
 	struct format_opts fo = cl.fo;
@@ -510,6 +630,17 @@ int main(int argc, char **argv)
 	/* Before the analysis, which can take a while on a big core. */
 	if (tui && tui_check_terminal(&err))
 		return fail(err.code, err.msg);
+	struct outfile outs[] = {
+		{ .path = cl.pprof, .what = "pprof profile", .write = format_pprof },
+		{ .path = cl.metrics, .what = "metrics", .write = format_metrics },
+	};
+	const size_t nouts = sizeof(outs) / sizeof(outs[0]);
+	for (size_t i = 0; i < nouts; i++)
+		if (outfile_open(&outs[i], &err)) {
+			while (i-- > 0)
+				outfile_drop(&outs[i]);
+			return fail(err.code, err.msg);
+		}
 	/* Keys cost a read per map: only when something shows them. */
 	struct analyze_opts ao = { .storage = tui, .debug_file = po.debug_file,
 				   .keys = tui || json_mode || cl.keys };
@@ -519,24 +650,46 @@ int main(int argc, char **argv)
 	ao.progress = po.progress = on_progress;
 	ao.progress_arg = po.progress_arg = NULL;
 	if (pid ? analyze_pid((int)pid, exe, &po, &r, &err)
-		: analyze_core(cl.core, exe, &ao, &r, &err))
+		: analyze_core(cl.core, exe, &ao, &r, &err)) {
+		for (size_t i = 0; i < nouts; i++)
+			outfile_drop(&outs[i]);
 		return fail(err.code ? err.code : MS_EINTERNAL, err.msg[0] ? err.msg : "analysis failed");
+	}
 	progress_clear();
 	if (report_group(&r, cl.group)) {
+		for (size_t i = 0; i < nouts; i++)
+			outfile_drop(&outs[i]);
 		report_free(&r);
 		return fail(MS_EINTERNAL, "out of memory grouping the maps by owner");
 	}
+	int orc = 0;
+	struct ms_error oerr = { 0, "" };
+	for (size_t i = 0; i < nouts; i++)
+		if (outfile_write(&outs[i], &r, &oerr) && !orc)
+			orc = oerr.code, err = oerr;
 	if (tui) {
 		struct tui_opts to = { .sort = fo.sort, .min_reclaimable = fo.min_reclaimable };
+		if (orc) {
+			report_free(&r);
+			return fail(orc, err.msg);
+		}
 		int trc = tui_run(&r, &to, &err);
 		report_free(&r);
 		return trc ? fail(err.code ? err.code : MS_EINTERNAL, err.msg) : 0;
 	}
 	int rc = json_mode ? format_json(stdout, &r, &fo) : format_text(stdout, &r, &fo);
+	char gate[300] = "";
+	gate_check(&cl, &r, gate, sizeof(gate));
 	report_free(&r);
 	if (rc || fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "mapscan: cannot write the report: %s\n", strerror(errno));
 		return MS_EINTERNAL;
+	}
+	if (orc)
+		return fail(orc, err.msg);
+	if (gate[0]) {
+		fprintf(stderr, "mapscan: %s\n", gate);
+		return MS_EGATE;
 	}
 	return 0;
 }

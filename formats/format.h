@@ -46,6 +46,17 @@ struct format_opts {
 int format_text(FILE *out, const struct report *r, const struct format_opts *o);
 int format_json(FILE *out, const struct report *r, const struct format_opts *o);
 
+/* The report as a gzipped pprof profile (profile.proto, read by `go tool
+ * pprof`): one sample per map something reaches, with the values
+ * reclaimable_bytes, retained_bytes, maps and entries, whose stack is the
+ * map's first path from its root down to its type (formats/pprof.c).  All
+ * maps, whatever the options.  Return 0, or -1 with errno set. */
+int format_pprof(FILE *out, const struct report *r);
+
+/* The report's totals and its biggest owner groups as OpenMetrics text
+ * ending in "# EOF" (formats/metrics.c).  Return 0, or -1 with errno set. */
+int format_metrics(FILE *out, const struct report *r);
+
 /* A whole JSON document for a failure, so a pipeline reading --json output
  * never gets half a document: {"schema":1,"error":{code,kind,message}}. */
 int format_json_error(FILE *out, int code, const char *kind, const char *message);

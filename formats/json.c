@@ -277,6 +277,7 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 	t = parts[1];
 	add(&b, t, "kind", str(r->source_kind));
 	add(&b, t, "path", str(r->source));
+	add(&b, t, "compression", str(r->source_compression));
 	add(&b, t, "executable", str(r->executable));
 	/* A live process (--pid): its id and how it was read. */
 	add(&b, t, "pid", r->pid ? u64((uint64_t)r->pid) : cJSON_CreateNull());

@@ -9,6 +9,7 @@
 
 #include "analyze.h"
 #include "debugfile.h"
+#include "dwarf_load.h"
 #include "elffile.h"
 #include "live.h"
 #include "typedesc.h"
@@ -111,6 +112,13 @@ static int scan_once(const struct target *t, const struct gtypes *g,
 	return rc;
 }
 
+void analyze_library_versions(char *buf, size_t n)
+{
+	char codecs[200];
+	target_codec_versions(codecs, sizeof(codecs));
+	snprintf(buf, n, "libdwarf %s, %s", dwarf_library_version(), codecs);
+}
+
 int analyze_core(const char *core_path, const char *exe_path, const struct analyze_opts *opts,
 		 struct report *r, struct ms_error *err)
 {
@@ -132,6 +140,7 @@ int analyze_core(const char *core_path, const char *exe_path, const struct analy
 	int rc = 0;
 	r->source = strdup(core_path);
 	r->source_kind = strdup("core");
+	r->source_compression = target_core_compression(t);
 	r->executable = strdup(exe);
 	if (!r->source || !r->source_kind || !r->executable)
 		rc = ms_err(err, MS_EINTERNAL, "out of memory");

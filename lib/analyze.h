@@ -44,6 +44,10 @@ static inline void analyze_progress(const struct analyze_opts *o, enum analyze_p
 		o->progress(o->progress_arg, phase, done, total);
 }
 
+/* The libraries mapscan runs with and their versions, for --version:
+ * "libdwarf 0.5.0, zstd 1.5.4, zlib 1.2.13, liblzma 5.4.1, lz4 1.9.4". */
+void analyze_library_versions(char *buf, size_t n);
+
 /* Analyse core_path (exe_path may be NULL: found from the core).  On
  * success fills *r (caller frees with report_free) and returns 0. */
 int analyze_core(const char *core_path, const char *exe_path, const struct analyze_opts *opts,

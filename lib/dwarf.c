@@ -23,9 +23,12 @@
 #include <unistd.h>
 
 #include <dwarf.h>
+#include <elf.h>
 #include <libdwarf.h>
 
+#include "arch.h"
 #include "dwarf_load.h"
+#include "dwarf_sections.h"
 #include "file.h"
 #include "grow.h"
 #include "types.h"
@@ -40,9 +43,6 @@
 /* Go 1.23+: on a closure function's variables, their offset in the
  * closure object. */
 #define DW_AT_go_closure_offset 0x2907
-
-/* DWARF register number of rsp on amd64 (the only CFA base Go uses). */
-#define DWREG_RSP 7
 
 /* Go's abi.Kind values we care about. */
 enum { GOKIND_CHAN = 18, GOKIND_FUNC = 19, GOKIND_IFACE = 20, GOKIND_MAP = 21,
@@ -62,6 +62,9 @@ struct loader {
 	struct gpiece *pieces;
 	size_t npieces, cappieces;
 	bool fb_cfa;               /* the function's frame base is DW_OP_call_frame_cfa */
+	const struct arch *arch;   /* the file's; NULL: its CFA tables are not read */
+	char err[160];             /* libdwarf's last error message */
+	struct dwsec *sec;         /* sections handed over decompressed, or NULL */
 	/* Abstract variables by DIE offset: the name and type of each
 	 * variable of an inlined call (every call site refers to one). */
 	struct origin *origins;
@@ -79,6 +82,7 @@ struct origin {
 static int dw(struct loader *L, int rc, Dwarf_Error *e)
 {
 	if (rc == DW_DLV_ERROR && *e) {
+		snprintf(L->err, sizeof(L->err), "%s", dwarf_errmsg(*e));
 		dwarf_dealloc_error(L->dbg, *e);
 		*e = 0;
 	}
@@ -617,9 +621,13 @@ static int walk_units(struct loader *L, const char *path, struct ms_error *err)
 						      &cutype, &e), &e);
 		if (rc == DW_DLV_NO_ENTRY)
 			return 0;
+		/* The DWARF is there (not a -w build): say what libdwarf
+		 * could not read. */
 		if (rc != DW_DLV_OK)
-			return ms_err(err, MS_ENODWARF, "%s: cannot read DWARF compile units; "
-				      "rebuild the program without -ldflags=-w", path);
+			return ms_err(err, MS_ENODWARF, "%s: cannot read its DWARF compile units (%s); "
+				      "pass an intact copy of the binary, or its debug file with "
+				      "--debug-file", path, dwsec_why(L->sec)[0] ? dwsec_why(L->sec) :
+				      L->err[0] ? L->err : "damaged DWARF");
 		if (first)
 			gtb_set_dwarf_version(L->b, version);
 		Dwarf_Die cu = 0;
@@ -667,10 +675,11 @@ static int add_fde(struct loader *L, Dwarf_Fde fde, struct gcfa_row **rows, size
 		return -1;
 	uint64_t loc = 0;
 	int64_t off = INT64_MIN;
-	int rc = gcfa_decode(init, init_len, caf, daf, &loc, &off, *rows, &n, max);
+	unsigned sp = L->arch->dwarf_sp;
+	int rc = gcfa_decode(init, init_len, sp, caf, daf, &loc, &off, *rows, &n, max);
 	loc = 0;
 	if (!rc && off != INT64_MIN)
-		rc = gcfa_decode(instr, ilen, caf, daf, &loc, &off, *rows, &n, max);
+		rc = gcfa_decode(instr, ilen, sp, caf, daf, &loc, &off, *rows, &n, max);
 	if (rc || off == INT64_MIN || !n || (*rows)[0].pc != 0)
 		return 0;     /* not a table mapscan models: that code has no CFA */
 	return gtb_add_cfa(L->b, start, start + len, *rows, n);
@@ -682,6 +691,8 @@ static int load_cfa(struct loader *L)
 	Dwarf_Cie *cies = NULL;
 	Dwarf_Fde *fdes = NULL;
 	Dwarf_Signed ncie = 0, nfde = 0;
+	if (!L->arch)
+		return 0;     /* no CFA mapscan can use: frames are found by frame pointer */
 	if (dw(L, dwarf_get_fde_list(L->dbg, &cies, &ncie, &fdes, &nfde, &e), &e) != DW_DLV_OK)
 		return 0;     /* no .debug_frame: no CFA, frames are found by frame pointer */
 	struct gcfa_row *rows = NULL;
@@ -700,18 +711,38 @@ static struct gtypes *finish_model(struct gtb *b, const char *path, struct ms_er
 {
 	struct gtypes *g = gtb_finish(b, path, err);
 	if (g && !gtypes_count(g)) {
-		ms_err(err, MS_ENODWARF, "%s: DWARF has no types; rebuild without -ldflags=-w", path);
+		ms_err(err, MS_ENODWARF, "%s: its DWARF has no types (no .debug_info?); pass an "
+		       "unstripped build with --exe, or its debug file with --debug-file", path);
 		gtypes_free(g);
 		return NULL;
 	}
 	return g;
 }
 
+/* The architecture of the ELF file on fd, or NULL. */
+static const struct arch *file_arch(int fd)
+{
+	Elf64_Ehdr eh;
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_ident[EI_DATA] != ELFDATA2LSB)
+		return NULL;
+	return arch_by_machine(eh.e_machine);
+}
+
 int dwarf_load_fd(int fd, const char *path, struct gtb *b, struct ms_error *err)
 {
-	struct loader L = { .b = b };
+	struct loader L = { .b = b, .arch = file_arch(fd) };
 	Dwarf_Error e = 0;
-	int rc = dwarf_init_b(fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &L.dbg, &e);
+	int rc;
+	/* DWARF compressed with zstd: libdwarf gets it decompressed. */
+	if (dwsec_has_zstd(fd)) {
+		if (dwsec_init(fd, path, &L.dbg, &L.sec, err))
+			return -1;
+		rc = DW_DLV_OK;
+	} else {
+		rc = dwarf_init_b(fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &L.dbg, &e);
+	}
 	if (rc != DW_DLV_OK) {
 		if (rc == DW_DLV_NO_ENTRY)
 			ms_err(err, MS_ENODWARF, "%s: executable has no DWARF debug information "
@@ -731,7 +762,12 @@ int dwarf_load_fd(int fd, const char *path, struct gtb *b, struct ms_error *err)
 	free(L.ranges);
 	free(L.pieces);
 	free(L.origins);
-	dwarf_finish(L.dbg, &e);
+	if (L.sec) {
+		dwarf_object_finish(L.dbg, &e);
+		dwsec_free(L.sec);
+	} else {
+		dwarf_finish(L.dbg, &e);
+	}
 	return rc;
 }
 
@@ -934,8 +970,9 @@ static int cfa_set(struct gcfa_row *rows, size_t *nrows, size_t max, uint64_t lo
 	return 0;
 }
 
-int gcfa_decode(const uint8_t *p, size_t n, uint64_t code_align, int64_t data_align,
-		uint64_t *loc, int64_t *off, struct gcfa_row *rows, size_t *nrows, size_t max)
+int gcfa_decode(const uint8_t *p, size_t n, unsigned sp_reg, uint64_t code_align,
+		int64_t data_align, uint64_t *loc, int64_t *off, struct gcfa_row *rows,
+		size_t *nrows, size_t max)
 {
 	size_t i = 0;
 	uint64_t u, r;
@@ -991,7 +1028,7 @@ int gcfa_decode(const uint8_t *p, size_t n, uint64_t code_align, int64_t data_al
 				return -1;
 			break;
 		case 0x0c:                    /* def_cfa reg, off */
-			if (read_uleb(p, n, &i, &r) || read_uleb(p, n, &i, &u) || r != DWREG_RSP)
+			if (read_uleb(p, n, &i, &r) || read_uleb(p, n, &i, &u) || r != sp_reg)
 				return -1;
 			*off = (int64_t)u;
 			if (cfa_set(rows, nrows, max, *loc, *off))
@@ -1004,14 +1041,17 @@ int gcfa_decode(const uint8_t *p, size_t n, uint64_t code_align, int64_t data_al
 			if (cfa_set(rows, nrows, max, *loc, *off))
 				return -1;
 			break;
-		case 0x11:                    /* offset_extended_sf reg, soff */
 		case 0x14:                    /* val_offset reg, off */
+			if (read_uleb(p, n, &i, &r) || read_uleb(p, n, &i, &u))
+				return -1;
+			break;
+		case 0x11:                    /* offset_extended_sf reg, soff */
 		case 0x15:                    /* val_offset_sf reg, soff */
 			if (read_uleb(p, n, &i, &r) || read_sleb(p, n, &i, &sv))
 				return -1;
 			break;
 		case 0x12:                    /* def_cfa_sf reg, soff */
-			if (read_uleb(p, n, &i, &r) || read_sleb(p, n, &i, &sv) || r != DWREG_RSP)
+			if (read_uleb(p, n, &i, &r) || read_sleb(p, n, &i, &sv) || r != sp_reg)
 				return -1;
 			*off = sv * data_align;
 			if (cfa_set(rows, nrows, max, *loc, *off))
@@ -1033,3 +1073,7 @@ int gcfa_decode(const uint8_t *p, size_t n, uint64_t code_align, int64_t data_al
 	return 0;
 }
 
+const char *dwarf_library_version(void)
+{
+	return dwarf_package_version();
+}

@@ -14,4 +14,7 @@
  * memory runs out.  b is then to be finished or freed by the caller. */
 int dwarf_load_fd(int fd, const char *path, struct gtb *b, struct ms_error *err);
 
+/* libdwarf's version ("0.5.0"), for --version. */
+const char *dwarf_library_version(void);
+
 #endif

@@ -249,6 +249,36 @@ size_t elffile_notes(const struct elffile *f, uint64_t out[][2], size_t max)
 	return n;
 }
 
+size_t elffile_unloaded_sections(const struct elffile *f, uint64_t out[][2], size_t max)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; f->nsec && k < f->nph && n < max; k++) {
+		const Elf64_Phdr *p = &f->ph[k];
+		if (p->p_type != PT_LOAD || !p->p_filesz || p->p_filesz > UINT64_MAX - p->p_vaddr)
+			continue;
+		uint64_t at = p->p_vaddr, end = p->p_vaddr + p->p_filesz;
+		while (at < end && n < max) {
+			/* The lowest allocated section still ahead (or under at). */
+			const struct elf_section *best = NULL;
+			for (size_t i = 0; i < f->nsec; i++) {
+				const struct elf_section *s = &f->sec[i];
+				if ((s->flags & SHF_ALLOC) && s->type != SHT_NOBITS && s->size &&
+				    s->size <= UINT64_MAX - s->addr && s->addr + s->size > at &&
+				    s->addr < end && (!best || s->addr < best->addr))
+					best = s;
+			}
+			uint64_t next = !best ? end : best->addr > at ? best->addr : at;
+			if (next - at >= 64)
+				out[n][0] = at, out[n][1] = next, n++;
+			if (!best)
+				break;
+			at = best->addr + best->size;
+		}
+	}
+	return n;
+}
+
 const struct elf_section *elffile_section(const struct elffile *f, const char *name)
 {
 	for (size_t i = 0; i < f->nsec; i++)

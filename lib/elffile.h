@@ -92,6 +92,14 @@ uint32_t elffile_crc32(const struct elffile *f);
  * out.  Returns how many. */
 size_t elffile_notes(const struct elffile *f, uint64_t out[][2], size_t max);
 
+/* The link-time address ranges [lo, hi) of loaded bytes that no allocated
+ * section holds, where a gap between two of them is 64 bytes or more
+ * (less is alignment): Go 1.19 puts .shstrtab between .rodata and
+ * .typelink, inside the read-only segment, and strip moves it out and
+ * leaves other bytes there.  Nothing when the file has no section
+ * headers.  Up to max into out; returns how many. */
+size_t elffile_unloaded_sections(const struct elffile *f, uint64_t out[][2], size_t max);
+
 /* Bytes at the start of the file that strip and objcopy rewrite: the ELF
  * header, program and section headers, up to the first note or allocated
  * section.  The loaded image starts with the same bytes, so they say

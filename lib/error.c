@@ -36,6 +36,7 @@ const char *ms_code_name(int code)
 	case MS_EMISMATCH: return "mismatch";
 	case MS_EPROCESS:  return "process";
 	case MS_EPERM:     return "permission";
+	case MS_EGATE:     return "fail-over";
 	}
 	return "internal";
 }

@@ -19,6 +19,8 @@ enum ms_code {
 	MS_EMISMATCH = 7,  /* the executable does not belong to the core */
 	MS_EPROCESS = 8,   /* --pid: no such process, a zombie, exited mid-scan, cannot be stopped */
 	MS_EPERM = 9,      /* --pid: not allowed to read or stop the process */
+	MS_EGATE = 10,     /* not an error of lib/: cmd/'s --fail-over threshold was reached
+			    * (the report was written); the number is documented, keep it */
 };
 
 struct ms_error {

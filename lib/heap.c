@@ -272,6 +272,18 @@ void heap_assume_allocated(struct heap *h)
 	h->marks_valid = false;
 }
 
+void heap_prefetch(const struct heap *h, uint64_t addr)
+{
+	if (!h->narenas)
+		return;
+	const struct harena *a = arena_find(h, addr >> HEAP_ARENA_SHIFT);
+	if (!a)
+		return;
+	uint32_t i = a->page[(addr >> HEAP_PAGE_SHIFT) & ((1u << (HEAP_ARENA_SHIFT - HEAP_PAGE_SHIFT)) - 1)];
+	if (i < h->nspans)
+		__builtin_prefetch(&h->spans[i]);
+}
+
 const struct hspan *heap_span(const struct heap *h, uint64_t addr)
 {
 	if (h->narenas) {

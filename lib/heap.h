@@ -74,6 +74,10 @@ void heap_free(struct heap *h);
  * that will not validate. */
 void heap_assume_allocated(struct heap *h);
 
+/* Start loading what a lookup of addr will read (the arena's page table
+ * entry and the span record): a hint for a caller about to look addr up. */
+void heap_prefetch(const struct heap *h, uint64_t addr);
+
 /* The span holding addr, or NULL. */
 const struct hspan *heap_span(const struct heap *h, uint64_t addr);
 

@@ -27,6 +27,7 @@
 struct pclntab {
 	uint64_t hdr, text;
 	unsigned quantum;
+	unsigned call_pushes;      /* the target's (arch.h) */
 	struct pcfunc *funcs;
 	size_t nfuncs;
 	char *names;               /* funcnametab, copied; NUL-terminated at its end */
@@ -133,6 +134,7 @@ struct pclntab *pclntab_open(const struct target *t, uint64_t hdr, uint64_t text
 	}
 	p->hdr = hdr;
 	p->quantum = h[6];
+	p->call_pushes = target_arch(t)->call_pushes;
 	p->text = text ? text : w[2];
 	p->names_len = w[4] - w[3];
 	p->pctab_len = w[7] - w[6];
@@ -245,16 +247,17 @@ int pclntab_cfa_rows(const struct pclntab *p, const struct pcfunc *f, struct gcf
 	if (!f->pcsp) {
 		if (!max)
 			return -1;
-		rows[0] = (struct gcfa_row){ 0, 8 };
+		rows[0] = (struct gcfa_row){ 0, p->call_pushes };
 		return 1;
 	}
 	int n = pclntab_pcvalue(p->pctab + f->pcsp, (size_t)(p->pctab_len - f->pcsp),
 				f->end - f->entry, p->quantum, rows, max);
-	/* The CFA is above the return address the call pushed. */
+	/* The CFA is above the return address the call pushed (none with a
+	 * link register). */
 	for (int i = 0; i < n; i++) {
 		if (rows[i].off < 0)
 			return -1;
-		rows[i].off += 8;
+		rows[i].off += p->call_pushes;
 	}
 	return n;
 }

@@ -112,6 +112,7 @@ struct map_group {
 struct report {
 	char *source;            /* core file path */
 	char *source_kind;       /* "core" */
+	const char *source_compression; /* "zstd", "gzip", "xz", "lz4"; NULL: plain (static string) */
 	char *executable;        /* executable path */
 	char *go_version;        /* runtime.buildVersion, e.g. "go1.26.8" */
 	enum map_layout layout;  /* layout the binary uses */

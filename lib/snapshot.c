@@ -22,6 +22,11 @@
 #include "live.h"
 #include "snapshot.h"
 
+/* The notes are x86-64's (user_regs_struct, the FPU and XSAVE state), as
+ * live reads are (target_live.c); elsewhere --pid is refused before a
+ * snapshot could be asked for. */
+#if defined(__x86_64__)
+
 #ifndef NT_FILE
 #define NT_FILE 0x46494c45
 #endif
@@ -411,3 +416,13 @@ out:
 	free(piece);
 	return rc;
 }
+
+#else
+
+int snapshot_write(int pid, const char *path, struct ms_error *err)
+{
+	return ms_err(err, MS_EFORMAT, "%s: --save-core writes cores of x86-64 processes only "
+		      "(process %d)", path, pid);
+}
+
+#endif

@@ -34,6 +34,7 @@ struct layout {
 	uint64_t g_size;
 	uint64_t stack_lo, stack_hi;          /* g.stack.lo / hi */
 	uint64_t sched_sp, sched_pc, sched_bp;
+	uint64_t sched_lr;                    /* 0 if absent (no link register) */
 	uint64_t sys_sp, sys_pc, sys_bp;      /* sys_bp: 0 if absent (< 1.23) */
 	bool has_sys_bp;
 	uint64_t status, goid;
@@ -50,26 +51,18 @@ struct gregs {
 	uint64_t gsignal;         /* the m's signal-handling g, 0 if unknown */
 };
 
-/* x86-64 Linux signal frame: the ucontext the kernel pushes on the
- * alternate signal stack holds uc_stack {ss_sp, ss_flags, ss_size} and then
- * the interrupted registers (struct sigcontext: r8..r15, rdi, rsi, rbp,
- * rbx, rdx, rax, rcx, rsp, rip). */
-#define UC_SS_SIZE 16             /* from ss_sp */
-#define UC_MCONTEXT 24            /* from ss_sp */
-#define SC_RBP (10 * 8)
-#define SC_RSP (15 * 8)
-#define SC_RIP (16 * 8)
-#define SC_SIZE (17 * 8)
 #define MAX_SIGSTACK (1u << 20)
 
 struct frame {
 	struct gframe pub;
 	uint64_t lpc;             /* link-time pc to look up locals (pc or pc-1) */
+	uint64_t ra_at;           /* the stack word holding its return address, 0 if none */
 	bool precise;             /* unwound (not a conservative span) */
 };
 
 struct scan {
 	const struct target *t;
+	const struct arch *arch;
 	const struct gtypes *g;
 	uint64_t bias;
 	stack_var_fn var_fn;
@@ -151,6 +144,8 @@ static int layout_init(struct layout *L, const struct gtypes *g, struct ms_error
 		return ms_err(err, MS_ENOTGO, "runtime.g in the executable's DWARF lacks a "
 			      "field mapscan needs (stack, sched, syscallsp, atomicstatus, goid)");
 	L->has_sys_bp = member_off(g, gt, "syscallbp", &L->sys_bp) == 0;
+	if (member_off(g, gt, "sched.lr", &L->sched_lr) || L->sched_lr + 8 > L->g_size)
+		L->sched_lr = 0;
 	/* Registers of running goroutines are optional. */
 	if (mt && allm && !member_off(g, mt, "procid", &L->m_procid) &&
 	    !member_off(g, mt, "curg", &L->m_curg) && !member_off(g, mt, "alllink", &L->m_alllink)) {
@@ -218,26 +213,30 @@ static size_t collect_regs(const struct target *t, const struct layout *L, uint6
  * which is the signal that interrupted Go code.  Returns true with the
  * interrupted registers if they point into [lo, hi). */
 static bool signal_context(struct scan *S, const struct layout *L, const struct gregs *r,
-			   uint64_t lo, uint64_t hi, uint64_t *pc, uint64_t *sp, uint64_t *bp)
+			   uint64_t lo, uint64_t hi, struct arch_regs *out)
 {
+	const struct arch *A = S->arch;
 	unsigned char sg[MAX_G_SIZE];
 	if (!r->gsignal || !r->th || target_read(S->t, r->gsignal, sg, L->g_size))
 		return false;
 	uint64_t slo = le64(sg + L->stack_lo), shi = le64(sg + L->stack_hi);
-	uint64_t rsp = r->th->rsp & ~7ull;
-	if (!slo || shi <= slo || shi - slo > MAX_SIGSTACK || rsp < slo || rsp >= shi)
+	uint64_t sp = r->th->sp & ~7ull;
+	if (!slo || shi <= slo || shi - slo > MAX_SIGSTACK || sp < slo || sp >= shi)
 		return false;
 	/* Signal stacks are small (32 KiB): the top CHUNK bytes hold it. */
-	uint64_t from = shi - rsp > CHUNK ? shi - CHUNK : rsp, n = shi - from;
-	if (n < UC_MCONTEXT + SC_SIZE || target_read(S->t, from, S->buf, n))
+	uint64_t from = shi - sp > CHUNK ? shi - CHUNK : sp, n = shi - from;
+	uint64_t need = (uint64_t)A->uc_mcontext + A->sc_size;
+	if (n < need || target_read(S->t, from, S->buf, n))
 		return false;
-	for (uint64_t k = (n - UC_MCONTEXT - SC_SIZE) & ~7ull;; k -= 8) {
-		const unsigned char *p = S->buf + k;
-		uint64_t isp = le64(p + UC_MCONTEXT + SC_RSP);
-		if (le64(p) == slo && le64(p + UC_SS_SIZE) == shi - slo && isp >= lo && isp < hi) {
-			*sp = isp;
-			*pc = le64(p + UC_MCONTEXT + SC_RIP);
-			*bp = le64(p + UC_MCONTEXT + SC_RBP);
+	for (uint64_t k = (n - need) & ~7ull;; k -= 8) {
+		const unsigned char *p = S->buf + k, *mc = p + A->uc_mcontext;
+		uint64_t isp = le64(mc + A->sc_sp);
+		if (le64(p) == slo && le64(p + A->uc_ss_size) == shi - slo && isp >= lo && isp < hi) {
+			out->sp = isp;
+			out->pc = le64(mc + A->sc_pc);
+			out->fp = le64(mc + A->sc_fp);
+			out->has_lr = A->sc_lr != ARCH_NO_REG;
+			out->lr = out->has_lr ? le64(mc + A->sc_lr) : 0;
 			return true;
 		}
 		if (k < 8)
@@ -255,65 +254,73 @@ static struct frame *frame_push(struct scan *S)
 	return f;
 }
 
-/* Unwind from (pc, sp, bp) within [lo, hi).  Fills S->frames with the
+static int read_word(const void *ctx, uint64_t addr, uint64_t *out)
+{
+	return target_read_u64(ctx, addr, out);
+}
+
+/* Unwind from the registers r within [r.sp, hi).  Fills S->frames with the
  * frames found and, if unwinding stops early, a last conservative span
  * up to hi.  Returns true if the whole stack was unwound. */
-static bool unwind(struct scan *S, uint64_t goid, uint64_t pc, uint64_t sp, uint64_t bp,
-		   bool exact, uint64_t hi)
+static bool unwind(struct scan *S, uint64_t goid, struct arch_regs r, bool exact, uint64_t hi)
 {
+	const struct arch *A = S->arch;
 	S->nframes = 0;
 	bool ok = false;
 	for (unsigned depth = 0;; depth++) {
 		if (depth >= MAX_FRAMES_PER_G || S->total_frames >= MAX_FRAMES_TOTAL ||
-		    sp >= hi || (sp & 7))
+		    r.sp >= hi || (r.sp & 7))
 			break;
-		uint64_t lpc = (exact ? pc : pc - 1) - S->bias;
+		uint64_t lpc = (exact ? r.pc : r.pc - 1) - S->bias;
 		const struct gfunc *fn = gtypes_func_at(S->g, lpc);
+		/* The outermost frame of a goroutine (on a link-register
+		 * machine one of no size whose return address is nowhere). */
+		bool top = fn && (fn == S->f_goexit || fn == S->f_mstart || fn == S->f_rt0);
 		int64_t off = 0;
 		uint64_t cfa;
-		if (fn && gtypes_cfa_offset(S->g, fn, lpc, &off) == 0 && off > 0 &&
-		    (uint64_t)off <= hi - sp)
-			cfa = sp + (uint64_t)off;
-		else if (bp > sp && bp < hi && hi - bp >= 16 && !(bp & 7))
-			cfa = bp + 16;    /* no CFA rule: trust the frame pointer */
-		else
-			break;
-		if (cfa <= sp || cfa > hi || (cfa & 7))
+		/* A frame without its own stack (off 0) is one that keeps its
+		 * return address in a register: only the innermost, or one a
+		 * signal interrupted. */
+		if (fn && gtypes_cfa_offset(S->g, fn, lpc, &off) == 0 && off >= 0 &&
+		    (uint64_t)off <= hi - r.sp && (off > 0 || r.has_lr || top))
+			cfa = r.sp + (uint64_t)off;
+		else if (!(cfa = A->fp_cfa(&r, hi, read_word, S->t)))
+			break;    /* no CFA rule, and the frame pointer cannot say */
+		if (cfa < r.sp || cfa > hi || (cfa & 7) || (cfa == r.sp && !r.has_lr && !top))
 			break;
 		struct frame *f = frame_push(S);
 		if (!f)
 			break;
-		f->pub = (struct gframe){ goid, fn ? fn->name : "?", fn, pc, sp, cfa, depth };
+		f->pub = (struct gframe){ goid, fn ? fn->name : "?", fn, r.pc, r.sp, cfa, depth };
 		f->lpc = lpc;
 		f->precise = true;
 		S->total_frames++;
-		if (fn && (fn == S->f_goexit || fn == S->f_mstart || fn == S->f_rt0)) {
-			ok = true;    /* the outermost frame of a goroutine */
+		if (top) {
+			ok = true;
 			break;
 		}
-		uint64_t ret = 0;
 		if (cfa == hi) {
 			ok = true;    /* nothing above: the whole stack is covered */
 			break;
 		}
-		if (target_read_u64(S->t, cfa - 8, &ret))
+		/* After an injected call the "return address" is the interrupted
+		 * instruction itself, not the one after a call. */
+		bool injected = fn && (fn == S->f_async || fn == S->f_sigpanic);
+		struct arch_regs up;
+		if (A->caller(&r, cfa, injected, read_word, S->t, &up, &f->ra_at))
 			break;
-		if (!ret) {
+		if (!up.pc) {
 			ok = true;    /* nothing called this frame */
 			break;
 		}
-		/* The caller's frame pointer was saved at CFA-16 if this frame set
-		 * up its own; otherwise (prologue, frameless leaf) BP is still the
-		 * caller's. */
-		if (bp == cfa - 16 && target_read_u64(S->t, cfa - 16, &bp))
-			bp = 0;
-		/* After an injected call the "return address" is the interrupted
-		 * instruction itself, not the one after a CALL. */
-		exact = fn && (fn == S->f_async || fn == S->f_sigpanic);
-		pc = ret;
-		sp = cfa;
+		/* Frames increase: a frame of no size needs its return address
+		 * in a register, which only the first and an interrupted one have. */
+		if (up.sp < cfa)
+			break;
+		exact = injected;
+		r = up;
 	}
-	uint64_t end = S->nframes ? S->frames[S->nframes - 1].pub.cfa : sp;
+	uint64_t end = S->nframes ? S->frames[S->nframes - 1].pub.cfa : r.sp;
 	if (!ok && end < hi) {
 		struct frame *f = frame_push(S);
 		if (f) {
@@ -410,7 +417,7 @@ static void scan_words(struct scan *S)
 				fi++;
 			const struct frame *f = &S->frames[fi];
 			/* The return address slot of an unwound frame is code. */
-			if (f->precise && a == f->pub.cfa - 8)
+			if (f->precise && a == f->ra_at)
 				continue;
 			S->st.conservative_words++;
 			if (S->word_fn)
@@ -421,11 +428,11 @@ static void scan_words(struct scan *S)
 }
 
 static void scan_goroutine(struct scan *S, uint64_t goid, uint64_t stack_lo, uint64_t stack_hi,
-			   bool have_start, uint64_t pc, uint64_t sp, uint64_t bp, bool exact)
+			   bool have_start, struct arch_regs r, bool exact)
 {
 	bool ok;
-	if (have_start && sp >= stack_lo && sp < stack_hi) {
-		ok = unwind(S, goid, pc, sp, bp, exact, stack_hi);
+	if (have_start && r.sp >= stack_lo && r.sp < stack_hi) {
+		ok = unwind(S, goid, r, exact, stack_hi);
 	} else {
 		S->nframes = 0;
 		struct frame *f = frame_push(S);
@@ -569,29 +576,31 @@ static void scan_one_g(void *arg, uint64_t gp, const unsigned char *gbuf, uint32
 	if (!seen_add(S, hi))
 		return;
 	uint64_t goid = le64(gbuf + L->goid);
-	uint64_t pc = le64(gbuf + L->sched_pc), sp = le64(gbuf + L->sched_sp);
-	uint64_t bp = le64(gbuf + L->sched_bp);
+	struct arch_regs r = { le64(gbuf + L->sched_pc), le64(gbuf + L->sched_sp),
+			       le64(gbuf + L->sched_bp), 0, false };
+	/* A link register in g.sched is the goroutine's return address
+	 * when it has not run yet (its entry "returns" to goexit); a parked
+	 * one saved it in its frame and has 0 there. */
+	if (L->sched_lr && (r.lr = le64(gbuf + L->sched_lr)) != 0)
+		r.has_lr = true;
 	bool have = true, exact = false;
 	if (status == G_SYSCALL) {
-		pc = le64(gbuf + L->sys_pc);
-		sp = le64(gbuf + L->sys_sp);
-		bp = L->has_sys_bp ? le64(gbuf + L->sys_bp) : 0;
+		r = (struct arch_regs){ le64(gbuf + L->sys_pc), le64(gbuf + L->sys_sp),
+					L->has_sys_bp ? le64(gbuf + L->sys_bp) : 0, 0, false };
 	} else if (status == G_RUNNING) {
 		/* g.sched is stale unless the goroutine switched to the
 		 * system stack (which saves it); the thread's registers
 		 * are right if they point into this stack. */
-		const struct gfunc *sf = gtypes_func_at(S->g, pc - S->bias);
+		const struct gfunc *sf = gtypes_func_at(S->g, r.pc - S->bias);
 		have = sf && sf == S->f_sysswitch;
-		for (size_t r = 0; r < sg->nregs; r++) {
-			const struct target_thread *th = sg->regs[r].th;
-			if (sg->regs[r].g != gp)
+		for (size_t k = 0; k < sg->nregs; k++) {
+			const struct target_thread *th = sg->regs[k].th;
+			if (sg->regs[k].g != gp)
 				continue;
-			if (th->rsp >= lo && th->rsp < hi) {
-				pc = th->rip;
-				sp = th->rsp;
-				bp = th->rbp;
+			if (th->sp >= lo && th->sp < hi) {
+				r = (struct arch_regs){ th->pc, th->sp, th->fp, th->lr, th->has_lr };
 				have = exact = true;
-			} else if (signal_context(S, L, &sg->regs[r], lo, hi, &pc, &sp, &bp)) {
+			} else if (signal_context(S, L, &sg->regs[k], lo, hi, &r)) {
 				have = exact = true;
 			}
 			break;
@@ -600,10 +609,10 @@ static void scan_one_g(void *arg, uint64_t gp, const unsigned char *gbuf, uint32
 	if (have && !exact) {
 		/* A goroutine that has not run yet starts at its
 		 * function's entry, which is not a return address. */
-		const struct gfunc *sf = gtypes_func_at(S->g, pc - S->bias);
-		exact = sf && sf->lowpc == pc - S->bias;
+		const struct gfunc *sf = gtypes_func_at(S->g, r.pc - S->bias);
+		exact = sf && sf->lowpc == r.pc - S->bias;
 	}
-	scan_goroutine(S, goid, lo, hi, have, pc, sp, bp, exact);
+	scan_goroutine(S, goid, lo, hi, have, r, exact);
 }
 
 int stacks_scan(const struct target *t, const struct gtypes *g, const struct goruntime *rt,
@@ -620,6 +629,7 @@ int stacks_scan(const struct target *t, const struct gtypes *g, const struct gor
 	if (!S)
 		return ms_err(err, MS_EINTERNAL, "out of memory scanning goroutine stacks");
 	S->t = t;
+	S->arch = target_arch(t);
 	S->g = g;
 	S->bias = target_exe_bias(t);
 	S->var_fn = var_fn;

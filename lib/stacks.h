@@ -8,7 +8,9 @@
  * the thread whose m.procid matches (NT_PRSTATUS, or the stopped thread of
  * a live process).  Frames are unwound with the CFA tables of .debug_frame
  * (SP-relative, exact even in prologues and frameless leaves), falling back
- * to the frame-pointer chain for code .debug_frame does not describe.
+ * to the frame-pointer chain for code .debug_frame does not describe; where
+ * a return address is (on the stack, or in arm64's link register) is the
+ * architecture's (arch.h).
  * Everything read from the target is untrusted: frames stay inside the
  * goroutine's stack and strictly increase, and every count is bounded. */
 #ifndef MAPSCAN_STACKS_H

@@ -122,20 +122,6 @@ void tg_unmap_file(struct mapping *m)
 	m->size = 0;
 }
 
-static const char *machine_name(unsigned m)
-{
-	switch (m) {
-	case EM_386:     return "i386";
-	case EM_ARM:     return "32-bit arm";
-	case EM_AARCH64: return "arm64";
-	case EM_PPC64:   return "ppc64";
-	case EM_S390:    return "s390x";
-	case EM_RISCV:   return "riscv";
-	case EM_MIPS:    return "mips";
-	}
-	return "unknown";
-}
-
 /* Identification and header checks common to core and executable.  what is
  * "core file" or "executable"; fix is the advice for a truncated file. */
 int tg_check_ehdr(const struct mapping *m, const char *path,
@@ -154,12 +140,12 @@ int tg_check_ehdr(const struct mapping *m, const char *path,
 			      m->size, fix);
 	if (id[EI_CLASS] != ELFCLASS64)
 		return ms_err(err, MS_EFORMAT,
-			      "%s: %s ELF %s is not supported (only 64-bit little-endian x86-64 is)",
+			      "%s: %s ELF %s is not supported (only " ARCH_SUPPORTED " is)",
 			      path, id[EI_CLASS] == ELFCLASS32 ? "32-bit" : "invalid-class",
 			      what);
 	if (id[EI_DATA] != ELFDATA2LSB)
 		return ms_err(err, MS_EFORMAT,
-			      "%s: %s ELF %s is not supported (only 64-bit little-endian x86-64 is)",
+			      "%s: %s ELF %s is not supported (only " ARCH_SUPPORTED " is)",
 			      path, id[EI_DATA] == ELFDATA2MSB ? "big-endian" : "invalid-byte-order",
 			      what);
 	if (m->size < sizeof *eh)
@@ -167,11 +153,11 @@ int tg_check_ehdr(const struct mapping *m, const char *path,
 			      "%s: truncated ELF header (%zu of %zu bytes present); %s",
 			      path, m->size, sizeof *eh, fix);
 	memcpy(eh, m->base, sizeof *eh);
-	if (eh->e_machine != EM_X86_64)
+	if (!arch_by_machine(eh->e_machine))
 		return ms_err(err, MS_EFORMAT,
-			      "%s: %s for machine %u (%s) is not supported (only 64-bit little-endian x86-64 is)",
+			      "%s: %s for machine %u (%s) is not supported (only " ARCH_SUPPORTED " is)",
 			      path, what, eh->e_machine,
-			      machine_name(eh->e_machine));
+			      arch_machine_name(eh->e_machine));
 	return 0;
 }
 
@@ -406,29 +392,35 @@ int tg_image_read(const struct target *t, uint64_t addr, void *buf, size_t n)
 	return 0;
 }
 
-/* A read reached granule g, not mapped since the last trim.  When the
- * list is full, the listed granules are dropped (the one just reached is
- * the first of the next round).  Under the lock, so that threads reading
- * side by side neither lose nor drop each other's granules. */
+/* A read reached granule g, not mapped: map it in the ring, dropping the
+ * granule under the hand that has not been used since the hand last
+ * passed (CLOCK) when the ring is full. */
 static void touch_new(const struct target *t, struct touch *tc, size_t g)
 {
 	uint64_t bit = 1ull << (g & 63);
 	pthread_mutex_lock(&tc->lock);
 	if (!(tc->bits[g / 64] & bit)) {
-		if (tc->granules >= tc->limit) {
-			for (uint64_t i = 0; i < tc->granules; i++) {
-				uint64_t v = tc->list[i], off = v << TRIM_GRANULE_SHIFT;
-				uint64_t len = (uint64_t)1 << TRIM_GRANULE_SHIFT;
+		if (tc->nring < tc->limit) {
+			tc->ring[tc->nring++] = (uint32_t)g;
+		} else {
+			for (;;) {
+				uint64_t v = tc->ring[tc->hand], vb = 1ull << (v & 63);
+				if (__atomic_load_n(&tc->ref[v / 64], __ATOMIC_RELAXED) & vb) {
+					__atomic_fetch_and(&tc->ref[v / 64], ~vb, __ATOMIC_RELAXED);
+					tc->hand = (tc->hand + 1) % tc->nring;
+					continue;
+				}
+				uint64_t off = v << TRIM_GRANULE_SHIFT, len = (uint64_t)1 << TRIM_GRANULE_SHIFT;
 				if (len > t->core.size - off)
 					len = t->core.size - off;
-				__atomic_store_n(&tc->bits[v / 64], tc->bits[v / 64] & ~(1ull << (v & 63)),
-						 __ATOMIC_RELAXED);
+				__atomic_fetch_and(&tc->bits[v / 64], ~vb, __ATOMIC_RELAXED);
 				madvise((void *)(t->core.base + off), len, MADV_DONTNEED);
+				tc->ring[tc->hand] = (uint32_t)g;
+				tc->hand = (tc->hand + 1) % tc->nring;
+				break;
 			}
-			tc->granules = 0;
 		}
-		tc->list[tc->granules++] = (uint32_t)g;
-		__atomic_store_n(&tc->bits[g / 64], tc->bits[g / 64] | bit, __ATOMIC_RELAXED);
+		__atomic_fetch_or(&tc->bits[g / 64], bit, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&tc->lock);
 }
@@ -446,9 +438,13 @@ static const unsigned char *locate(const struct target *t, uint64_t addr,
 	if (p) {
 		struct touch *tc = t->touch;
 		size_t g = (size_t)(p - t->core.base) >> TRIM_GRANULE_SHIFT;
-		if (tc->bits && g / 64 < tc->nwords &&
-		    !(__atomic_load_n(&tc->bits[g / 64], __ATOMIC_RELAXED) & (1ull << (g & 63))))
-			touch_new(t, tc, g);
+		uint64_t bit = 1ull << (g & 63);
+		if (tc->bits && g / 64 < tc->nwords) {
+			if (!(__atomic_load_n(&tc->bits[g / 64], __ATOMIC_RELAXED) & bit))
+				touch_new(t, tc, g);
+			else if (!(__atomic_load_n(&tc->ref[g / 64], __ATOMIC_RELAXED) & bit))
+				__atomic_fetch_or(&tc->ref[g / 64], bit, __ATOMIC_RELAXED);
+		}
 		return p;
 	}
 	/* The executable serves addr, up to the next core segment (whose
@@ -639,6 +635,11 @@ bool target_exe_other_build(const struct target *t)
 	return t && t->exe_other_build;
 }
 
+const char *target_core_compression(const struct target *t)
+{
+	return t ? t->compression : NULL;
+}
+
 const char *target_source_path(const struct target *t)
 {
 	return t ? t->core_path : NULL;
@@ -647,6 +648,11 @@ const char *target_source_path(const struct target *t)
 uint64_t target_exe_bias(const struct target *t)
 {
 	return t ? t->bias : 0;
+}
+
+const struct arch *target_arch(const struct target *t)
+{
+	return t && t->arch ? t->arch : &arch_amd64;
 }
 
 const struct target_thread *target_threads(const struct target *t, size_t *n)
@@ -676,7 +682,8 @@ void target_close(struct target *t)
 	free(t->exe_path);
 	if (t->touch) {
 		free(t->touch->bits);
-		free(t->touch->list);
+		free(t->touch->ref);
+		free(t->touch->ring);
 		pthread_mutex_destroy(&t->touch->lock);
 	}
 	free(t->touch);

@@ -14,16 +14,19 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "arch.h"
 #include "elffile.h"
 #include "error.h"
 
 struct target;
 
 /* One thread's registers, from NT_PRSTATUS (or PTRACE_GETREGS for a
- * stopped live process): the ones a frame-pointer unwind starts from. */
+ * stopped live process): the ones an unwind starts from. */
 struct target_thread {
 	int32_t tid;
-	uint64_t rsp, rip, rbp;
+	uint64_t pc, sp, fp;
+	uint64_t lr;              /* the link register, if the architecture has one */
+	bool has_lr;
 };
 
 /* Open core_path.  exe_path may be NULL: the executable is then the one the
@@ -115,11 +118,26 @@ const char *target_exe_candidate(const struct target *t);
  * used. */
 bool target_exe_other_build(const struct target *t);
 
+/* How the core file was compressed: "zstd", "gzip", "xz", "lz4", or NULL
+ * for a plain core (or a process).  A compressed core, or one read from a
+ * pipe (core_path "-", /dev/stdin), is decompressed into memory first,
+ * then into an unlinked file in $TMPDIR past MAPSCAN_CORE_MEMORY (see
+ * mapscan(1), ENVIRONMENT); it reads like any other core. */
+const char *target_core_compression(const struct target *t);
+
+/* "zstd 1.5.4, zlib 1.2.13, liblzma 5.4.1, lz4 1.9.4": the decompressors
+ * linked in, for --version. */
+void target_codec_versions(char *buf, size_t n);
+
 /* Path the core was opened from.  Owned by the target. */
 const char *target_source_path(const struct target *t);
 
 /* Load bias of the executable (0 for Go's default non-PIE builds). */
 uint64_t target_exe_bias(const struct target *t);
+
+/* The image's architecture: the core's ELF machine (the executable's must
+ * be the same), or the host's for a live process.  Never NULL once open. */
+const struct arch *target_arch(const struct target *t);
 
 /* Threads from NT_PRSTATUS notes; count in *n.  Owned by the target. */
 const struct target_thread *target_threads(const struct target *t, size_t *n);

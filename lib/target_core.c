@@ -41,13 +41,14 @@ static int corrupt_note(struct target *t, struct ms_error *err,
 static int note_prstatus(struct target *t, const unsigned char *d,
 			 uint64_t n, struct ms_error *err)
 {
+	const struct arch *a = t->arch;
 	struct target_thread *th;
 
-	if (n < PRSTATUS_MIN_SIZE)
+	if (n < a->prstatus_min_size)
 		return corrupt_note(t, err,
 				    "NT_PRSTATUS note of %" PRIu64
-				    " bytes, expected at least %d",
-				    n, PRSTATUS_MIN_SIZE);
+				    " bytes, expected at least %u for %s",
+				    n, (unsigned)a->prstatus_min_size, a->name);
 	if (t->nthreads == t->cap_threads) {
 		size_t cap = t->cap_threads ? 2 * t->cap_threads : 8;
 
@@ -60,10 +61,12 @@ static int note_prstatus(struct target *t, const unsigned char *d,
 		t->cap_threads = cap;
 	}
 	th = &t->threads[t->nthreads++];
-	th->tid = (int32_t)le32(d + PRSTATUS_PID_OFF);
-	th->rip = le64(d + PRSTATUS_REGS_OFF + 8 * REG_RIP);
-	th->rsp = le64(d + PRSTATUS_REGS_OFF + 8 * REG_RSP);
-	th->rbp = le64(d + PRSTATUS_REGS_OFF + 8 * REG_RBP);
+	th->tid = (int32_t)le32(d + a->prstatus_pid_off);
+	th->pc = le64(d + a->prstatus_reg_off + 8 * a->reg_pc);
+	th->sp = le64(d + a->prstatus_reg_off + 8 * a->reg_sp);
+	th->fp = le64(d + a->prstatus_reg_off + 8 * a->reg_fp);
+	th->has_lr = a->reg_lr != ARCH_NO_REG;
+	th->lr = th->has_lr ? le64(d + a->prstatus_reg_off + 8 * a->reg_lr) : 0;
 	return 0;
 }
 
@@ -238,6 +241,7 @@ static int load_core(struct target *t, struct ms_error *err)
 
 	if (tg_check_ehdr(&t->core, path, "core file", CORE_FIX, &eh, err) < 0)
 		return -1;
+	t->arch = arch_by_machine(eh.e_machine);
 	if (eh.e_type != ET_CORE) {
 		if (eh.e_type == ET_EXEC || eh.e_type == ET_DYN)
 			return ms_err(err, MS_EFORMAT,
@@ -416,7 +420,7 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 		return NULL;
 	}
 	t = calloc(1, sizeof *t);
-	if (!t || !(t->core_path = strdup(core_path)) ||
+	if (!t || !(t->core_path = strdup(strcmp(core_path, "-") ? core_path : "stdin")) ||
 	    !(t->touch = calloc(1, sizeof(*t->touch))) ||
 	    (exe_path && !(t->exe_path = strdup(exe_path)))) {
 		ms_err(err, MS_EINTERNAL, "%s: out of memory", core_path);
@@ -425,7 +429,7 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 	}
 	t->page_size = DEFAULT_PAGE_SIZE;
 	pthread_mutex_init(&t->touch->lock, NULL);
-	if (tg_map_file(core_path, "core file", &t->core, &e, err) < 0 ||
+	if (tg_open_core_image(core_path, t->core_path, &t->core, &t->compression, err) < 0 ||
 	    load_core(t, err) < 0)
 		goto fail;
 	/* Without the bitmap (no memory) reads work, just without trimming. */
@@ -435,11 +439,16 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 		t->touch->limit = TRIM_MIN_GRANULES;
 	if (t->touch->limit > TRIM_MAX_GRANULES)
 		t->touch->limit = TRIM_MAX_GRANULES;
-	t->touch->bits = calloc(t->touch->nwords, sizeof(*t->touch->bits));
-	t->touch->list = malloc(t->touch->limit * sizeof(*t->touch->list));
-	if (!t->touch->list) {
+	/* A decompressed core in anonymous memory is never trimmed:
+	 * MADV_DONTNEED would zero it. */
+	if (!t->core.anon) {
+		t->touch->bits = calloc(t->touch->nwords, sizeof(*t->touch->bits));
+		t->touch->ref = calloc(t->touch->nwords, sizeof(*t->touch->ref));
+		t->touch->ring = malloc(t->touch->limit * sizeof(*t->touch->ring));
+	}
+	if (!t->touch->ref || !t->touch->ring) {
 		free(t->touch->bits);
-		t->touch->bits = NULL;
+		t->touch->bits = NULL;   /* reads still work, untrimmed */
 	}
 	if (exe_path) {
 		enum exe_match m;

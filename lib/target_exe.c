@@ -71,6 +71,11 @@ int tg_load_exe(struct target *t, struct ms_error *err)
 			      "%s: not an executable (ELF type %u); pass the program binary with --exe",
 			      path, eh.e_type);
 	}
+	if (t->arch && eh.e_machine != t->arch->elf_machine)
+		return ms_err(err, MS_EMISMATCH,
+			      "%s: executable for %s, but the %s is %s; pass the executable that "
+			      "produced it with --exe", path, arch_machine_name(eh.e_machine),
+			      t->pid ? "process" : "core", t->arch->name);
 	t->exe_type = eh.e_type;
 	t->exe_entry = eh.e_entry;
 	elffile_close(t->ef);
@@ -299,11 +304,17 @@ size_t tg_compared_ranges(const struct target *t, const struct seg *s, bool skip
 			  uint64_t out[][2], size_t max)
 {
 	uint64_t lo = s->vaddr, hi = s->vaddr + s->filesz;
-	uint64_t cut[8][2];
+	uint64_t cut[12][2];
 	size_t ncut = 0, n = 0;
 
 	if (s->offset == 0)
 		cut[ncut][0] = lo, cut[ncut][1] = lo + elffile_header_size(t->ef), ncut++;
+	{
+		uint64_t ur[4][2];
+		size_t k = elffile_unloaded_sections(t->ef, ur, 4);
+		for (size_t i = 0; i < k; i++, ncut++)
+			cut[ncut][0] = ur[i][0] + t->bias, cut[ncut][1] = ur[i][1] + t->bias;
+	}
 	if (skip_notes) {
 		uint64_t nr[7][2];
 		size_t k = elffile_notes(t->ef, nr, 7);

@@ -18,14 +18,8 @@
 #define NT_FILE 0x46494c45
 #endif
 
-/* x86-64 struct elf_prstatus / elf_prpsinfo layout. */
-#define PRSTATUS_PID_OFF   32
-#define PRSTATUS_REGS_OFF  112
-#define PRSTATUS_NREGS     27
-#define PRSTATUS_MIN_SIZE  (PRSTATUS_REGS_OFF + PRSTATUS_NREGS * 8)
-#define REG_RBP            4
-#define REG_RIP            16
-#define REG_RSP            19
+/* struct elf_prpsinfo (the same on every 64-bit Linux port mapscan reads;
+ * NT_PRSTATUS's layout is the architecture's, arch.h). */
 #define PRPSINFO_FNAME_OFF 40
 #define PRPSINFO_FNAME_LEN 16
 
@@ -49,35 +43,42 @@ struct file_map {
 struct mapping {
 	const unsigned char *base;
 	size_t size;
+	bool anon;                 /* anonymous memory (a decompressed core): never
+				    * madvise(MADV_DONTNEED) it, that would zero it */
 };
 
-/* Which 2 MiB granules of the core reads have touched since the last
- * trim, one bit each.  Kept behind a pointer so const readers can count. */
+/* The core's 2 MiB granules mapscan keeps mapped, at most `limit` of
+ * them: when a read reaches a new one and the set is full, one is dropped
+ * (madvise; it stays in the page cache and faults back in cheaply), by
+ * CLOCK: the oldest that no read has used since the hand last passed it.
+ * The granules every walk needs (map headers, allocation bitmaps) stay;
+ * dropping all of them at once made a million map walks fault the same
+ * granules in again and again (62,693 trims).  mapscan's resident set
+ * stays a small fraction of a many-GiB core instead of growing to its
+ * size.  A granule is 2 MiB because a fault maps the whole page-cache
+ * folio around the address, and on current kernels those are up to 2 MiB
+ * (one byte read per MiB of a core mapped 675 KiB per byte on Linux
+ * 6.18).  The limit is 1/16 of the core, at least 16 MiB and at most 512
+ * MiB.  Kept behind a pointer so const readers can count; new granules
+ * take a lock (reads run in threads). */
 struct touch {
-	uint64_t *bits;            /* read without the lock, set with it */
+	uint64_t *bits;            /* mapped granules (read without the lock) */
+	uint64_t *ref;             /* used since the hand passed them */
 	size_t nwords;
-	uint32_t *list;            /* the granules set in bits, in the order they came */
-	uint64_t granules;         /* entries in list */
-	uint64_t limit;            /* granules touched before a trim */
-	pthread_mutex_t lock;      /* new granules and trims: rare, and reads run in threads */
+	uint32_t *ring;            /* the mapped granules; the hand goes round it */
+	uint64_t nring, hand;
+	uint64_t limit;            /* ring capacity */
+	pthread_mutex_t lock;
 };
 
-/* Once reads have touched `limit` different granules those granules of
- * the core mapping are dropped from the process (madvise): they stay in the page
- * cache and fault back in cheaply, and mapscan's resident set stays a
- * small fraction of a many-GiB core instead of growing to its size.  A
- * granule is 2 MiB because a fault maps the whole page-cache folio around
- * the address, and on current kernels those are up to 2 MiB (one byte
- * read per MiB of a core mapped 675 KiB per byte on Linux 6.18): counting
- * smaller granules let the mapping hold many times the limit.  The limit
- * is 1/16 of the core, at least 64 MiB and at most 512 MiB. */
 #define TRIM_GRANULE_SHIFT 21
-#define TRIM_MIN_GRANULES 32u
+#define TRIM_MIN_GRANULES 8u
 #define TRIM_MAX_GRANULES 256u
 
 struct live;
 
 struct target {
+	const struct arch *arch;   /* the image's (target_arch) */
 	char *core_path, *exe_path;
 	struct mapping core, exe;
 	bool exe_from_core;        /* exe_path came from NT_FILE, not --exe */
@@ -111,6 +112,7 @@ struct target {
 	bool exe_other_build;      /* memory comes from another build (target_exe_other_build) */
 
 	struct touch *touch;
+	const char *compression;   /* "zstd", "gzip", "xz", "lz4": the core was; NULL: plain */
 
 	/* live processes: pid != 0, live != NULL */
 	int pid;
@@ -243,6 +245,24 @@ size_t tg_compared_ranges(const struct target *t, const struct seg *s, bool skip
 /* Read from the image only: the core's dumped bytes, or the process; the
  * executable's file is not consulted. */
 int tg_image_read(const struct target *t, uint64_t addr, void *buf, size_t n);
+
+/* ---- target_decompress.c -------------------------------------------- */
+
+/* The core's bytes in m, ready to parse: a plain core file is mmap'd
+ * (tg_map_file); a compressed one (zstd, gzip, xz, lz4, by magic) or one
+ * read from a pipe ("-", /dev/stdin, /dev/fd/N) is decompressed into
+ * memory, or into an unlinked temporary file in $TMPDIR (default
+ * /var/tmp) once it outgrows tg_core_memory_limit.  *compression is set
+ * to the codec's name or NULL.  shown names the core in messages.
+ * Release m with tg_unmap_file. */
+int tg_open_core_image(const char *path, const char *shown, struct mapping *m,
+		       const char **compression, struct ms_error *err);
+
+/* Bytes of a decompressed core kept in memory: MAPSCAN_CORE_MEMORY (a
+ * size, or a share of memory like "25%"), by default a quarter of the
+ * machine's memory or of the cgroup's limit when that is lower.
+ * MS_EUSAGE when the variable cannot be read. */
+int tg_core_memory_limit(uint64_t *limit, struct ms_error *err);
 
 /* ---- target_live.c ---------------------------------------------------- */
 

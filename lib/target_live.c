@@ -400,6 +400,16 @@ struct target *target_open_pid(int pid, const char *exe_override,
 		return NULL;
 	}
 	t->pid = pid;
+#if defined(__x86_64__)
+	/* Live reads are x86-64 only: the registers come from PTRACE_GETREGS
+	 * (user_regs_struct), --save-core writes an x86-64 core, and nothing
+	 * else could be tested.  A core of an arm64 process reads anywhere. */
+	t->arch = &arch_amd64;
+#else
+	ms_err(err, MS_EFORMAT, "--pid reads processes on x86-64 hosts only; write a core of "
+	       "process %d (gcore %d) and pass that", pid, pid);
+	goto fail;
+#endif
 	t->popts = o ? *o : defaults;
 	t->page_size = DEFAULT_PAGE_SIZE;
 	live_mem_init(&t->live->mem, pid);
@@ -539,15 +549,18 @@ int target_stop(struct target *t, struct ms_error *err)
 	t->nthreads = t->cap_threads = 0;
 	t->threads = calloc(n ? n : 1, sizeof(*t->threads));
 	for (size_t i = 0; t->threads && i < n; i++) {
-		struct user_regs_struct regs;
 		struct target_thread *th = &t->threads[t->nthreads++];
 
 		th->tid = tids[i];
+#if defined(__x86_64__)
+		struct user_regs_struct regs;
+
 		if (ptrace(PTRACE_GETREGS, tids[i], NULL, &regs) == 0) {
-			th->rip = regs.rip;
-			th->rsp = regs.rsp;
-			th->rbp = regs.rbp;
+			th->pc = regs.rip;
+			th->sp = regs.rsp;
+			th->fp = regs.rbp;
 		}
+#endif
 	}
 	t->cap_threads = t->nthreads;
 	return 0;

@@ -878,9 +878,9 @@ static bool is_mheap(struct td *T, const struct region *r, uint64_t x)
 		if (target_read_u64(T->t, s + o_start, &start) ||
 		    target_read_u64(T->t, s + o_np, &np) || !np || (start & 8191))
 			return false;
-		/* amd64: arenaBaseOffset 0xffff800000000000, 64 MiB arenas,
-		 * one level of 1<<22 (arenaL1Bits 0). */
-		uint64_t idx = (start + 0x800000000000ull) >> 26;
+		/* 64 MiB arenas, one level of 1<<22 (arenaL1Bits 0), from the
+		 * architecture's arenaBaseOffset. */
+		uint64_t idx = (start - target_arch(T->t)->arena_base_offset) >> 26;
 		l2 = r64(r, x + o_ar);       /* arenas[0] */
 		if (idx >= (1u << 22) || !l2 || target_read_u64(T->t, l2 + 8 * idx, &ha) || !ha ||
 		    target_read_u64(T->t, ha + o_spans + 8 * ((start >> 13) & 8191), &back) ||
@@ -1442,6 +1442,13 @@ struct gtypes *typedesc_load(const struct target *t, struct typedesc_info *info,
 	unsigned char md[4096];
 
 	memset(info, 0, sizeof *info);
+	/* The map calls are found in x86-64 code (is_map_call and after). */
+	if (target_arch(t) != &arch_amd64) {
+		ms_err(err, MS_ENODWARF, "%s has no debug information (DWARF), and without it mapscan "
+		       "reads x86-64 programs only (this is %s); pass a debug copy of this build "
+		       "with --debug-file, or an unstripped build with --exe", exe, target_arch(t)->name);
+		return NULL;
+	}
 	if (read_buildinfo(t, info->version, sizeof info->version)) {
 		ms_err(err, MS_ENOTGO, "%s: no Go build information (.go.buildinfo) mapscan can read; "
 		       "mapscan needs Go 1.19 or later, and without DWARF a .go.buildinfo section",

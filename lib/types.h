@@ -212,12 +212,14 @@ struct gcfa_row {
 };
 
 /* Run call-frame instructions (DWARF 6.4.2), keeping only the CFA rule,
- * which must stay SP-relative (DWARF register 7).  *loc is the current
+ * which must stay relative to the stack pointer, DWARF register sp_reg
+ * (the architecture's, arch.h: 7 on amd64, 31 on arm64).  *loc is the current
  * location (offset from the FDE start) and *off the current CFA offset; both
  * carry over from the CIE's initial instructions to the FDE's.  Appends
  * rows to rows[*nrows..max).  Returns 0, or -1 for an instruction that
  * changes the CFA in a way not modelled, or too many rows. */
-int gcfa_decode(const uint8_t *p, size_t n, uint64_t code_align, int64_t data_align,
-		uint64_t *loc, int64_t *off, struct gcfa_row *rows, size_t *nrows, size_t max);
+int gcfa_decode(const uint8_t *p, size_t n, unsigned sp_reg, uint64_t code_align,
+		int64_t data_align, uint64_t *loc, int64_t *off, struct gcfa_row *rows,
+		size_t *nrows, size_t max);
 
 #endif

@@ -202,15 +202,21 @@ class Live:
             p.append("source.executable %r" % (src.get("executable"),))
         return p
 
-    def oracle_maps_problems(self, doc, oracle):
+    def oracle_maps_problems(self, doc, oracle, running=False):
         """The oracle's maps, by address, have the oracle's figures (for a
-        document that also lists maps the oracle does not know)."""
+        document that also lists maps the oracle does not know).  running:
+        the process ran while it was read (--no-stop, with a fixture that
+        allocates all the time): a collection may then move a goroutine's
+        stack in the middle of the read (seen once in live.py on Go 1.19:
+        no map holdStackMap.m), so a map whose header is in a stack frame
+        may be missing; when it is found, its figures must still agree."""
         by_addr = {run.parse_addr(m.get("address")): m for m in doc.get("maps", []) if isinstance(m, dict)}
         p = []
         for om in oracle["maps"]:
             m = by_addr.get(run.parse_addr(om["address"]))
             if m is None:
-                p.append("no map %s at %s" % (om["name"], om["address"]))
+                if not (running and om.get("held") == "goroutine-stack"):
+                    p.append("no map %s at %s" % (om["name"], om["address"]))
                 continue
             bad = [k for k in run.FIGURES if m.get(k) != om[k]]
             if bad:
@@ -573,7 +579,7 @@ class Live:
                 r.fail(name, e)
                 continue
             p = self.source_problems(doc, pid, stopped=False, consistent=False)
-            p += self.oracle_maps_problems(doc, mx.oracle)
+            p += self.oracle_maps_problems(doc, mx.oracle, running=True)
             if not any("--no-stop" in w for w in doc.get("warnings", [])):
                 p.append("no report warning about --no-stop: %r" % doc.get("warnings"))
             flagged += sum(1 for m in doc.get("maps", []) if any(

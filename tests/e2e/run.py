@@ -4,11 +4,13 @@
     python3 tests/e2e/run.py --mapscan build/mapscan [--keep DIR] [-k SUBSTR]
                              [--allow-missing-toolchain]
 
-For each Go toolchain (go1.26 and go1.25: Swiss maps; go1.19, go1.23 and
-go1.24 with GOEXPERIMENT=noswissmap: classic maps) this builds testdata/fixtures/mapstates, runs it so that it writes its
-oracle (the figures of docs/figures.md, measured from inside the program)
-and dies with a core, runs mapscan on the core and requires mapscan's JSON
-to agree with the oracle.  It also checks mapscan's text output, its errors
+For each Go toolchain (TOOLCHAINS below: every Go from 1.19 to 1.27;
+classic maps up to 1.23 and in 1.24 with GOEXPERIMENT=noswissmap, Swiss
+maps from 1.24, and 1.27's GOEXPERIMENT=mapsplitgroup group layout) this
+builds testdata/fixtures/mapstates, runs it so that it writes its oracle
+(the figures of docs/figures.md, measured from inside the program) and
+dies with a core, runs mapscan on the core and requires mapscan's JSON to
+agree with the oracle.  It also checks mapscan's text output, its errors
 on bad input (exit status, one line on stderr, JSON errors) and the bundled
 sample cores in testdata/samples/.
 
@@ -31,15 +33,25 @@ Every check prints `ok - NAME` or `FAIL - NAME: DETAILS`; the last line is
 only the checks whose name contains SUBSTR (phases whose name is part of
 SUBSTR, or contains it, are the only ones run when there are such phases).
 
-Environment: MAPSCAN_GO126, MAPSCAN_GO119, MAPSCAN_GO123, MAPSCAN_GO124,
-MAPSCAN_GO125 name other go commands for the toolchains (default: `go` with
-GOTOOLCHAIN=local, /usr/lib/go-1.19/bin/go, and `go` with GOTOOLCHAIN set to
-go1.23.12, go1.24.11 (with GOEXPERIMENT=noswissmap) and go1.25.5).
+Phases (one per toolchain, then "errors" and "samples") run --jobs at a
+time (default 2: builds and cores of one toolchain overlap another's
+mapscan runs); each phase's lines are printed together, in phase order.
+--cache DIR keeps each toolchain's executables, cores and oracles between
+runs, keyed by a hash of the fixture's and the oracle's sources and the
+toolchain (the Makefile's normal and ASan passes share one build).
+
+Environment: MAPSCAN_GO1NN (MAPSCAN_GO119, ..., MAPSCAN_GO127) names
+another go command for a toolchain (default: `go` with GOTOOLCHAIN=local
+for 1.26, /usr/lib/go-1.19/bin/go, and `go` with GOTOOLCHAIN set to the
+release for the others; the go command fetches it from the module proxy
+once).
 
 Python 3 standard library only.
 """
 
 import argparse
+import concurrent.futures
+import hashlib
 import json
 import lzma
 import os
@@ -50,10 +62,15 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 FIXTURE = os.path.join(ROOT, "testdata", "fixtures", "mapstates")
+ORACLE = os.path.join(ROOT, "testdata", "oracle")
+# Bump when a change here changes what is built or how it is run, so that
+# --cache entries from before are not reused.
+FIXTURE_HARNESS = "1"
 SAMPLES = os.path.join(ROOT, "testdata", "samples")
 
 # docs/figures.md, in its order.  `growing` is a bool, the others ints.
@@ -266,15 +283,53 @@ HEADER_BYTES = (48, 56)
 RUN_TIMEOUT = 900  # seconds for one mapscan run (ASan builds are slow)
 
 
+def release(s):
+    """(1, 27) of "go1.27.3", "go1.27.3-X:mapsplitgroup", "go1.24.11 X:noswissmap",
+    "go1.26" or "go1.21rc2"; None if s does not start with a Go release."""
+    m = re.match(r"go1\.(\d+)", s or "")
+    return (1, int(m.group(1))) if m else None
+
+
+def version_of(s):
+    """The toolchain's version in a runtime.Version() string: "go1.27.3" of
+    "go1.27.3-X:mapsplitgroup" (Go 1.26+ joins experiments with "-X:") or of
+    "go1.24.11 X:noswissmap" (before, with " X:")."""
+    m = re.match(r"go\d+\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?", s or "")
+    return m.group(0) if m else ""
+
+
+def experiments_of(s):
+    """The GOEXPERIMENTs a runtime.Version() string names, as a set."""
+    m = re.search(r"[ -]X:(\S+)", s or "")
+    return set(m.group(1).split(",")) if m else set()
+
+
+# ELF machines (e_machine) of the GOARCHes the suite builds for.
+ELF_MACHINE = {"amd64": 62, "arm64": 183}
+
+
+def host_goarch():
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
+
+
 class Toolchain:
-    def __init__(self, name, env_var, default_go, gotoolchain, layout, ldflags, experiment=""):
+    def __init__(self, name, env_var, default_go, gotoolchain, layout, ldflags, experiment="",
+                 goarch=None):
         self.name = name
+        self.version = release(name)
+        self.experiment = experiment
         override = os.environ.get(env_var)
         self.go = override or default_go
         self.env = dict(os.environ, GOTOOLCHAIN="local" if override else gotoolchain,
                         GOWORK="off", GO111MODULE="on", CGO_ENABLED="0")
         if experiment:
             self.env["GOEXPERIMENT"] = experiment
+        # Another GOARCH: cross-built, and run under qemu-user unless the
+        # host is of that architecture (tests/e2e/run.py: capture_qemu_core).
+        self.goarch = goarch or host_goarch()
+        self.emulated = self.goarch != host_goarch()
+        if goarch:
+            self.env["GOARCH"] = goarch
         self.layout = layout
         self.ldflags = ldflags  # -checklinkname=0: the oracle links runtime.roundupsize
 
@@ -286,11 +341,24 @@ class Toolchain:
 TOOLCHAINS = [
     Toolchain("go1.26", "MAPSCAN_GO126", "go", "local", "swiss", []),
     Toolchain("go1.19", "MAPSCAN_GO119", "/usr/lib/go-1.19/bin/go", "local", "classic", []),
+    Toolchain("go1.20.14", "MAPSCAN_GO120", "go", "go1.20.14", "classic", []),
+    # 1.21 alone grows classic maps past 6 entries per bucket, not 6.5.
+    Toolchain("go1.21.13", "MAPSCAN_GO121", "go", "go1.21.13", "classic", []),
+    Toolchain("go1.22.12", "MAPSCAN_GO122", "go", "go1.22.12", "classic", []),
     Toolchain("go1.23.12", "MAPSCAN_GO123", "go", "go1.23.12", "classic", ["-checklinkname=0"]),
+    Toolchain("go1.24.11", "MAPSCAN_GO124", "go", "go1.24.11", "swiss", ["-checklinkname=0"]),
     # Go 1.24/1.25 can still build classic maps (a 56-byte hmap with clearSeq).
     Toolchain("go1.24.11-noswissmap", "MAPSCAN_GO124", "go", "go1.24.11", "classic",
               ["-checklinkname=0"], experiment="noswissmap"),
     Toolchain("go1.25.5", "MAPSCAN_GO125", "go", "go1.25.5", "swiss", ["-checklinkname=0"]),
+    Toolchain("go1.27.3", "MAPSCAN_GO127", "go", "go1.27.3", "swiss", ["-checklinkname=0"]),
+    # Groups of 8 keys, then 8 elems (abi.MapType's KeysOff/KeyStride/...).
+    Toolchain("go1.27.3-mapsplitgroup", "MAPSCAN_GO127", "go", "go1.27.3", "swiss",
+              ["-checklinkname=0"], experiment="mapsplitgroup"),
+    # linux/arm64, cross-built and cored under qemu-user: both map layouts.
+    Toolchain("go1.26-arm64", "MAPSCAN_GO126", "go", "local", "swiss", [], goarch="arm64"),
+    Toolchain("go1.19-arm64", "MAPSCAN_GO119", "/usr/lib/go-1.19/bin/go", "local", "classic", [],
+              goarch="arm64"),
 ]
 PHASES = [tc.name for tc in TOOLCHAINS] + ["errors", "samples"]
 # Toolchains the service fixture (testdata/fixtures/mapstates/service.go)
@@ -321,9 +389,21 @@ def json_doc(args, rc, out, err):
 
 
 class Report:
-    def __init__(self, only):
+    """Counts checks and prints their lines, at once or (buffered, for a
+    phase run in a worker thread) when the phase is done."""
+
+    local = threading.local()  # .report: the buffered Report of this thread's phase
+
+    def __init__(self, only, buffered=False):
         self.only = only
         self.passed = self.failed = 0
+        self.lines = [] if buffered else None
+
+    def emit(self, line):
+        if self.lines is None:
+            print(line, flush=True)
+        else:
+            self.lines.append(line)
 
     def wanted(self, name):
         return not self.only or self.only in name
@@ -331,13 +411,13 @@ class Report:
     def ok(self, name):
         if self.wanted(name):
             self.passed += 1
-            print("ok - " + name, flush=True)
+            self.emit("ok - " + name)
 
     def fail(self, name, details):
         if self.wanted(name):
             self.failed += 1
             details = " ".join(str(details).split("\n"))
-            print("FAIL - %s: %s" % (name, details), flush=True)
+            self.emit("FAIL - %s: %s" % (name, details))
 
     def check(self, name, problems):
         """problems: a list of strings (empty = ok) or one string/None."""
@@ -350,7 +430,11 @@ class Report:
 
     @staticmethod
     def note(text):
-        print("# " + text, flush=True)
+        r = getattr(Report.local, "report", None)
+        if r is not None:
+            r.emit("# " + text)
+        else:
+            print("# " + text, flush=True)
 
 
 def write_hello(src):
@@ -363,6 +447,76 @@ def write_hello(src):
         f.write('package main\n\nimport "os"\n\nvar greetings = map[string]int{"hello": 1}\n\n'
                 'func main() { os.Exit(greetings[os.Args[0]]) }\n')
     return src
+
+
+QEMU = {"arm64": "qemu-aarch64"}
+
+# Phases that also check the executable with its DWARF recompressed with
+# zstd (the other toolchains' DWARF is zlib-compressed, as Go writes it).
+ZSTD_TOOLCHAINS = ("go1.26", "go1.19", "go1.26-arm64")
+
+
+def zstd_section(path, name):
+    """File offset of section name when it is SHF_COMPRESSED with
+    ELFCOMPRESS_ZSTD (its Elf64_Chdr), else None."""
+    import struct
+    with open(path, "rb") as f:
+        d = f.read()
+    shoff, = struct.unpack_from("<Q", d, 0x28)
+    shnum, shstrndx = struct.unpack_from("<HH", d, 0x3c)
+    secs = [struct.unpack_from("<IIQQQQIIQQ", d, shoff + 64 * i) for i in range(shnum)]
+    names = secs[shstrndx][4]
+    for sh_name, _, flags, _, off, size, _, _, _, _ in secs:
+        end = d.index(b"\0", names + sh_name)
+        if d[names + sh_name:end].decode() == name and flags & 0x800 and size >= 24 and \
+                struct.unpack_from("<I", d, off)[0] == 2:
+            return off
+    return None
+
+
+def elf_machine(path):
+    """e_machine and e_type of an ELF file, or (None, None)."""
+    try:
+        with open(path, "rb") as f:
+            h = f.read(20)
+    except OSError:
+        return None, None
+    if len(h) < 20 or h[:4] != b"\x7fELF" or h[4] != 2 or h[5] != 1:
+        return None, None
+    return int.from_bytes(h[18:20], "little"), int.from_bytes(h[16:18], "little")
+
+
+def capture_qemu_core(goarch, argv, rundir, env):
+    """Run argv, an executable for goarch, under qemu-user until it dies
+    with a core.  qemu writes the guest's core itself, as
+    qemu_PROG_DATE_PID.core in the cwd, whatever core_pattern says, when
+    the guest's RLIMIT_CORE allows; then it kills itself with the same
+    signal, and a core the kernel writes of qemu is removed.  The guest's
+    core must be an ELF core of goarch's machine.  Returns (core, method)."""
+    qemu = shutil.which(QEMU.get(goarch, "qemu-" + goarch))
+    if not qemu:
+        raise Failure("%s is not installed (Debian package qemu-user; .ci/run installs it)"
+                      % QEMU.get(goarch, "qemu-" + goarch))
+    shutil.rmtree(rundir, ignore_errors=True)
+    os.makedirs(rundir)
+    p = subprocess.run([qemu] + argv, cwd=rundir, env=env, preexec_fn=unlimit_core, timeout=600,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != -signal.SIGABRT:
+        raise Failure("%s under %s exited with status %s, not SIGABRT: %s"
+                      % (os.path.basename(argv[0]), os.path.basename(qemu), p.returncode, tail(p.stderr)))
+    cores = sorted(f for f in os.listdir(rundir) if f.startswith("qemu_") and f.endswith(".core"))
+    pattern = core_pattern()
+    prefix = pattern.split("%")[0] if not pattern.startswith(("|", "/")) else None
+    for f in os.listdir(rundir):  # the kernel's core of qemu itself
+        if prefix and f.startswith(prefix) and f not in cores:
+            os.unlink(os.path.join(rundir, f))
+    if len(cores) != 1:
+        raise Failure("%s wrote %d guest cores in %s, want 1" % (os.path.basename(qemu), len(cores), rundir))
+    core = os.path.join(rundir, cores[0])
+    machine, etype = elf_machine(core)
+    if etype != 4 or machine != ELF_MACHINE.get(goarch):
+        raise Failure("%s is not an ELF core of %s (e_type %r, e_machine %r)" % (core, goarch, etype, machine))
+    return core, "%s (guest core, e_machine %d)" % (os.path.basename(qemu), machine)
 
 
 def unlimit_core():
@@ -424,27 +578,90 @@ def capture_core(argv, rundir, env):
         p.communicate()
 
 
+def source_hash(tc, version, variant):
+    """What a cached fixture build depends on: the fixture's and the
+    oracle's sources, the toolchain and how it is invoked."""
+    h = hashlib.sha256()
+    h.update(repr((FIXTURE_HARNESS, tc.name, version, tc.go, tc.ldflags, tc.experiment,
+                   tc.env.get("GOARCH", ""), variant)).encode())
+    for d in (FIXTURE, ORACLE):
+        for n in sorted(os.listdir(d)):
+            path = os.path.join(d, n)
+            if os.path.isfile(path) and n.endswith((".go", ".mod", ".sum")):
+                h.update(n.encode() + b"\0")
+                with open(path, "rb") as f:
+                    h.update(f.read())
+    return h.hexdigest()[:16]
+
+
 class Suite:
     def __init__(self, args):
         self.args = args
-        self.report = Report(args.k)
+        self.main_report = Report(args.k)
         self.mapscan = os.path.abspath(args.mapscan)
         self.work = args.keep
+        self.fixture_cache = getattr(args, "cache", None)
         self.cache = {}
+        self.lock = threading.Lock()
+        self.key_locks = {}
+
+    @property
+    def report(self):
+        """The Report of the phase this thread runs (run() gives each phase
+        its own), else the suite's."""
+        return getattr(Report.local, "report", None) or self.main_report
+
+    @report.setter
+    def report(self, r):
+        self.main_report = r
 
     # ----- steps that several checks share, done once ---------------------
 
     def once(self, key, fn):
-        if key not in self.cache:
-            try:
-                self.cache[key] = (True, fn())
-            except (Failure, OSError, ValueError) as e:
-                self.cache[key] = (False, str(e))
-            except subprocess.TimeoutExpired as e:
-                self.cache[key] = (False, "timed out: %s" % " ".join(map(str, e.cmd)))
-        ok, value = self.cache[key]
+        """fn(), once per key however many threads ask (the others wait)."""
+        with self.lock:
+            kl = self.key_locks.setdefault(key, threading.Lock())
+        with kl:
+            if key not in self.cache:
+                try:
+                    self.cache[key] = (True, fn())
+                except (Failure, OSError, ValueError) as e:
+                    self.cache[key] = (False, str(e))
+                except subprocess.TimeoutExpired as e:
+                    self.cache[key] = (False, "timed out: %s" % " ".join(map(str, e.cmd)))
+            ok, value = self.cache[key]
         if not ok:
             raise Failure(value)
+        return value
+
+    def cached(self, tc, variant, make):
+        """make(dir) -> a JSON-able dict, built in a fresh directory for
+        (tc, variant); with --cache, kept there and reused while the
+        sources and the toolchain are the same."""
+        if not self.fixture_cache:
+            d = os.path.join(self.work, tc.name, variant)
+            os.makedirs(d, exist_ok=True)
+            return make(d)
+        key = source_hash(tc, self.toolchain_version(tc), variant)
+        base = os.path.join(self.fixture_cache, tc.name)
+        d = os.path.join(base, "%s-%s" % (variant, key))
+        done = os.path.join(d, "done.json")
+        try:
+            with open(done) as f:
+                value = json.load(f)
+            value["cached"] = True
+            return value
+        except (OSError, ValueError):
+            pass
+        os.makedirs(base, exist_ok=True)
+        for old in os.listdir(base):  # earlier builds of this variant
+            if old.startswith(variant + "-"):
+                shutil.rmtree(os.path.join(base, old), ignore_errors=True)
+        os.makedirs(d)
+        value = make(d)
+        with open(done + ".tmp", "w") as f:
+            json.dump(value, f)
+        os.rename(done + ".tmp", done)
         return value
 
     def toolchain_version(self, tc):
@@ -454,7 +671,7 @@ class Suite:
             except OSError as e:
                 raise Failure("%s: %s" % (tc.go, e))
             version = p.stdout.strip()
-            if p.returncode != 0 or not version.startswith(tc.name.split("-")[0]):
+            if p.returncode != 0 or not (version + ".").startswith(tc.name.split("-")[0] + "."):
                 raise Failure("%s (GOTOOLCHAIN=%s) is %r, want %s: %s"
                               % (tc.go, tc.env["GOTOOLCHAIN"], version, tc.name, tail(p.stderr, 300)))
             return version
@@ -474,17 +691,17 @@ class Suite:
         variant "full" is the fixture states, "demo" the demo service,
         "service" the multi-tenant service (service.go), "nodwarf" the demo
         built with -ldflags=-w (no oracle needed)."""
-        def make():
-            self.toolchain_version(tc)
-            d = os.path.join(self.work, tc.name, variant)
-            os.makedirs(d, exist_ok=True)
+        def build_and_crash(d):
             exe = self.build(tc, os.path.join(d, "mapstates"),
                              ldflags=["-w"] if variant == "nodwarf" else [])
             argv = [exe] + {"full": [], "service": ["-service"]}.get(variant, ["-demo"])
             rundir = os.path.join(d, "run")
             oracle = os.path.join(rundir, "oracle.json")
             env = dict(os.environ, MAPSCAN_ORACLE=oracle, GOTRACEBACK="crash")
-            core, method = capture_core(argv, rundir, env)
+            if tc.emulated:
+                core, method = capture_qemu_core(tc.goarch, argv, rundir, env)
+            else:
+                core, method = capture_core(argv, rundir, env)
             with open(oracle) as f:
                 doc = json.load(f)
             try:  # the runtime's HeapInuse, recorded last before the crash
@@ -493,6 +710,10 @@ class Suite:
             except (OSError, ValueError):
                 pass
             return dict(exe=exe, core=core, oracle=doc, method=method)
+
+        def make():
+            self.toolchain_version(tc)
+            return self.cached(tc, variant, build_and_crash)
         return self.once(("fixture", tc.name, variant), make)
 
     def run_mapscan(self, args, env=None):
@@ -514,9 +735,12 @@ class Suite:
     def run(self):
         selected = [p for p in PHASES if self.args.k and (self.args.k in p or p in self.args.k)]
         phases = selected or PHASES
+        total = self.main_report
         if not os.access(self.mapscan, os.X_OK):
-            self.report.fail("mapscan", "%s is not an executable (build it first: make)" % self.mapscan)
-        for phase in phases:
+            total.fail("mapscan", "%s is not an executable (build it first: make)" % self.mapscan)
+
+        def one(phase):
+            r = Report.local.report = Report(self.args.k, buffered=True)
             try:
                 if phase == "errors":
                     self.phase_errors()
@@ -525,11 +749,23 @@ class Suite:
                 else:
                     self.phase_toolchain(next(tc for tc in TOOLCHAINS if tc.name == phase))
             except Failure as e:
-                self.report.fail(phase, e)
+                r.fail(phase, e)
             except Exception as e:  # a harness bug or an odd answer: report it, go on
-                self.report.fail(phase, "harness error: %r" % e)
-        print("%d passed, %d failed" % (self.report.passed, self.report.failed), flush=True)
-        return 1 if self.report.failed else 0
+                r.fail(phase, "harness error: %r" % e)
+            finally:
+                Report.local.report = None
+            return r
+
+        jobs = max(1, getattr(self.args, "jobs", None) or 1)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            for f in [pool.submit(one, ph) for ph in phases]:
+                r = f.result()
+                for line in r.lines:
+                    print(line, flush=True)
+                total.passed += r.passed
+                total.failed += r.failed
+        print("%d passed, %d failed" % (total.passed, total.failed), flush=True)
+        return 1 if total.failed else 0
 
     def toolchain_missing(self, tc, why):
         if self.args.allow_missing_toolchain:
@@ -562,7 +798,16 @@ class Suite:
         except (OSError, subprocess.TimeoutExpired) as e:
             r.fail(tc.name + "/oracle-stack-maps-noescape", e)
 
-        for tag, args in (("json", [fx["core"]]), ("json-exe", ["--exe", fx["exe"], fx["core"]])):
+        variants = [("json", [fx["core"]]), ("json-exe", ["--exe", fx["exe"], fx["core"]])]
+        if tc.emulated:
+            # qemu's cores have no NT_FILE note naming the executable (the
+            # kernel's have): mapscan must say so and ask for --exe.
+            variants = variants[1:]
+            rc, out, err = self.run_mapscan([fx["core"]])
+            r.check(tc.name + "/no-nt-file", None if rc == EXIT_OPEN and "--exe" in err
+                    and err.strip().count("\n") == 0 else "exit %d, stderr %r: want %d and one line "
+                    "asking for --exe" % (rc, tail(err, 300), EXIT_OPEN))
+        for tag, args in variants:
             name = "%s/%s" % (tc.name, tag)
             try:
                 doc = self.mapscan_json(args)
@@ -571,8 +816,17 @@ class Suite:
                 continue
             r.ok(name)
             self.compare(name, doc, oracle, fx["core"])
+            # Every goroutine's stack unwinds to its end (on arm64 too:
+            # return addresses in LR and below SP, asyncPreempt's frame).
+            ws = [w for w in doc.get("warnings") or [] if isinstance(w, str) and "unwound" in w]
+            r.check(name + "/stacks-unwound", ws or None)
 
         self.text_smoke(tc.name + "/text", fx, oracle)
+        if tc.emulated:
+            self.debug_file_variant(tc, fx, oracle)
+        if tc.name in ZSTD_TOOLCHAINS:
+            self.zstd_variant(tc, fx, oracle)
+
         if tc.name in SERVICE_TOOLCHAINS:
             self.service(tc)
 
@@ -672,14 +926,101 @@ class Suite:
             r.check(name + "/names-whole", self.names_whole(fx["core"]))
         except Failure as e:
             r.fail(name + "/names-whole", e)
+    def binutil(self, tc, tool):
+        """objcopy or strip for tc's executables: the host's, or for
+        another machine the cross binutils (Debian's binutils-TRIPLET)."""
+        if not tc.emulated:
+            exe = shutil.which(tool)
+            if not exe:
+                raise Failure("%s is not installed (Debian package binutils)" % tool)
+            return exe
+        triple = {"arm64": "aarch64-linux-gnu"}.get(tc.goarch, tc.goarch + "-linux-gnu")
+        exe = shutil.which("%s-%s" % (triple, tool))
+        if not exe:
+            raise Failure("%s-%s is not installed (Debian package binutils-%s; .ci/run installs it)"
+                          % (triple, tool, triple))
+        return exe
+
+    def zstd_variant(self, tc, fx, oracle):
+        """The executable with its DWARF compressed with zstd
+        (ELFCOMPRESS_ZSTD), which libdwarf does not read: every figure and
+        root as from the original; and when a compressed section is
+        damaged, one line saying which, without the advice to rebuild
+        without -w that a build without DWARF gets."""
+        r = self.report
+        name = tc.name + "/zstd-dwarf"
+        d = os.path.dirname(fx["exe"])
+        z, bad = os.path.join(d, "mapstates.zstd"), os.path.join(d, "mapstates.zstd-bad")
+        try:
+            args = ["--compress-debug-sections=zstd", fx["exe"], z]
+            p = subprocess.run([self.binutil(tc, "objcopy")] + args, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, timeout=300)
+            if p.returncode != 0:
+                raise Failure("objcopy %s: %s" % (" ".join(args), tail(p.stdout)))
+            info = zstd_section(z, ".debug_info")
+            if info is None:
+                raise Failure("objcopy left no zstd-compressed .debug_info in %s" % z)
+            doc = self.mapscan_json(["--exe", z, fx["core"]])
+        except (Failure, OSError, subprocess.TimeoutExpired) as e:
+            r.fail(name, e)
+            return
+        r.ok(name)
+        self.compare(name, doc, oracle, fx["core"])
+        # Damage the compressed stream (past the zstd frame header).
+        with open(z, "rb") as f:
+            data = bytearray(f.read())
+        at = info + 24 + 32
+        data[at:at + 16] = b"\xff" * 16
+        with open(bad, "wb") as f:
+            f.write(data)
+        rc, out, err = self.run_mapscan(["--exe", bad, fx["core"]])
+        lines = err.strip().split("\n") if err.strip() else []
+        p = []
+        if rc != EXIT_NODWARF:
+            p.append("exit %d, want %d" % (rc, EXIT_NODWARF))
+        if len(lines) != 1 or bad not in lines[0] or ".debug_info" not in lines[0]:
+            p.append("stderr %r: want one line naming %s and .debug_info" % (tail(err, 300), bad))
+        elif "-ldflags" in lines[0] or "without -w" in lines[0]:
+            p.append("stderr %r advises a rebuild without -w, but the DWARF is there" % lines[0])
+        r.check(name + "/damaged", p)
+
+    def debug_file_variant(self, tc, fx, oracle):
+        """The executable stripped, its DWARF in a debug file (the host's
+        binutils do not read another machine's ELF: the cross binutils
+        do, Debian's binutils-TRIPLET)."""
+        r = self.report
+        name = tc.name + "/debug-file"
+        try:
+            d = os.path.dirname(fx["exe"])
+            debug, stripped = os.path.join(d, "mapstates.debug"), os.path.join(d, "mapstates.stripped")
+            for tool, args in (("objcopy", ["--only-keep-debug", fx["exe"], debug]),
+                               ("strip", ["-o", stripped, fx["exe"]])):
+                exe = self.binutil(tc, tool)
+                p = subprocess.run([exe] + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, timeout=300)
+                if p.returncode != 0:
+                    raise Failure("%s %s: %s" % (exe, " ".join(args), tail(p.stdout)))
+            doc = self.mapscan_json(["--exe", stripped, "--debug-file", debug, fx["core"]])
+        except (Failure, OSError, subprocess.TimeoutExpired) as e:
+            r.fail(name, e)
+            return
+        r.ok(name)
+        di = (doc.get("source") or {}).get("debug_info") or {}
+        r.check(name + "/found-by", None if os.path.realpath(di.get("path") or "") == os.path.realpath(debug)
+                else "source.debug_info %r, want the debug file %s" % (di, debug))
+        self.compare(name, doc, oracle, fx["core"])
 
     def oracle_problems(self, oracle, tc, version):
         """Is the fixture in the states it means to build?  (Independent of
         mapscan: a wrong fixture makes every later check meaningless.)"""
         p = []
-        # runtime.Version() adds " X:noswissmap" and the like to the toolchain's.
-        if (oracle.get("go_version") or "").split(" ")[0] != version:
-            p.append("go_version %r, toolchain %r" % (oracle.get("go_version"), version))
+        # runtime.Version() adds the experiments to the toolchain's version:
+        # "go1.24.11 X:noswissmap", "go1.27.3-X:mapsplitgroup" (1.26+).
+        gov = oracle.get("go_version") or ""
+        if version_of(gov) != version:
+            p.append("go_version %r, toolchain %r" % (gov, version))
+        if tc.experiment and tc.experiment not in experiments_of(gov):
+            p.append("go_version %r does not name GOEXPERIMENT=%s" % (gov, tc.experiment))
         if oracle.get("layout") != tc.layout:
             p.append("layout %r, want %r" % (oracle.get("layout"), tc.layout))
         by = {m["name"]: m for m in oracle.get("maps", [])}
@@ -712,7 +1053,7 @@ class Suite:
             want("chains", lambda m: m["overflow_buckets"] > 0 and m["spare_overflow_buckets"] > 0,
                  "overflow buckets and unused spares")
             want("wide", lambda m: m["overflow_buckets"] > 0, "overflow buckets")
-        if tc.name != "go1.19":
+        if tc.version >= (1, 21):  # the clear builtin
             want("cleared", lambda m: m["count"] == 0 and m["buckets"] > 0, "count 0 with buckets")
         p += self.holder_oracle_problems(oracle, tc, by)
         return p
@@ -732,7 +1073,7 @@ class Suite:
                         p.append("%s: bad root regex %r: %s" % (m["name"], x, e))
         closure = "main.handler.(closure main.makeHandler.func1)."
         goroutine = re.compile(r"goroutine [1-9]\d* \(main\.(\w+)\) → local (\S+)$")
-        old_closures = tc.name == "go1.19"  # no closure layout in DWARF before Go 1.23
+        old_closures = tc.version < (1, 23)  # no closure layout in DWARF before Go 1.23
         expect = {  # name: (held, root test, what)
             "store.m": ("", lambda r: r == ["main.store.(*main.cacheImpl).m"], "the interface root"),
             "handler.hits": ("", (lambda r: r == [r"re:main\.handler([^A-Za-z0-9_].*)?"]) if old_closures
@@ -981,7 +1322,7 @@ class Suite:
 
     def text_smoke(self, name, fx, oracle):
         try:
-            rc, out, err = self.run_mapscan([fx["core"]])
+            rc, out, err = self.run_mapscan(["--exe", fx["exe"], fx["core"]])
         except Failure as e:
             self.report.fail(name, e)
             return
@@ -1192,7 +1533,13 @@ def main(suite=None, prefix="mapscan-e2e-", doc=None):
     ap.add_argument("-k", metavar="SUBSTR", help="run only the checks whose name contains SUBSTR")
     ap.add_argument("--allow-missing-toolchain", action="store_true",
                     help="warn instead of failing when a Go toolchain is not installed")
+    ap.add_argument("--cache", metavar="DIR",
+                    help="keep each toolchain's fixture builds and cores in DIR and reuse them")
+    ap.add_argument("--jobs", type=int, default=2, metavar="N", help="phases run at once (default 2)")
     args = ap.parse_args()
+    if args.cache:
+        args.cache = os.path.abspath(args.cache)
+        os.makedirs(args.cache, exist_ok=True)
     if args.keep:
         args.keep = os.path.abspath(args.keep)
         os.makedirs(args.keep, exist_ok=True)

@@ -151,7 +151,7 @@ static void test_cfa(void)
 	uint64_t loc = 0;
 	int64_t off = INT64_MIN;
 
-	CHECK_EQ_U64(gcfa_decode(go_cie, sizeof(go_cie), 1, -4, &loc, &off, rows, &n, 16), 0);
+	CHECK_EQ_U64(gcfa_decode(go_cie, sizeof(go_cie), 7, 1, -4, &loc, &off, rows, &n, 16), 0);
 	CHECK_EQ_U64(off, 8);
 	CHECK_EQ_U64(n, 1);
 
@@ -171,7 +171,7 @@ static void test_cfa(void)
 		0x00, 0x00,             /* padding */
 	};
 	loc = 0;
-	CHECK_EQ_U64(gcfa_decode(fde, sizeof(fde), 1, -4, &loc, &off, rows, &n, 16), 0);
+	CHECK_EQ_U64(gcfa_decode(fde, sizeof(fde), 7, 1, -4, &loc, &off, rows, &n, 16), 0);
 	CHECK_EQ_U64(cfa_at(rows, n, 0), 8);
 	CHECK_EQ_U64(cfa_at(rows, n, 10), 8);
 	CHECK_EQ_U64(cfa_at(rows, n, 11), 16);
@@ -187,7 +187,7 @@ static void test_cfa(void)
 	const uint8_t other[] = { 0x0e, 0x20, 0x41, 0x12, 7, 0x78 };
 	n = 0;
 	loc = 0;
-	CHECK_EQ_U64(gcfa_decode(other, sizeof(other), 1, -4, &loc, &off, rows, &n, 16), 0);
+	CHECK_EQ_U64(gcfa_decode(other, sizeof(other), 7, 1, -4, &loc, &off, rows, &n, 16), 0);
 	CHECK_EQ_U64(cfa_at(rows, n, 0), 32);
 	CHECK_EQ_U64(cfa_at(rows, n, 1), 32);
 
@@ -202,7 +202,7 @@ static void test_cfa(void)
 	for (size_t i = 0; i < N(bad); i++) {
 		n = 0;
 		loc = 0;
-		CHECK_MSG(gcfa_decode(bad[i], badlen[i], 1, -4, &loc, &off, rows, &n, 16) < 0,
+		CHECK_MSG(gcfa_decode(bad[i], badlen[i], 7, 1, -4, &loc, &off, rows, &n, 16) < 0,
 			  "bad program %zu accepted", i);
 	}
 
@@ -210,8 +210,59 @@ static void test_cfa(void)
 	const uint8_t rowsy[] = { 0x13, 0x7e, 0x41, 0x13, 0x7c, 0x41, 0x13, 0x7a };
 	n = 0;
 	loc = 0;
-	CHECK(gcfa_decode(rowsy, sizeof(rowsy), 1, -4, &loc, &off, rows, &n, 2) < 0);
+	CHECK(gcfa_decode(rowsy, sizeof(rowsy), 7, 1, -4, &loc, &off, rows, &n, 2) < 0);
 	CHECK(n <= 2);
+}
+
+/* Go's arm64 .debug_frame (cmd/link writeframes, readelf of a Go 1.26
+ * binary): the CFA is SP + frame size; x30 is "same value" while there is
+ * no frame and saved at CFA - frame size while there is. */
+static void test_arm64_cfa(void)
+{
+	const uint8_t cie[] = {
+		0x0c, 31, 0,            /* def_cfa sp+0 */
+		0x08, 30,               /* same_value x30 */
+		0x14, 31, 0,            /* val_offset sp = cfa+0 */
+		0, 0, 0, 0,
+	};
+	const uint8_t fde[] = {
+		0x08, 30,               /* same_value x30 */
+		0x13, 0,                /* def_cfa_offset_sf 0 */
+		0x40 | 16,              /* advance 16 */
+		0x11, 30, 8,            /* offset_extended_sf x30 at cfa-32 */
+		0x13, 0x78,             /* def_cfa_offset_sf -8 * -4 = 32 */
+		0x02, 160,              /* advance_loc1 160 */
+		0x08, 30,
+		0x13, 0,                /* 0: the epilogue's RET */
+		0x40 | 4,
+		0x11, 30, 8,
+		0x13, 0x78,             /* 32 again: code after the RET */
+		0, 0, 0,
+	};
+	struct gcfa_row rows[16];
+	size_t n = 0;
+	uint64_t loc = 0;
+	int64_t off = INT64_MIN;
+	CHECK_EQ_U64(gcfa_decode(cie, sizeof(cie), 31, 1, -4, &loc, &off, rows, &n, 16), 0);
+	CHECK_EQ_U64(off, 0);
+	loc = 0;
+	CHECK_EQ_U64(gcfa_decode(fde, sizeof(fde), 31, 1, -4, &loc, &off, rows, &n, 16), 0);
+	CHECK_EQ_U64(cfa_at(rows, n, 0), 0);
+	CHECK_EQ_U64(cfa_at(rows, n, 15), 0);
+	CHECK_EQ_U64(cfa_at(rows, n, 16), 32);
+	CHECK_EQ_U64(cfa_at(rows, n, 175), 32);
+	CHECK_EQ_U64(cfa_at(rows, n, 176), 0);
+	CHECK_EQ_U64(cfa_at(rows, n, 180), 32);
+	/* The same program read as amd64's: its CFA is not rsp-based. */
+	n = 0;
+	loc = 0;
+	off = INT64_MIN;
+	CHECK(gcfa_decode(cie, sizeof(cie), 7, 1, -4, &loc, &off, rows, &n, 16) < 0);
+	/* And amd64's CIE (def_cfa rsp+8) is not arm64's. */
+	const uint8_t amd64_cie[] = { 0x0c, 7, 8, 0x05, 16, 2 };
+	n = 0;
+	loc = 0;
+	CHECK(gcfa_decode(amd64_cie, sizeof(amd64_cie), 31, 1, -4, &loc, &off, rows, &n, 16) < 0);
 }
 
 struct real {
@@ -292,6 +343,7 @@ int main(void)
 	test_loc_not_in_memory();
 	test_loc_pieces();
 	test_cfa();
+	test_arm64_cfa();
 	test_real_core();
 	return unit_done();
 }

@@ -523,10 +523,10 @@ static void test_good(void)
 	CHECK_EQ_U64(n, 2);
 	if (n == 2) {
 		CHECK_EQ_U64(th[0].tid, 1234);
-		CHECK_EQ_U64(th[0].rip, 0x400000 + ENTRY_OFF);
-		CHECK_EQ_U64(th[0].rsp, HEAP + 0x100);
+		CHECK_EQ_U64(th[0].pc, 0x400000 + ENTRY_OFF);
+		CHECK_EQ_U64(th[0].sp, HEAP + 0x100);
 		CHECK_EQ_U64(th[1].tid, 1235);
-		CHECK_EQ_U64(th[1].rsp, HEAP + 0x2000);
+		CHECK_EQ_U64(th[1].sp, HEAP + 0x2000);
 	}
 
 	/* heap, from the core */
@@ -1151,7 +1151,7 @@ static void test_fuzz(void)
 
 			opened++;
 			for (i = 0; i < n; i++)
-				(void)target_read(t, th[i].rsp, b, sizeof b);
+				(void)target_read(t, th[i].sp, b, sizeof b);
 			for (i = 0; i < 64; i++) {
 				seed = seed * 6364136223846793005ull + 1;
 				(void)target_read(t, HEAP + (seed >> 44), b, 1 + i % 64);
@@ -1235,8 +1235,8 @@ static void test_real_core(void)
 	for (i = 0; i < n; i++) {
 		unsigned char b[16];
 
-		if (target_read(t, th[i].rsp, b, sizeof b) == 0 &&
-		    target_read(t, th[i].rip, b, 1) == 0)
+		if (target_read(t, th[i].sp, b, sizeof b) == 0 &&
+		    target_read(t, th[i].pc, b, 1) == 0)
 			readable++;
 	}
 	CHECK_EQ_U64(readable, n);
