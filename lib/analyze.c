@@ -101,6 +101,7 @@ static int scan_once(const struct target *t, const struct gtypes *g,
 		report_add_warning(r, "the allocator's size classes could not be read; classic "
 				   "bucket arrays of 16 buckets or more may be under-counted");
 	struct heap h;
+	analyze_progress(opts, ANALYZE_HEAP, 0, 0);
 	int hrc = heap_load(&h, t, g, &rt);
 	r->heap_scanned = hrc == 0;
 	if (hrc == 0 && opts && opts->no_stop)
@@ -130,6 +131,7 @@ int analyze_core(const char *core_path, const char *exe_path, const struct analy
 		return -1;
 	const char *exe = target_exe_path(t);
 	struct gtypes *g = NULL;
+	analyze_progress(opts, ANALYZE_DWARF, 0, 0);
 	int go = load_types(t, opts, r, &g, err);
 	if (go <= 0) {
 		if (go == 0)
@@ -288,6 +290,7 @@ int analyze_pid(int pid, const char *exe_path, const struct analyze_opts *opts,
 	/* Everything that does not read the process comes before the stop. */
 	const char *name = target_exe_name(t);
 	struct gtypes *g = NULL;
+	analyze_progress(opts, ANALYZE_DWARF, 0, 0);
 	int go = load_types(t, opts, r, &g, err);
 	if (go <= 0) {
 		if (go == 0)
