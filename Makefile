@@ -1,5 +1,5 @@
 # mapscan — see README.md.  `make` builds, `make test` runs every test
-# (unit, end-to-end on both map layouts, and the same under ASan+UBSan),
+# (unit, end-to-end on both map layouts, and the same under ASan+UBSan+LSan),
 # `make demo` runs mapscan on a bundled sample core.
 
 CC      ?= cc
@@ -9,9 +9,9 @@ CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-function-declaration \
            -Ilib -Iformats $(shell pkg-config --cflags libdwarf 2>/dev/null || echo -I/usr/include/libdwarf) \
            $(shell pkg-config --cflags libcjson 2>/dev/null)
-LDLIBS  += -ldwarf -lelf -lz -lzstd -llzma -llz4 -lcjson -lncursesw -pthread
+LDLIBS  += -ldwarf -lelf -lz -lzstd -llzma -llz4 -lcjson -lncursesw -lseccomp -pthread
 ifeq ($(STATIC),1)
-LDLIBS  := -Wl,-Bstatic -ldwarf -lelf -lzstd -llzma -llz4 -lz -lncursesw -ltinfo \
+LDLIBS  := -Wl,-Bstatic -ldwarf -lelf -lzstd -llzma -llz4 -lz -lncursesw -ltinfo -lseccomp \
 	   -Wl,-Bdynamic -lcjson -lm -pthread -Wl,-rpath,'$$ORIGIN'
 endif
 BUILD   ?= build
@@ -33,7 +33,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(FMT_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit e2e asan demo bench bench-real clean check-layouts install uninstall static FORCE cross-arm64
+.PHONY: all test unit e2e asan demo bench bench-real clean check-layouts install uninstall static FORCE fuzz fuzz-build fuzz-seeds cross-arm64
 all: $(BUILD)/mapscan
 
 # Rewritten only when the commit changes, so nothing rebuilds needlessly.
@@ -95,6 +95,8 @@ cross-arm64: $(BUILD)/version.h
 	qemu-aarch64 build/cross-arm64/test_arch
 
 # The whole suite, then again with AddressSanitizer and UBSan.
+export ASAN_OPTIONS ?= detect_leaks=1
+export UBSAN_OPTIONS ?= print_stacktrace=1
 ASAN := BUILD=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all'
 test:
 	$(MAKE) check-layouts unit cross-arm64
@@ -111,6 +113,38 @@ bench: $(BUILD)/mapscan
 # gopls after an LSP session over the Delve source (issue 9's acceptance run).
 bench-real: $(BUILD)/mapscan
 	python3 tests/bench_real.py --mapscan $(BUILD)/mapscan
+
+# Fuzzing with libFuzzer (clang, libclang-rt-14-dev): every harness of
+# tests/fuzz/ for FUZZ_SECONDS seconds each, from the committed seeds;
+# fails on a crash (tests/fuzz/run.sh).  `make fuzz-seeds` rewrites the
+# generated seeds (the inputs fuzzing found, kept beside them as
+# regression tests, stay).
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_BIN := $(patsubst %,build-fuzz/fuzz/fuzz_%,core exe flat dwarf dwarf_local heap classic swiss)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
+fuzz-build:
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS='$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link' build-fuzz/libmapscan.a
+	$(MAKE) CC=$(FUZZ_CC) $(FUZZ_BIN)
+
+build-fuzz/fuzz/fuzz_dwarf_local: tests/fuzz/fuzz_dwarf.c tests/fuzz/fuzz.h build-fuzz/libmapscan.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -DFUZZ_IN_PROCESS -Itests/fuzz -o $@ $< build-fuzz/libmapscan.a $(LDLIBS)
+
+build-fuzz/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build-fuzz/libmapscan.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< build-fuzz/libmapscan.a $(LDLIBS)
+
+fuzz-seeds: $(BUILD)/libmapscan.a
+	@mkdir -p $(BUILD)/fuzz
+	$(CC) $(CFLAGS) -Itests/fuzz -o $(BUILD)/fuzz/mkseeds tests/fuzz/mkseeds.c $(BUILD)/libmapscan.a $(LDLIBS)
+	gcc -O2 -gdwarf-5 -o $(BUILD)/fuzz/seed-prog tests/fuzz/seed.c
+	$(BUILD)/fuzz/mkseeds tests/fuzz/corpus $(BUILD)/fuzz/seed-prog
+
 
 # bin/mapscan, the man page and the docs it points to.  The man page names
 # DOCDIR where it says where the docs are.
@@ -137,4 +171,4 @@ static:
 	@ldd build-static/mapscan
 
 clean:
-	rm -rf build build-asan build-static
+	rm -rf build build-asan build-static build-fuzz

@@ -5,14 +5,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "analyze.h"
 #include "format.h"
+#include "group.h"
 #include "tui.h"
 #include "version.h"          /* MAPSCAN_COMMIT: written by make */
 
@@ -50,11 +58,22 @@ static const char usage_text[] =
 	"                          --save-core; 0 = none)\n"
 	"  --save-core FILE        with --pid: also write a core file of the process,\n"
 	"                          as it was while stopped, to FILE\n"
-	"  --json                  print one JSON document (schema: mapscan(1), OUTPUT)\n"
-	"  --top N                 show the N maps with most reclaimable bytes\n"
-	"                          (text default 20, JSON default all; 0 = all)\n"
-	"  --min-reclaimable SIZE  hide maps with less reclaimable (e.g. 64K, 1M)\n"
+	"  --json                  print one JSON document (schema: docs/json.md)\n"
+	"  --top N                 show the N groups and the N maps with most\n"
+	"                          reclaimable bytes (text: 20 groups and 10 maps,\n"
+	"                          JSON: all; 0 = all)\n"
+	"  --min-reclaimable SIZE  hide maps and groups with less reclaimable (64K, 1M)\n"
 	"  --sort KEY              reclaimable (default), retained, count, type, path\n"
+	"  --strict                exit 12 when the report is partial: the core lacks\n"
+	"                          memory mapscan reads (see coredump_filter)\n"
+	"  --group BY              owner (default): sum the maps held the same way\n"
+	"                          (main.shards[*].m, goroutine * (main.worker) →\n"
+	"                          local seen) and list those groups first; type:\n"
+	"                          by type only; none: list the maps only\n"
+	"  --keys                  show up to 3 keys of each map and of the biggest\n"
+	"                          maps of each group, to tell them apart (JSON\n"
+	"                          always has them: sample_keys)\n"
+	"  -q, --quiet             no advice after the report, and no progress line\n"
 	"  --fail-over SIZE        exit with status 10 (and say so on stderr) when the\n"
 	"                          maps something reaches hold SIZE or more\n"
 	"                          reclaimable, e.g. 64M; the report is printed too\n"
@@ -63,8 +82,8 @@ static const char usage_text[] =
 	"  --metrics FILE          also write the totals and the biggest owner groups\n"
 	"                          as OpenMetrics text (node_exporter's textfile\n"
 	"                          collector, Prometheus)\n"
-	"  --tui                   browse the maps and their storage interactively\n"
-	"                          (press ? in it for the keys)\n"
+	"  --tui                   browse the owners, their maps and the maps' storage\n"
+	"                          interactively (press ? in it for the keys)\n"
 	"  -h, --help              show this help\n"
 	"  -V, --version           show the version\n"
 	"\n"
@@ -73,16 +92,138 @@ static const char usage_text[] =
 	"--top=5.  A boolean option takes =true or =false (-json=false).\n"
 	"\n"
 	"exit status: 0 ok, 1 internal error, 2 usage, 3 cannot read a file,\n"
-	"4 not an ELF core or truncated, 5 not a Go program, 6 no DWARF,\n"
+	"4 not an ELF core or truncated, 5 not a Go program, 6 no usable DWARF,\n"
 	"7 executable does not match the core, 8 the process is gone or cannot be\n"
-	"stopped, 9 not allowed to read the process, 10 --fail-over reached.\n"
-	"See mapscan(1).\n";
+	"stopped, 9 not allowed to read the process, 10 --fail-over reached,\n"
+	"11 the core holds none of the program's memory, 12 (--strict) the report\n"
+	"is partial.  See mapscan(1).\n";
 
 static bool json_mode;
+
+/* ---- progress --------------------------------------------------------------
+ *
+ * On a terminal, a long analysis says what it is doing on stderr, on one
+ * line it rewrites and erases when done: a big core takes seconds, and a
+ * silent terminal looks hung.  Nothing when stderr is not a terminal, with
+ * --quiet, or for an analysis shorter than a quarter of a second.
+ *
+ * The library reports its phase and counts (cheap stores); a thread draws
+ * them ten times a second, so that a phase with no counts of its own
+ * (loading DWARF) still shows it is alive.  The thread has every signal
+ * blocked: signals stay the main thread's (--pid resumes the process on
+ * them). */
+
+static struct {
+	bool on;                  /* stderr is a terminal that can erase a line */
+	bool running;             /* the thread was started */
+	bool sync;                /* MAPSCAN_TEST_PROGRESS: no thread, every call drawn */
+	pthread_t thread;
+	uint64_t start;           /* ns */
+	atomic_int phase;         /* -1: none yet */
+	atomic_uint_fast64_t done, total;
+	atomic_bool stop, shown;
+} progress;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void progress_draw(void);
+
+static void on_progress(void *arg, enum analyze_phase phase, uint64_t done, uint64_t total)
+{
+	(void)arg;
+	atomic_store(&progress.done, done);
+	atomic_store(&progress.total, total);
+	atomic_store(&progress.phase, (int)phase);
+	/* tests/e2e/flags.py: every call drawn, by this thread. */
+	if (progress.on && progress.sync)
+		progress_draw();
+}
+
+static void progress_draw(void)
+{
+	static const char *const names[] = {
+		[ANALYZE_DWARF] = "reading DWARF",
+		[ANALYZE_HEAP] = "reading heap spans",
+		[ANALYZE_ROOTS] = "following roots",
+		[ANALYZE_MAPS] = "checking maps nothing reaches",
+		[ANALYZE_STORAGE] = "checking map storage",
+	};
+	int phase = atomic_load(&progress.phase);
+	uint64_t done = atomic_load(&progress.done), total = atomic_load(&progress.total);
+	char line[160];
+	int n;
+
+	if (phase < 0 || (size_t)phase >= sizeof(names) / sizeof(names[0]))
+		return;
+	n = snprintf(line, sizeof(line), "\r\x1b[Kmapscan: %s", names[phase]);
+	if (total)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %3u%%",
+			      (unsigned)(done >= total ? 100 : done * 100 / total));
+	else if (phase == ANALYZE_ROOTS)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, ", %" PRIu64 " maps so far", done);
+	snprintf(line + n, sizeof(line) - (size_t)n, "  (%.1f s)",
+		 (double)(now_ns() - progress.start) / 1e9);
+	fputs(line, stderr);
+	fflush(stderr);
+	atomic_store(&progress.shown, true);
+}
+
+static void *progress_thread(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&progress.stop)) {
+		struct timespec ts = { 0, 100000000 };
+		nanosleep(&ts, NULL);
+		if (!atomic_load(&progress.stop) && now_ns() - progress.start >= 250000000u)
+			progress_draw();
+	}
+	return NULL;
+}
+
+static void progress_start(bool quiet)
+{
+	const char *term = getenv("TERM");
+	sigset_t all, old;
+
+	atomic_store(&progress.phase, -1);
+	progress.on = !quiet && isatty(STDERR_FILENO) && term && *term && strcmp(term, "dumb");
+	if (!progress.on)
+		return;
+	progress.start = now_ns();
+	progress.sync = getenv("MAPSCAN_TEST_PROGRESS") != NULL;
+	if (!progress.on || progress.sync)
+		return;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	progress.running = pthread_create(&progress.thread, NULL, progress_thread, NULL) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Stop drawing and erase the line. */
+static void progress_clear(void)
+{
+	if (progress.running) {
+		atomic_store(&progress.stop, true);
+		pthread_join(progress.thread, NULL);
+		progress.running = false;
+	}
+	if (atomic_load(&progress.shown)) {
+		fputs("\r\x1b[K", stderr);
+		fflush(stderr);
+		atomic_store(&progress.shown, false);
+	}
+}
 
 /* One line on stderr (or one JSON document on stdout) and the exit status. */
 static int fail(int code, const char *msg)
 {
+	progress_clear();
 	if (json_mode) {
 		format_json_error(stdout, code, ms_code_name(code), msg);
 		fflush(stdout);
@@ -180,8 +321,8 @@ static int usage_error(const char *msg)
 
 enum opt_id {
 	OPT_EXE, OPT_DEBUG, OPT_PID, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE, OPT_JSON, OPT_TOP, OPT_MIN,
-	OPT_SORT, OPT_TUI, OPT_HELP, OPT_VERSION,
-	OPT_PPROF, OPT_FAILOVER, OPT_METRICS,
+	OPT_SORT, OPT_TUI, OPT_HELP, OPT_VERSION, OPT_GROUP, OPT_QUIET, OPT_KEYS,
+	OPT_PPROF, OPT_FAILOVER, OPT_METRICS, OPT_STRICT,
 };
 
 struct optdef {
@@ -202,9 +343,14 @@ static const struct optdef optdefs[] = {
 	{ "min-reclaimable", true, OPT_MIN },
 	{ "sort", true, OPT_SORT },
 	{ "tui", false, OPT_TUI },
+	{ "group", true, OPT_GROUP },
+	{ "quiet", false, OPT_QUIET },
+	{ "keys", false, OPT_KEYS },
+	{ "q", false, OPT_QUIET },
 	{ "pprof", true, OPT_PPROF },
 	{ "fail-over", true, OPT_FAILOVER },
 	{ "metrics", true, OPT_METRICS },
+	{ "strict", false, OPT_STRICT },
 	{ "help", false, OPT_HELP },
 	{ "h", false, OPT_HELP },
 	{ "version", false, OPT_VERSION },
@@ -215,7 +361,8 @@ static const struct optdef optdefs[] = {
 struct cmdline {
 	const char *exe, *core;
 	long pid;
-	bool json, tui, help, version;
+	bool json, tui, help, version, quiet, keys, strict;
+	enum group_by group;
 	bool top_given, live_opt, pause_given, extra_core;
 	const char *pprof;        /* --pprof FILE, or NULL */
 	const char *metrics;      /* --metrics FILE, or NULL */
@@ -315,6 +462,16 @@ static void apply(struct cmdline *cl, const struct optdef *d, const char *as, co
 		if (parse_sort_key(v, &cl->fo.sort))
 			cl_error(cl, "%s takes reclaimable, retained, count, type or path, not '%s'", as, v);
 		break;
+	case OPT_GROUP:
+		if (parse_group_by(v, &cl->group))
+			cl_error(cl, "%s takes owner, type or none, not '%s'", as, v);
+		break;
+	case OPT_QUIET:
+		cl->quiet = on;
+		break;
+	case OPT_KEYS:
+		cl->keys = on;
+		break;
 	case OPT_PPROF:
 		cl->pprof = v;
 		break;
@@ -331,6 +488,9 @@ static void apply(struct cmdline *cl, const struct optdef *d, const char *as, co
 		break;
 	case OPT_VERSION:
 		cl->version = on;
+		break;
+	case OPT_STRICT:
+		cl->strict = on;
 		break;
 	}
 }
@@ -384,6 +544,24 @@ static void parse_args(int argc, char **argv, struct cmdline *cl)
 	}
 }
 
+/* Columns the text may take: COLUMNS when set, else the terminal's width,
+ * else (a pipe, a file) no limit, so that nothing is wrapped for a script. */
+static size_t text_width(void)
+{
+	const char *c = getenv("COLUMNS");
+	struct winsize ws;
+
+	if (c && *c) {
+		char *end;
+		long v = strtol(c, &end, 10);
+		if (!*end && v > 0 && v <= 100000)
+			return (size_t)v;
+	}
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+		return ws.ws_col;
+	return 0;
+}
+
 /* --fail-over: a CI gate or a cron check.  Fills msg with the one line to
  * print when the report is over the threshold, leaves it "" otherwise. */
 static void gate_check(const struct cmdline *cl, const struct report *r, char *msg, size_t n)
@@ -401,7 +579,8 @@ static void gate_check(const struct cmdline *cl, const struct report *r, char *m
 int main(int argc, char **argv)
 {
 	struct cmdline cl = {
-		.fo = { .top = 20, .sort = SORT_RECLAIMABLE },
+		.fo = { .top = 20, .top_maps = 10, .sort = SORT_RECLAIMABLE },
+		.group = GROUP_OWNER,
 		.po = { .max_pause_ns = 10000000000ull },
 	};
 
@@ -441,8 +620,15 @@ int main(int argc, char **argv)
 	if (!pid && (!cl.core || cl.extra_core))
 		return usage_error(!cl.core ? "no core file given: mapscan [options] CORE"
 				   " or --pid PID" : "give exactly one core file");
-	if (json_mode && !cl.top_given)
-		fo.top = 0;
+	if (cl.top_given)
+		fo.top_maps = fo.top;
+	else if (json_mode)
+		fo.top = fo.top_maps = 0;
+	else if (cl.group == GROUP_NONE)
+		fo.top_maps = fo.top;
+	fo.quiet = cl.quiet;
+	fo.keys = cl.keys;
+	fo.width = text_width();
 
 	struct report r;
 	struct ms_error err = { 0, "" };
@@ -462,14 +648,30 @@ int main(int argc, char **argv)
 				outfile_drop(&outs[i]);
 			return fail(err.code, err.msg);
 		}
-	struct analyze_opts ao = { .storage = tui, .debug_file = po.debug_file };
+	/* Keys cost a read per map: only when something shows them. */
+	struct analyze_opts ao = { .storage = tui, .debug_file = po.debug_file,
+				   .keys = tui || json_mode || cl.keys };
 	po.storage = ao.storage;
+	po.keys = ao.keys;
+	progress_start(cl.quiet);
+	ao.progress = po.progress = on_progress;
+	ao.progress_arg = po.progress_arg = NULL;
 	if (pid ? analyze_pid((int)pid, exe, &po, &r, &err)
 		: analyze_core(cl.core, exe, &ao, &r, &err)) {
 		for (size_t i = 0; i < nouts; i++)
 			outfile_drop(&outs[i]);
 		return fail(err.code ? err.code : MS_EINTERNAL, err.msg[0] ? err.msg : "analysis failed");
 	}
+	progress_clear();
+	if (report_group(&r, cl.group)) {
+		for (size_t i = 0; i < nouts; i++)
+			outfile_drop(&outs[i]);
+		report_free(&r);
+		return fail(MS_EINTERNAL, "out of memory grouping the maps by owner");
+	}
+	/* --strict: a report of a core that lacks memory is written, but a
+	 * script must not take it for the whole picture. */
+	int done = cl.strict && r.partial ? MS_EPARTIAL : 0;
 	int orc = 0;
 	struct ms_error oerr = { 0, "" };
 	for (size_t i = 0; i < nouts; i++)
@@ -483,7 +685,7 @@ int main(int argc, char **argv)
 		}
 		int trc = tui_run(&r, &to, &err);
 		report_free(&r);
-		return trc ? fail(err.code ? err.code : MS_EINTERNAL, err.msg) : 0;
+		return trc ? fail(err.code ? err.code : MS_EINTERNAL, err.msg) : done;
 	}
 	int rc = json_mode ? format_json(stdout, &r, &fo) : format_text(stdout, &r, &fo);
 	char gate[300] = "";
@@ -499,5 +701,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mapscan: %s\n", gate);
 		return MS_EGATE;
 	}
-	return 0;
+	return done;
 }

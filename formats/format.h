@@ -25,13 +25,18 @@ enum sort_key {
 	SORT_PATH,               /* first root path, byte order */
 };
 
-/* Which maps to show and how.  Maps below min_reclaimable are dropped, the
- * rest sorted, then the first `top` kept; summary totals always cover every
- * map of the report. */
+/* Which maps and groups to show and how.  Maps and groups below
+ * min_reclaimable are dropped, the rest sorted, then the first `top` kept
+ * (top_maps for the maps of a grouped report); summary totals always cover
+ * every map of the report. */
 struct format_opts {
-	size_t top;              /* maps to show; 0 = all */
+	size_t top;              /* groups (maps when not grouped) to show; 0 = all */
+	size_t top_maps;         /* maps to show when the report is grouped; 0 = all */
 	uint64_t min_reclaimable; /* bytes; 0 = no threshold */
 	enum sort_key sort;
+	size_t width;            /* text: columns to fit in (the terminal's); 0 = no limit */
+	bool keys;               /* text: sample keys of the maps and groups shown */
+	bool quiet;              /* text: no advice */
 	bool color;              /* unused for now */
 };
 
@@ -79,6 +84,10 @@ enum escape_mode {
 	 * are not valid UTF-8 become the text \xNN, so the document stays
 	 * valid UTF-8. */
 	ESCAPE_JSON,
+	/* For a terminal, text that is escaped already (a sample key, which
+	 * lib/keys.c writes in Go's quoted syntax): as ESCAPE_TEXT, but a
+	 * backslash stays one. */
+	ESCAPE_KEY,
 };
 
 /* A newly allocated escaped copy of s (NULL reads as ""), owned by the
@@ -108,5 +117,17 @@ size_t format_elide(const char *s, size_t w, const char **head_end, const char *
  * touched.  Return 0, or -1 when memory ran out. */
 int format_select(const struct report *r, const struct format_opts *o,
 		  const struct map_entry ***sel, size_t *nsel);
+
+/* The same for the report's groups (lib/group.h): filtered by their
+ * reclaimable bytes, sorted by o->sort (path: the pattern), cut to top. */
+int format_select_groups(const struct report *r, const struct format_opts *o,
+			 const struct map_group ***sel, size_t *nsel);
+
+/* o for the maps of r: top_maps in place of top when r is grouped. */
+struct format_opts format_map_opts(const struct report *r, const struct format_opts *o);
+
+/* A share as a whole percentage that never rounds some to "0%" or not all
+ * to "100%": "<1%", "99%", "100%"; "-" when total is 0. */
+void format_pct(uint64_t part, uint64_t total, char *buf, size_t n);
 
 #endif

@@ -1,5 +1,5 @@
 /* The JSON formatter: one document per run, shape described in docs/json.md
- * (schema 1).  cJSON is included here and nowhere else.
+ * (schema 2).  cJSON is included here and nowhere else.
  *
  * cJSON keeps numbers as doubles, which cannot hold every uint64; integers
  * are written as raw decimal text instead so that no figure is rounded. */
@@ -11,8 +11,12 @@
 #include <cjson/cJSON.h>
 
 #include "format.h"
+#include "group.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
+
+/* Paths listed per map; the report may keep more (the TUI lists them). */
+#define JSON_ROOTS 8
 
 /* Builders that take ownership of item and remember the first failure, so
  * the document can be assembled without a check after every call. */
@@ -130,6 +134,8 @@ static int put_map_json(FILE *out, const struct map_entry *m)
 {
 	const struct map_figures *f = &m->fig;
 	int failed = 0;
+	size_t nroots = m->nroots < JSON_ROOTS ? m->nroots : JSON_ROOTS;
+	uint64_t more = m->more_roots + (m->nroots - nroots);
 
 	fprintf(out, "{\"address\":\"0x%" PRIx64 "\",\"type\":", m->address);
 	put_jstr(out, m->type, &failed);
@@ -140,13 +146,24 @@ static int put_map_json(FILE *out, const struct map_entry *m)
 	fprintf(out, ",\"layout\":\"%s\",\"type_guessed\":%s,\"type_candidates\":%u,\"roots\":",
 		layout_name(m->layout), m->type_guessed ? "true" : "false",
 		m->type_guessed ? m->type_candidates : 1u);
-	put_jstrs(out, m->roots, m->nroots, &failed);
+	put_jstrs(out, m->roots, nroots, &failed);
 	fprintf(out, ",\"precise_roots\":%zu,\"more_roots\":%" PRIu64 ",\"references\":%" PRIu64
 		",\"reachable\":%s,\"garbage\":%s,\"conservative\":%s,\"on_stack\":%s",
-		m->nprecise, m->more_roots, (uint64_t)m->nroots + m->more_roots,
+		m->nprecise < nroots ? m->nprecise : nroots, more, (uint64_t)m->nroots + m->more_roots,
 		m->unreachable ? "false" : "true",
 		m->garbage < 0 ? "null" : m->garbage ? "true" : "false",
 		m->conservative ? "true" : "false", m->on_stack ? "true" : "false");
+	if (m->group)
+		fprintf(out, ",\"group\":%" PRIu32, m->group - 1);
+	else
+		fputs(",\"group\":null", out);
+	fputs(",\"sample_keys\":[", out);
+	for (unsigned i = 0; i < m->nsample_keys; i++) {
+		if (i)
+			putc(',', out);
+		put_jstr(out, map_sample_key(m, i), &failed);
+	}
+	putc(']', out);
 	fprintf(out, ",\"count\":%" PRIu64 ",\"live_slots\":%" PRIu64 ",\"buckets\":%" PRIu64
 		",\"old_buckets\":%" PRIu64 ",\"overflow_buckets\":%" PRIu64
 		",\"spare_overflow_buckets\":%" PRIu64 ",\"empty_buckets\":%" PRIu64
@@ -158,6 +175,36 @@ static int put_map_json(FILE *out, const struct map_entry *m)
 		f->capacity_slots, f->growing ? "true" : "false", f->retained_bytes,
 		f->ideal_bytes, f->reclaimable_bytes);
 	put_jstrs(out, m->warnings, m->nwarnings, &failed);
+	putc('}', out);
+	if (failed) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return ferror(out) ? -1 : 0;
+}
+
+static int put_group_json(FILE *out, const struct report *r, const struct map_group *g)
+{
+	int failed = 0;
+
+	fprintf(out, "{\"id\":%zu,\"pattern\":", (size_t)(g - r->groups));
+	put_jstr(out, g->pattern, &failed);
+	fputs(",\"type\":", out);
+	put_jstr(out, g->type, &failed);
+	fprintf(out, ",\"reachable\":%s,\"maps\":%" PRIu64 ",\"count\":%" PRIu64
+		",\"retained_bytes\":%" PRIu64 ",\"ideal_bytes\":%" PRIu64
+		",\"reclaimable_bytes\":%" PRIu64 ",\"share_of_reclaimable\":",
+		g->unreachable ? "false" : "true", g->maps, g->count, g->retained_bytes,
+		g->ideal_bytes, g->reclaimable_bytes);
+	if (g->unreachable || !r->total_reclaimable)
+		fputs("null", out);
+	else
+		fprintf(out, "%.6g", (double)g->reclaimable_bytes / (double)r->total_reclaimable);
+	fputs(",\"biggest_map\":", out);
+	if (g->maps)
+		fprintf(out, "\"0x%" PRIx64 "\"", r->maps[g->biggest].address);
+	else
+		fputs("null", out);
 	putc('}', out);
 	if (failed) {
 		errno = ENOMEM;
@@ -207,13 +254,19 @@ static int emit_part(FILE *out, cJSON *item, int failed)
 int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 {
 	const struct map_entry **sel;
+	const struct map_group **gsel = NULL;
 	struct builder b = { 0 };
-	size_t nsel;
+	size_t nsel, ngsel = 0;
 	cJSON *t;
 	int rc = 0;
+	struct format_opts mo = format_map_opts(r, o);
 
-	if (format_select(r, o, &sel, &nsel) < 0)
+	if (format_select(r, &mo, &sel, &nsel) < 0)
 		return -1;
+	if (format_select_groups(r, o, &gsel, &ngsel) < 0) {
+		free(sel);
+		return -1;
+	}
 	const char *keys[] = { "tool", "source", "go", "summary" };
 	cJSON *parts[4];
 	for (int i = 0; i < 4; i++)
@@ -233,6 +286,9 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 	add(&b, t, "threads_stopped", r->pid ? u64(r->threads_stopped) : cJSON_CreateNull());
 	add(&b, t, "consistent", cJSON_CreateBool(!r->inconsistent));
 	add(&b, t, "saved_core", str(r->saved_core));
+	/* The core lacks memory mapscan reads (coredump_filter). */
+	add(&b, t, "partial", cJSON_CreateBool(r->partial));
+	add(&b, t, "missing_bytes", u64(r->missing_bytes));
 	if (r->debug_info) {
 		cJSON *d = cJSON_CreateObject();
 		add(&b, d, "path", str(r->debug_info));
@@ -247,8 +303,11 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 	add(&b, t, "version", str(r->go_version));
 	add(&b, t, "map_layout", cJSON_CreateString(layout_name(r->layout)));
 	t = parts[3];
-	add(&b, t, "maps", u64(r->nmaps));
+	add(&b, t, "maps", u64(r->nmaps - r->unreachable_maps));
 	add(&b, t, "shown", u64(nsel));
+	add(&b, t, "grouped_by", cJSON_CreateString(group_by_name(r->group_by)));
+	add(&b, t, "groups", u64(r->ngroups));
+	add(&b, t, "groups_shown", u64(ngsel));
 	add(&b, t, "count", u64(r->total_count));
 	add(&b, t, "retained_bytes", u64(r->total_retained));
 	add(&b, t, "ideal_bytes", u64(r->total_ideal));
@@ -280,7 +339,16 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 		else
 			rc = emit_part(out, parts[i], b.failed);
 	}
-	if (!rc && fputs(",\"maps\":[", out) == EOF)
+	if (!rc && fputs(",\"groups\":[", out) == EOF)
+		rc = -1;
+	for (size_t i = 0; i < ngsel && !rc; i++) {
+		if (i && putc(',', out) == EOF)
+			rc = -1;
+		else
+			rc = put_group_json(out, r, gsel[i]);
+	}
+	free(gsel);
+	if (!rc && fputs("],\"maps\":[", out) == EOF)
 		rc = -1;
 	for (size_t i = 0; i < nsel && !rc; i++) {
 		if (i && putc(',', out) == EOF)

@@ -1,9 +1,12 @@
 /* The text formatter, and the helpers every formatter shares (selection,
  * escaping, sizes).
  *
- * The text must read well in an 80-column terminal and survive being pasted
- * into a bug report: fixed-width columns, nothing wider than 80 columns, and
- * no byte from the core reaching the terminal unescaped. */
+ * The text must read well in a terminal and survive being pasted into a
+ * bug report: fixed-width columns, lines that fit the width it is given
+ * (the terminal's), and no byte from the core reaching the terminal
+ * unescaped.  Names are never cut: a type or path too long for its column
+ * goes on over continuation lines, indented two columns more, so that
+ * joining them gives it back whole. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,18 +14,25 @@
 
 #include "format.h"
 
-#define WIDTH 80
+/* Prose (advice, notes) is wrapped to this when there is no width. */
+#define PROSE_WIDTH 80
 
-/* The table: right-aligned figures, then the type (and, on the lines below,
- * the paths and notes) from column TYPE_COL to the right margin. */
+/* The tables: right-aligned figures, then the type (and, on the lines
+ * below, the path and notes) from column TYPE_COL to the right margin.
+ * The map table and the group table put their names in the same column. */
 #define W_SIZE 8                 /* human_size is at most 8 characters */
 #define W_COUNT 7
 #define W_CAP 8
 #define W_FILL 5
+#define W_SHARE 6
+#define W_MAPS 6
+#define W_GCOUNT 8
 #define GAP 2
 #define TYPE_COL (W_SIZE + GAP + W_SIZE + GAP + W_COUNT + GAP + W_CAP + GAP + \
 		  W_FILL + GAP)
-#define TYPE_W (WIDTH - TYPE_COL)
+#define CONT 2                   /* continuation lines are indented this much more */
+#define MIN_NAME_W 24            /* a name column narrower than this is not worth it */
+#define NARROW_COL 4             /* ...then names go below the figures, from here */
 
 /* ---- Selecting the maps to show ---------------------------------------- */
 
@@ -153,6 +163,150 @@ int format_select(const struct report *r, const struct format_opts *o,
 	*sel = v;
 	*nsel = n;
 	return 0;
+}
+
+typedef int gcmp_fn(const struct map_group *, const struct map_group *);
+
+static int gcmp_tail(const struct map_group *a, const struct map_group *b)
+{
+	int c = cmp_u64_desc(a->reclaimable_bytes, b->reclaimable_bytes);
+
+	if (!c)
+		c = cmp_u64_desc(a->retained_bytes, b->retained_bytes);
+	if (!c)
+		c = cmp_u64_desc(a->maps, b->maps);
+	if (!c)
+		c = cmp_str(a->pattern, b->pattern);
+	if (!c)
+		c = cmp_str(a->type, b->type);
+	return c;
+}
+
+static int gby_reclaimable(const struct map_group *a, const struct map_group *b)
+{
+	return gcmp_tail(a, b);
+}
+
+static int gby_retained(const struct map_group *a, const struct map_group *b)
+{
+	int c = cmp_u64_desc(a->retained_bytes, b->retained_bytes);
+
+	return c ? c : gcmp_tail(a, b);
+}
+
+static int gby_count(const struct map_group *a, const struct map_group *b)
+{
+	int c = cmp_u64_desc(a->count, b->count);
+
+	return c ? c : gcmp_tail(a, b);
+}
+
+static int gby_type(const struct map_group *a, const struct map_group *b)
+{
+	int c = cmp_str(a->type, b->type);
+
+	return c ? c : gcmp_tail(a, b);
+}
+
+static int gby_path(const struct map_group *a, const struct map_group *b)
+{
+	int c = cmp_str(a->pattern, b->pattern);
+
+	return c ? c : gcmp_tail(a, b);
+}
+
+static gcmp_fn *const gsorters[] = {
+	[SORT_RECLAIMABLE] = gby_reclaimable,
+	[SORT_RETAINED] = gby_retained,
+	[SORT_COUNT] = gby_count,
+	[SORT_TYPE] = gby_type,
+	[SORT_PATH] = gby_path,
+};
+
+/* Groups nothing reaches come after every reachable one, whatever the key. */
+static int gcmp(const struct map_group *a, const struct map_group *b, gcmp_fn *cmp)
+{
+	int c = (int)a->unreachable - (int)b->unreachable;
+
+	return c ? c : cmp(a, b);
+}
+
+static void gsort(const struct map_group **v, const struct map_group **tmp, size_t n,
+		  gcmp_fn *cmp)
+{
+	if (n < 2)
+		return;
+	size_t h = n / 2, i = 0, j = h, k = 0;
+
+	gsort(v, tmp, h, cmp);
+	gsort(v + h, tmp, n - h, cmp);
+	while (i < h && j < n)
+		tmp[k++] = gcmp(v[j], v[i], cmp) < 0 ? v[j++] : v[i++];
+	while (i < h)
+		tmp[k++] = v[i++];
+	while (j < n)
+		tmp[k++] = v[j++];
+	memcpy(v, tmp, n * sizeof(*v));
+}
+
+int format_select_groups(const struct report *r, const struct format_opts *o,
+			 const struct map_group ***sel, size_t *nsel)
+{
+	static const struct format_opts defaults = { .sort = SORT_RECLAIMABLE };
+	const struct map_group **v, **tmp;
+	size_t n = 0;
+
+	if (!o)
+		o = &defaults;
+	*sel = NULL;
+	*nsel = 0;
+	if (r->ngroups == 0)
+		return 0;
+	v = calloc(r->ngroups, sizeof(*v));
+	tmp = calloc(r->ngroups, sizeof(*tmp));
+	if (!v || !tmp) {
+		free(v);
+		free(tmp);
+		return -1;
+	}
+	for (size_t i = 0; i < r->ngroups; i++)
+		if (r->groups[i].reclaimable_bytes >= o->min_reclaimable)
+			v[n++] = &r->groups[i];
+	gcmp_fn *cmp = (unsigned)o->sort < sizeof(gsorters) / sizeof(gsorters[0])
+		       ? gsorters[o->sort] : gby_reclaimable;
+	gsort(v, tmp, n, cmp);
+	free(tmp);
+	if (o->top && n > o->top)
+		n = o->top;
+	*sel = v;
+	*nsel = n;
+	return 0;
+}
+
+struct format_opts format_map_opts(const struct report *r, const struct format_opts *o)
+{
+	struct format_opts m = { .sort = SORT_RECLAIMABLE };
+
+	if (o)
+		m = *o;
+	if (r->group_by != GROUP_NONE && r->ngroups)
+		m.top = m.top_maps;
+	return m;
+}
+
+void format_pct(uint64_t part, uint64_t total, char *buf, size_t n)
+{
+	if (!total) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	double pct = (double)part * 100.0 / (double)total;
+	int p = (int)(pct + 0.5);
+
+	if (part && p == 0)
+		snprintf(buf, n, "<1%%");
+	else
+		snprintf(buf, n, "%d%%", part < total && p >= 100 ? 99 : p);
 }
 
 /* ---- Sizes and sort keys ----------------------------------------------- */
@@ -328,7 +482,7 @@ char *format_escape(const char *s, enum escape_mode mode)
 			p++;
 			continue;
 		}
-		if (mode == ESCAPE_TEXT && (cp < 0x20 || cp == 0x7f || cp == '\\')) {
+		if (mode != ESCAPE_JSON && (cp < 0x20 || cp == 0x7f || (cp == '\\' && mode == ESCAPE_TEXT))) {
 			static const char named[] = "\aa\bb\tt\nn\vv\ff\rr\\\\";
 			const char *e = cp ? strchr(named, (int)cp) : NULL;
 
@@ -342,7 +496,7 @@ char *format_escape(const char *s, enum escape_mode mode)
 			p++;
 			continue;
 		}
-		if (mode == ESCAPE_TEXT && invisible(cp)) {
+		if (mode != ESCAPE_JSON && invisible(cp)) {
 			/* 6 bytes for a 2+ byte sequence, 10 for a 4-byte
 			 * one: within the 4 bytes per input byte. */
 			q += cp > 0xffff ? sprintf(q, "\\U%08x", (unsigned)cp)
@@ -444,37 +598,142 @@ size_t format_width(const char *s)
 
 /* ---- Text layout ------------------------------------------------------- */
 
+struct text {
+	FILE *out;
+	const struct report *r;
+	const struct format_opts *o;
+	size_t width;             /* 0: no limit */
+	size_t col;               /* where names start: TYPE_COL, or NARROW_COL on a
+				   * terminal too narrow for names beside the figures */
+	bool more_explained;      /* the "+N more" note was printed */
+	bool failed;              /* memory ran out */
+};
+
 static void put_spaces(FILE *out, size_t n)
 {
 	while (n--)
 		putc(' ', out);
 }
 
-/* Print esc (escaped) in at most w columns, cutting the middle out with
- * "…" when it is wider.  Both ends of a type or path carry meaning (the
- * map's key type, the field holding it), so the middle goes. */
-static void put_fit(FILE *out, const char *esc, size_t w)
+/* How good a place for a continuation break the spot before `at` is: 0
+ * none; 1 after a separator of a name's parts or before a bracket; 2 after
+ * a space (which stays at the end of the line: a continuation line never
+ * starts with one, so its indentation says what it is); 3 after ", "
+ * (between two keys). */
+static int break_rank(const char *s, const char *at)
 {
-	if (format_width(esc) <= w) {
-		fputs(esc, out);
-		return;
-	}
-	if (w == 0)
-		return;
-
-	const char *h, *t;
-	format_elide(esc, w, &h, &t);
-	fwrite(esc, 1, (size_t)(h - esc), out);
-	fputs("…", out);
-	fputs(t, out);
+	if (at <= s || !*at || *at == ' ')
+		return 0;
+	if (at - s >= 2 && at[-1] == ' ' && at[-2] == ',')
+		return 3;
+	if (at[-1] == ' ')
+		return 2;
+	return strchr("./,])", at[-1]) || *at == '(' || *at == '[' ? 1 : 0;
 }
 
-/* Print text word-wrapped to WIDTH: the first line starts at column
- * indent, the next ones at indent + hang.  A word too long for a line is
- * broken where the line ends. */
-static void put_wrapped(FILE *out, size_t indent, size_t hang, const char *text)
+/* Print the escaped name esc at column col (where the cursor is), then
+ * suffix (text of ours, may be ""), then a newline.  What is wider than the
+ * room left goes on over continuation lines indented col + CONT, broken at
+ * the best place in the last two thirds of the line; nothing is dropped, so
+ * the lines joined (without their indentation) give back the name and the
+ * suffix. */
+static void put_long_at(struct text *T, size_t col, const char *esc, const char *suffix,
+			size_t lists_from);
+
+static void put_long(struct text *T, size_t col, const char *esc, const char *suffix)
 {
-	size_t col = indent, start = indent;
+	put_long_at(T, col, esc, suffix, strlen(esc));
+}
+
+/* put_long where the text from byte lists_from on is a list ("a", "b"): a
+ * break between two of its items drops the space after the comma. */
+static void put_long_at(struct text *T, size_t col, const char *esc, const char *suffix,
+			size_t lists_from)
+{
+	FILE *out = T->out;
+	size_t room = T->width > col ? T->width - col : 0;
+	char *all = malloc(strlen(esc) + strlen(suffix) + 1);
+
+	if (!all) {
+		T->failed = true;
+		return;
+	}
+	strcpy(all, esc);
+	strcat(all, suffix);
+	if (!T->width) {
+		fputs(all, out);
+		putc('\n', out);
+		free(all);
+		return;
+	}
+	if (room < MIN_NAME_W)
+		room = MIN_NAME_W;
+	const char *p = all;
+	for (bool first = true;; first = false) {
+		if (format_width(p) <= room) {
+			fputs(p, out);
+			break;
+		}
+		/* The longest head that fits, and the best break in it. */
+		const char *q = p, *brk = NULL;
+		size_t cols = 0;
+		int cw, best = 0;
+		while (*q) {
+			int len = next_cp(q, &cw);
+			if (cols + (size_t)cw > room)
+				break;
+			cols += (size_t)cw;
+			q += len;
+			int rank = break_rank(p, q);
+			if (rank && rank >= best && (size_t)(q - p) * 3 >= (size_t)(q - p + 1) &&
+			    cols * 3 >= room) {
+				best = rank;
+				brk = q;
+			}
+		}
+		if (brk)
+			q = brk;
+		if (q == p)
+			q += next_cp(q, &cw);
+		size_t n = (size_t)(q - p);
+		bool list = (size_t)(q - all) > lists_from;
+		if (list && n > 1 && q[-1] == ' ' && q[-2] == ',')
+			n--;              /* "a, " + "b": the space goes */
+		fwrite(p, 1, n, out);
+		putc('\n', out);
+		if (first) {
+			col += CONT;
+			room = room > CONT + 8 ? room - CONT : room;
+		}
+		put_spaces(out, col);
+		p = q;
+	}
+	putc('\n', out);
+	free(all);
+}
+
+/* An untrusted name, escaped, at column col; see put_long. */
+static void put_name(struct text *T, size_t col, const char *name, const char *suffix)
+{
+	char *esc = format_escape(name, ESCAPE_TEXT);
+
+	if (!esc) {
+		T->failed = true;
+		return;
+	}
+	put_long(T, col, esc, suffix);
+	free(esc);
+}
+
+/* Print prose word-wrapped: the first line starts at column indent, the
+ * next ones at indent + hang.  A word longer than a whole line (a type or
+ * a path in a sentence) goes on over the next lines, broken where a name
+ * may break (break_rank). */
+static void put_wrapped(struct text *T, size_t indent, size_t hang, const char *text)
+{
+	FILE *out = T->out;
+	size_t width = T->width ? T->width : PROSE_WIDTH;
+	size_t col = indent;
 	const char *p = text;
 	int empty = 1, w;
 
@@ -484,98 +743,81 @@ static void put_wrapped(FILE *out, size_t indent, size_t hang, const char *text)
 			p++;
 		if (!*p)
 			break;
-
 		const char *e = p;
 		size_t ww = 0;
 		while (*e && *e != ' ') {
 			e += next_cp(e, &w);
 			ww += (size_t)w;
 		}
-		if (!empty && col + 1 + ww > WIDTH) {
+		/* A word no line could hold starts where it is and breaks. */
+		bool huge = ww > width - (indent + hang < width ? indent + hang : 0);
+		if (!empty && col + 1 + ww > width && !(huge && col + 9 < width)) {
 			putc('\n', out);
-			start = indent + hang;
-			put_spaces(out, start);
-			col = start;
+			put_spaces(out, indent + hang);
+			col = indent + hang;
 			empty = 1;
 		}
 		if (!empty) {
 			putc(' ', out);
 			col++;
 		}
-		while (p < e) {
-			int len = next_cp(p, &w);
-			if (col + (size_t)w > WIDTH && col > start) {
-				putc('\n', out);
-				start = indent + hang;
-				put_spaces(out, start);
-				col = start;
+		/* A word wider than the rest of a fresh line: in pieces. */
+		while (col + ww > width && width > col + 8) {
+			size_t room = width - col, cols = 0;
+			const char *q = p, *brk = NULL;
+			int best = 0;
+			while (q < e) {
+				int len = next_cp(q, &w);
+				if (cols + (size_t)w > room)
+					break;
+				cols += (size_t)w;
+				q += len;
+				int rank = break_rank(p, q);
+				if (rank && rank >= best && cols * 3 >= room) {
+					best = rank;
+					brk = q;
+				}
 			}
-			fwrite(p, 1, (size_t)len, out);
-			col += (size_t)w;
-			p += len;
-			empty = 0;
+			if (brk)
+				q = brk;
+			if (q == p)
+				break;
+			for (const char *c = p; c < q;) {
+				int len = next_cp(c, &w);
+				ww -= (size_t)w;
+				c += len;
+			}
+			fwrite(p, 1, (size_t)(q - p), out);
+			putc('\n', out);
+			put_spaces(out, indent + hang);
+			col = indent + hang;
+			p = q;
 		}
+		fwrite(p, 1, (size_t)(e - p), out);
+		col += ww;
+		p = e;
+		empty = 0;
 	}
 	putc('\n', out);
 }
 
-/* Go names qualify with the full import path, which eats a narrow column:
- * keep only the last element ("github.com/acme/cache.Key" → "cache.Key").
- * In a type every qualified name loses its prefix; in a root path only the
- * global's name does, since map keys further along may hold a '/'.  Works
- * in place; esc only gets shorter. */
-static void shorten_names(char *esc, int is_path)
-{
-	char *w = esc, *seg = esc;
-	const char *stop = is_path ? esc + strcspn(esc, "[(\" ") : NULL;
-
-	for (const char *r = esc; *r; r++) {
-		if (*r == '/' && (!stop || r < stop)) {
-			w = seg;        /* drop the element just copied */
-			continue;
-		}
-		*w++ = *r;
-		if (strchr("[]*(){},; ", *r))
-			seg = w;
-	}
-	*w = '\0';
-}
-
-/* An untrusted name in at most w columns: escaped, shortened to package
- * names if too wide, then cut in the middle if still too wide. */
-static int put_name(FILE *out, const char *name, size_t w, int is_path)
-{
-	char *esc = format_escape(name, ESCAPE_TEXT);
-
-	if (!esc)
-		return -1;
-	if (format_width(esc) > w)
-		shorten_names(esc, is_path);
-	put_fit(out, esc, w);
-	free(esc);
-	return 0;
-}
-
-/* prefix + escaped s, wrapped; -1 when memory ran out. */
-static int put_note(FILE *out, size_t indent, size_t hang, const char *prefix,
-		    const char *s)
+/* prefix + escaped s, wrapped. */
+static void put_note(struct text *T, size_t indent, size_t hang, const char *prefix,
+		     const char *s)
 {
 	char *esc = format_escape(s, ESCAPE_TEXT);
-	char *line;
+	char *line = esc ? malloc(strlen(prefix) + strlen(esc) + 1) : NULL;
 
-	if (!esc)
-		return -1;
-	line = malloc(strlen(prefix) + strlen(esc) + 1);
 	if (!line) {
 		free(esc);
-		return -1;
+		T->failed = true;
+		return;
 	}
 	strcpy(line, prefix);
 	strcat(line, esc);
-	put_wrapped(out, indent, hang, line);
+	put_wrapped(T, indent, hang, line);
 	free(line);
 	free(esc);
-	return 0;
 }
 
 /* A count in w columns: exact when it fits, else scaled by 1000 ("12.3M"),
@@ -614,85 +856,280 @@ static void fmt_fill(uint64_t count, uint64_t cap, char *buf, size_t n)
 		snprintf(buf, n, "?"); /* inconsistent figures; see warnings */
 }
 
+/* A share of a total in W_SHARE columns: "58.1%", "100%", "<0.1%". */
+static void fmt_share(uint64_t part, uint64_t total, char *buf, size_t n)
+{
+	if (!total) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	double pct = (double)part * 100.0 / (double)total;
+	if (part && pct < 0.05)
+		snprintf(buf, n, "<0.1%%");
+	else if (part == total)
+		snprintf(buf, n, "100%%");
+	else
+		snprintf(buf, n, "%.1f%%", pct > 99.9 ? 99.9 : pct);
+}
+
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-static int put_map(FILE *out, const struct map_entry *m)
+/* " +3 more", " (conservative)": what follows a map's first path. */
+static void root_suffix(const struct map_entry *m, char *sfx, size_t n)
 {
+	uint64_t more = m->nroots ? sat_add(m->nroots - 1, m->more_roots) : 0;
+
+	sfx[0] = '\0';
+	if (more)
+		snprintf(sfx, n, " +%" PRIu64 " more", more);
+	if (m->conservative)
+		snprintf(sfx + strlen(sfx), n - strlen(sfx), " (conservative)");
+}
+
+static const char *no_path(const struct map_entry *m)
+{
+	return m->unreachable ? (m->garbage > 0 ? "(garbage: the last GC found it dead)"
+			       : "(nothing mapscan can read points to it)")
+			      : "(path not recorded)";
+}
+
+/* The path line of a map, at the name column. */
+static void put_path(struct text *T, const struct map_entry *m)
+{
+	char sfx[64];
+
+	if (!m->nroots) {
+		put_wrapped(T, T->col, CONT, no_path(m));
+		return;
+	}
+	put_spaces(T->out, T->col);
+	root_suffix(m, sfx, sizeof(sfx));
+	put_name(T, T->col, m->roots[0], sfx);
+}
+
+/* The type, on the figures line (or below it on a narrow terminal). */
+static void put_type(struct text *T, const struct map_entry *m, const char *type)
+{
+	char tsfx[48] = "";
+
+	if (T->col != TYPE_COL) {
+		putc('\n', T->out);
+		put_spaces(T->out, T->col);
+	} else {
+		put_spaces(T->out, GAP);
+	}
+	if (m && m->type_guessed)
+		snprintf(tsfx, sizeof(tsfx), " (guess, 1 of %u)", m->type_candidates);
+	put_name(T, T->col, type ? type : "(type unknown)", tsfx);
+}
+
+/* The sample keys of m, escaped for the terminal: "\"a\", \"b\"", or what
+ * stands for none.  NULL on ENOMEM. */
+static char *keys_text(const char *lead, const struct map_entry *m)
+{
+	size_t len = strlen(lead) + 32;
+
+	for (unsigned i = 0; i < m->nsample_keys; i++)
+		len += strlen(map_sample_key(m, i)) + 2;
+	char *line = malloc(len), *esc;
+	if (!line)
+		return NULL;
+	strcpy(line, lead);
+	for (unsigned i = 0; i < m->nsample_keys; i++) {
+		if (i)
+			strcat(line, ", ");
+		strcat(line, map_sample_key(m, i));
+	}
+	if (!m->nsample_keys)
+		strcat(line, m->fig.count ? "(not readable)" : "(none: the map is empty)");
+	esc = format_escape(line, ESCAPE_KEY);
+	free(line);
+	return esc;
+}
+
+/* "keys: "a", "b", "c"" at column col (--keys). */
+static void put_keys(struct text *T, size_t col, const struct map_entry *m)
+{
+	char *esc = keys_text("keys: ", m);
+
+	if (!esc) {
+		T->failed = true;
+		return;
+	}
+	put_spaces(T->out, col);
+	put_long_at(T, col, esc, "", 0);
+	free(esc);
+}
+
+static void put_map(struct text *T, const struct map_entry *m)
+{
+	FILE *out = T->out;
 	const struct map_figures *f = &m->fig;
 	char rec[16], ret[16], cnt[32], cap[32], fill[16];
+
 	human_size(f->reclaimable_bytes, rec, sizeof(rec));
 	human_size(f->retained_bytes, ret, sizeof(ret));
 	fmt_count(f->count, W_COUNT, cnt, sizeof(cnt));
 	fmt_count(f->capacity_slots, W_CAP, cap, sizeof(cap));
 	fmt_fill(f->count, f->capacity_slots, fill, sizeof(fill));
-	fprintf(out, "%*s%*s%*s%*s%*s%*s%*s%*s%*s%*s", W_SIZE, rec, GAP, "",
+	fprintf(out, "%*s%*s%*s%*s%*s%*s%*s%*s%*s", W_SIZE, rec, GAP, "",
 		W_SIZE, ret, GAP, "", W_COUNT, cnt, GAP, "", W_CAP, cap,
-		GAP, "", W_FILL, fill, GAP, "");
-	char tsfx[48] = "";
-	if (m->type_guessed)
-		snprintf(tsfx, sizeof(tsfx), " (guess, 1 of %u)", m->type_candidates);
-	if (put_name(out, m->type ? m->type : "(type unknown)", TYPE_W - strlen(tsfx), 0) < 0)
-		return -1;
-	fputs(tsfx, out);
-	putc('\n', out);
-
-	put_spaces(out, TYPE_COL);
-	if (m->nroots == 0) {
-		fputs(m->unreachable ? (m->garbage > 0 ? "(garbage: the last GC found it dead)"
-				       : "(nothing mapscan can read points to it)")
-				     : "(path not recorded)", out);
-	} else {
-		uint64_t more = sat_add(m->nroots - 1, m->more_roots);
-		char sfx[64] = "";
-
-		if (more)
-			snprintf(sfx, sizeof(sfx), " +%" PRIu64 " more", more);
-		if (m->conservative)
-			snprintf(sfx + strlen(sfx), sizeof(sfx) - strlen(sfx), " (conservative)");
-		if (put_name(out, m->roots[0], TYPE_W - strlen(sfx), 1) < 0)
-			return -1;
-		fputs(sfx, out);
-	}
-	putc('\n', out);
-
+		GAP, "", W_FILL, fill);
+	put_type(T, m, m->type);
+	put_path(T, m);
+	if (T->o->keys)
+		put_keys(T, T->col, m);
 	if (f->growing) {
 		char note[64];
 
-		snprintf(note, sizeof(note), "growing (%" PRIu64 " old buckets"
-			 " held)", f->old_buckets);
-		put_wrapped(out, TYPE_COL, 2, note);
+		snprintf(note, sizeof(note), "growing (%" PRIu64 " old buckets held)", f->old_buckets);
+		put_wrapped(T, T->col, CONT, note);
 	}
 	for (size_t i = 0; i < m->nwarnings; i++)
-		if (put_note(out, TYPE_COL, 2, "warning: ", m->warnings[i]) < 0)
-			return -1;
-	return 0;
+		put_note(T, T->col, CONT, "warning: ", m->warnings[i]);
 }
 
-/* "mapscan V — CORE (executable: EXE)" when it fits in a line; else the
- * executable gets a line of its own and long names lose their middle. */
-static int put_header(FILE *out, const struct report *r)
+/* --keys: the biggest few maps of each group shown, to tell them apart. */
+#define MEMBERS_SHOWN 3
+struct members {
+	size_t idx[MEMBERS_SHOWN];
+	unsigned n;
+};
+
+static bool bigger_map(const struct map_entry *a, const struct map_entry *b)
 {
+	if (a->fig.reclaimable_bytes != b->fig.reclaimable_bytes)
+		return a->fig.reclaimable_bytes > b->fig.reclaimable_bytes;
+	if (a->fig.retained_bytes != b->fig.retained_bytes)
+		return a->fig.retained_bytes > b->fig.retained_bytes;
+	return a->address < b->address;
+}
+
+/* One pass over the maps for the groups shown (sel); NULL on ENOMEM. */
+static struct members *members_of(const struct report *r, const struct map_group **sel,
+				  size_t nsel)
+{
+	struct members *mem = calloc(nsel ? nsel : 1, sizeof(*mem));
+	size_t *slot = calloc(r->ngroups ? r->ngroups : 1, sizeof(*slot));
+
+	if (!mem || !slot) {
+		free(mem);
+		free(slot);
+		return NULL;
+	}
+	for (size_t k = 0; k < nsel; k++)
+		slot[sel[k] - r->groups] = k + 1;
+	for (size_t i = 0; i < r->nmaps; i++) {
+		const struct map_entry *m = &r->maps[i];
+		if (!m->group || !slot[m->group - 1])
+			continue;
+		struct members *b = &mem[slot[m->group - 1] - 1];
+		unsigned at = b->n;
+		while (at > 0 && bigger_map(m, &r->maps[b->idx[at - 1]]))
+			at--;
+		if (at >= MEMBERS_SHOWN)
+			continue;
+		if (b->n < MEMBERS_SHOWN)
+			b->n++;
+		memmove(b->idx + at + 1, b->idx + at, (b->n - 1 - at) * sizeof(b->idx[0]));
+		b->idx[at] = i;
+	}
+	free(slot);
+	return mem;
+}
+
+static void put_group(struct text *T, const struct map_group *g, const struct members *mem)
+{
+	const struct report *r = T->r;
+	FILE *out = T->out;
+	char rec[16], ret[16], share[16], maps[32], cnt[32];
+	const struct map_entry *first = g->maps ? &r->maps[g->biggest] : NULL;
+
+	human_size(g->reclaimable_bytes, rec, sizeof(rec));
+	human_size(g->retained_bytes, ret, sizeof(ret));
+	if (g->unreachable)
+		snprintf(share, sizeof(share), "-");
+	else
+		fmt_share(g->reclaimable_bytes, r->total_reclaimable, share, sizeof(share));
+	fmt_count(g->maps, W_MAPS, maps, sizeof(maps));
+	fmt_count(g->count, W_GCOUNT, cnt, sizeof(cnt));
+	fprintf(out, "%*s%*s%*s%*s%*s%*s%*s%*s%*s", W_SIZE, rec, GAP, "",
+		W_SIZE, ret, GAP, "", W_SHARE, share, GAP, "", W_MAPS, maps,
+		GAP, "", W_GCOUNT, cnt);
+	/* A group of one is that map: its own type and path. */
+	put_type(T, g->maps == 1 ? first : NULL, g->type);
+	if (g->maps == 1 && first) {
+		put_path(T, first);
+		if (T->o->keys)
+			put_keys(T, T->col, first);
+		return;
+	}
+	if (g->unreachable) {
+		put_wrapped(T, T->col, CONT, "(nothing mapscan can read points to these maps)");
+	} else if (g->pattern) {
+		put_spaces(out, T->col);
+		put_name(T, T->col, g->pattern, "");
+	} else if (first && first->nroots) {
+		put_spaces(out, T->col);
+		fputs("biggest: ", out);
+		put_name(T, T->col + 9, first->roots[0], "");
+	} else {
+		put_wrapped(T, T->col, CONT, first ? no_path(first) : "");
+	}
+	/* --keys: the biggest members, each with its path and keys, as a
+	 * list ("- ") below the pattern. */
+	for (unsigned i = 0; mem && i < mem->n; i++) {
+		const struct map_entry *m = &r->maps[mem->idx[i]];
+		char *keys = keys_text("  keys: ", m), at[40];
+		if (!keys) {
+			T->failed = true;
+			return;
+		}
+		put_spaces(out, T->col);
+		fputs("- ", out);
+		snprintf(at, sizeof(at), "at 0x%" PRIx64, m->address);
+		char *name = format_escape(m->nroots ? m->roots[0] : at, ESCAPE_TEXT);
+		if (name)
+			put_long(T, T->col + 2, name, keys);
+		else
+			T->failed = true;
+		free(name);
+		free(keys);
+	}
+	if (mem && g->maps > mem->n) {
+		char line[64];
+		snprintf(line, sizeof(line), "- and %" PRIu64 " more map%s", g->maps - mem->n,
+			 g->maps - mem->n == 1 ? "" : "s");
+		put_wrapped(T, T->col, CONT, line);
+	}
+}
+
+/* "mapscan V — CORE (executable: EXE)" when it fits; else the executable
+ * on a line of its own, and a name too long for its line goes on over the
+ * next ones. */
+static void put_header(struct text *T)
+{
+	const struct report *r = T->r;
+	FILE *out = T->out;
 	const char *tool = "mapscan " MAPSCAN_VERSION;
 	char *src = NULL, *exe = NULL, *ver = NULL, lay[32];
-	int rc = -1;
 
 	if ((r->source && !(src = format_escape(r->source, ESCAPE_TEXT))) ||
-	    (r->executable &&
-	     !(exe = format_escape(r->executable, ESCAPE_TEXT))) ||
-	    (r->go_version &&
-	     !(ver = format_escape(r->go_version, ESCAPE_TEXT))))
+	    (r->executable && !(exe = format_escape(r->executable, ESCAPE_TEXT))) ||
+	    (r->go_version && !(ver = format_escape(r->go_version, ESCAPE_TEXT)))) {
+		T->failed = true;
 		goto out;
-
+	}
 	size_t tw = format_width(tool), w = tw;
 	if (src)
 		w += 3 + format_width(src);
 	if (exe)
 		w += 14 + format_width(exe) + 1;
 	fputs(tool, out);
-	if (w <= WIDTH) {
+	if (!T->width || w <= T->width) {
 		if (src)
 			fprintf(out, " — %s", src);
 		if (exe)
@@ -701,249 +1138,434 @@ static int put_header(FILE *out, const struct report *r)
 	} else {
 		if (src) {
 			fputs(" — ", out);
-			put_fit(out, src, WIDTH - tw - 3);
-		}
-		putc('\n', out);
-		if (exe) {
-			fputs("executable: ", out);
-			put_fit(out, exe, WIDTH - 12);
+			put_long(T, tw + 3, src, "");
+		} else {
 			putc('\n', out);
 		}
+		if (exe) {
+			fputs("executable: ", out);
+			put_long(T, 12, exe, "");
+		}
 	}
-
 	snprintf(lay, sizeof(lay), ", %s maps", layout_name(r->layout));
 	fputs("Go ", out);
-	if (ver)
-		put_fit(out, ver, WIDTH - 3 - strlen(lay));
-	else
-		fputs("version unknown", out);
-	fprintf(out, "%s\n", lay);
-	rc = 0;
+	put_long(T, 3, ver ? ver : "version unknown", lay);
 out:
 	free(src);
 	free(exe);
 	free(ver);
-	return rc;
 }
 
 /* Where the DWARF came from, when it is not the executable itself. */
-static int put_debug(FILE *out, const struct report *r)
+static void put_debug(struct text *T)
 {
-	char *p;
+	const struct report *r = T->r;
+	char lead[64];
 
 	if (r->names_limited) {
-		fputs("names limited: no debug information (DWARF); variables are named by address,\n"
-		      "locals by frame offset; pass a debug copy of this build with --debug-file\n", out);
-		return 0;
-	}
-	if (!r->debug_info || (!strcmp(r->debug_found_by, "executable") && !r->debug_other_build))
-		return 0;
-	if (!(p = format_escape(r->debug_info, ESCAPE_TEXT)))
-		return -1;
-	fputs("debug info: ", out);
-	put_fit(out, p, WIDTH - 14 - strlen(r->debug_found_by));
-	fprintf(out, " (%s)\n", r->debug_found_by);
-	if (r->debug_other_build)
-		fputs("executable differs only in build ID / link flags; layout verified\n", out);
-	free(p);
-	return 0;
-}
-
-/* A live process: how long it was stopped, or that it was not. */
-static int put_process(FILE *out, const struct report *r)
-{
-	double ms = (double)r->paused_ns / 1e6;
-	char *core = NULL;
-
-	if (!r->pid)
-		return 0;
-	if (r->saved_core && !(core = format_escape(r->saved_core, ESCAPE_TEXT)))
-		return -1;
-	if (!r->stopped)
-		fprintf(out, "process %d read without stopping it (--no-stop): figures may be "
-			"inconsistent\n", r->pid);
-	else if (ms < 1000)
-		fprintf(out, "process %d paused %.1f ms (%" PRIu64 " thread%s)%s\n", r->pid, ms,
-			r->threads_stopped, r->threads_stopped == 1 ? "" : "s",
-			r->inconsistent ? ", resumed before the end of the scan" : "");
-	else
-		fprintf(out, "process %d paused %.2f s (%" PRIu64 " thread%s)%s\n", r->pid, ms / 1000,
-			r->threads_stopped, r->threads_stopped == 1 ? "" : "s",
-			r->inconsistent ? ", resumed before the end of the scan" : "");
-	if (core)
-		fprintf(out, "core saved to %s\n", core);
-	free(core);
-	return 0;
-}
-
-/* "heap 120 MiB in use: maps hold 34%, 33% is reclaimable map storage" */
-static void put_heap(FILE *out, const struct report *r)
-{
-	char heap[16];
-
-	if (!r->heap_known || !r->heap_in_use)
+		put_wrapped(T, 0, 0, "names limited: no debug information (DWARF); variables are "
+			    "named by address, locals by frame offset; pass a debug copy of this build "
+			    "with --debug-file");
 		return;
-	human_size(r->heap_in_use, heap, sizeof(heap));
-	fprintf(out, "heap %s in use: maps hold %.1f%%, reclaimable map storage %.1f%%\n",
-		heap, (double)r->total_retained * 100.0 / (double)r->heap_in_use,
-		(double)r->total_reclaimable * 100.0 / (double)r->heap_in_use);
+	}
+	if (!r->debug_info || (r->debug_found_by && !strcmp(r->debug_found_by, "executable") &&
+			       !r->debug_other_build))
+		return;
+	snprintf(lead, sizeof(lead), "debug info: ");
+	fputs(lead, T->out);
+	char sfx[64];
+	snprintf(sfx, sizeof(sfx), " (%s)", r->debug_found_by ? r->debug_found_by : "?");
+	put_name(T, strlen(lead), r->debug_info, sfx);
+	if (r->debug_other_build)
+		put_wrapped(T, 0, 2, "executable differs only in build ID / link flags; layout verified");
 }
 
 /* Map storage the heap holds that no map found owns: maps mapscan could
  * not find.  A report must not look clean while that is large. */
 #define UNCLAIMED_NOTABLE (64 * 1024)
 
-static void put_unclaimed(FILE *out, const struct report *r)
+static void put_unclaimed(struct text *T)
 {
-	char b[16];
+	const struct report *r = T->r;
+	char b[16], line[200];
 
 	if (!r->unclaimed_known || !r->unclaimed_storage)
 		return;
 	human_size(r->unclaimed_storage, b, sizeof(b));
-	fprintf(out, "%s of map storage in the heap belongs to no map found (%" PRIu64
-		" allocation%s): %s\n", b, r->unclaimed_objects, r->unclaimed_objects == 1 ? "" : "s",
-		r->gc_running ? "mostly garbage not yet freed (a collection was running)"
-			      : "maps mapscan could not reach");
+	snprintf(line, sizeof(line), "%s of map storage in the heap belongs to no map found (%" PRIu64
+		 " allocation%s): %s", b, r->unclaimed_objects, r->unclaimed_objects == 1 ? "" : "s",
+		 r->gc_running ? "mostly garbage not yet freed (a collection was running)"
+			       : "maps mapscan could not reach");
+	put_wrapped(T, 0, 2, line);
 }
 
-static void put_summary(FILE *out, const struct report *r)
+/* A core that lacks memory: said before anything is counted. */
+static void put_partial(struct text *T)
 {
-	char ret[16], rec[16];
+	const struct report *r = T->r;
+	char b[16], line[200];
 
+	if (!r->partial)
+		return;
+	human_size(r->missing_bytes, b, sizeof(b));
+	snprintf(line, sizeof(line), "PARTIAL: the core lacks %s of the memory mapscan reads; "
+		 "maps held there are missing (see the warning below)", b);
+	put_wrapped(T, 0, 2, line);
+}
+
+/* A live process: how long it was stopped, or that it was not. */
+static void put_process(struct text *T)
+{
+	const struct report *r = T->r;
+	FILE *out = T->out;
+	double ms = (double)r->paused_ns / 1e6;
+	char line[200];
+
+	if (!r->pid)
+		return;
+	if (!r->stopped)
+		snprintf(line, sizeof(line), "process %d read without stopping it (--no-stop): "
+			 "figures may be inconsistent", r->pid);
+	else if (ms < 1000)
+		snprintf(line, sizeof(line), "process %d paused %.1f ms (%" PRIu64 " thread%s)%s",
+			 r->pid, ms, r->threads_stopped, r->threads_stopped == 1 ? "" : "s",
+			 r->inconsistent ? ", resumed before the end of the scan" : "");
+	else
+		snprintf(line, sizeof(line), "process %d paused %.2f s (%" PRIu64 " thread%s)%s",
+			 r->pid, ms / 1000, r->threads_stopped, r->threads_stopped == 1 ? "" : "s",
+			 r->inconsistent ? ", resumed before the end of the scan" : "");
+	put_wrapped(T, 0, 2, line);
+	if (r->saved_core) {
+		fputs("core saved to ", out);
+		put_name(T, 14, r->saved_core, "");
+	}
+}
+
+/* "heap 120 MiB in use: maps hold 34%, 33% is reclaimable map storage" */
+static void put_heap(struct text *T)
+{
+	const struct report *r = T->r;
+	char heap[16];
+
+	if (!r->heap_known || !r->heap_in_use)
+		return;
+	char line[160];
+	human_size(r->heap_in_use, heap, sizeof(heap));
+	snprintf(line, sizeof(line), "heap %s in use: maps hold %.1f%%, reclaimable map storage %.1f%%",
+		 heap, (double)r->total_retained * 100.0 / (double)r->heap_in_use,
+		 (double)r->total_reclaimable * 100.0 / (double)r->heap_in_use);
+	put_wrapped(T, 0, 2, line);
+}
+
+static void put_summary(struct text *T)
+{
+	const struct report *r = T->r;
+	FILE *out = T->out;
+	char ret[16], rec[16], pct[16];
 	size_t reach = r->nmaps - (size_t)r->unreachable_maps;
+
 	if (r->nmaps == 0) {
 		fputs("no maps found\n", out);
-		put_heap(out, r);
+		put_heap(T);
 		return;
 	}
+	char line[200];
 	human_size(r->total_retained, ret, sizeof(ret));
 	human_size(r->total_reclaimable, rec, sizeof(rec));
-	fprintf(out, "%zu map%s found, %s retained, %s reclaimable", reach,
-		reach == 1 ? "" : "s", ret, rec);
+	int n = snprintf(line, sizeof(line), "%zu map%s found, %s retained, %s reclaimable", reach,
+			 reach == 1 ? "" : "s", ret, rec);
 	if (r->total_retained) {
-		double pct = (double)r->total_reclaimable * 100.0 /
-			     (double)r->total_retained;
-		int p = (int)(pct + 0.5);
-
-		/* Never round a little waste to 0% or most to 100%. */
-		if (r->total_reclaimable && p == 0)
-			fputs(" (<1%)", out);
-		else
-			fprintf(out, " (%d%%)",
-				r->total_reclaimable < r->total_retained &&
-				p >= 100 ? 99 : p);
+		format_pct(r->total_reclaimable, r->total_retained, pct, sizeof(pct));
+		snprintf(line + n, sizeof(line) - (size_t)n, " (%s)", pct);
 	}
-	putc('\n', out);
+	put_wrapped(T, 0, 2, line);
 	if (r->unreachable_maps) {
 		human_size(r->unreachable_retained, ret, sizeof(ret));
-		fprintf(out, "%" PRIu64 " more map%s nothing reaches (listed apart), %s retained%s\n",
-			r->unreachable_maps, r->unreachable_maps == 1 ? "" : "s", ret,
-			r->gc_running ? ": mostly garbage, a collection was running" : "");
+		snprintf(line, sizeof(line), "%" PRIu64 " more map%s nothing reaches (listed apart), "
+			 "%s retained%s", r->unreachable_maps, r->unreachable_maps == 1 ? "" : "s", ret,
+			 r->gc_running ? ": mostly garbage, a collection was running" : "");
+		put_wrapped(T, 0, 2, line);
 	}
-	put_heap(out, r);
-	put_unclaimed(out, r);
+	put_heap(T);
+	put_unclaimed(T);
 }
 
-static const char advice[] =
-	"Go maps never shrink: delete() leaves the buckets allocated, so a map\n"
-	"that was once large keeps its peak size. To give the memory back, copy\n"
-	"the live entries into a new map and drop every reference to the old one:\n"
-	"\n"
-	"    m2 := make(map[K]V, len(m))\n"
-	"    for k, v := range m {\n"
-	"        m2[k] = v\n"
-	"    }\n"
-	"    m = m2\n"
-	"\n"
-	"or rebuild the map periodically. clear(m) empties the map but does NOT\n"
-	"free its storage.\n";
+/* "shown: 96% of 462 MiB reclaimable (20 of 1,204 groups; --top 0 shows all)":
+ * how much of the total the rows above cover, as pprof -top says it. */
+static void put_coverage(struct text *T, uint64_t shown_rec, size_t shown, size_t all,
+			 const char *what, size_t top)
+{
+	const struct report *r = T->r;
+	char line[256], pct[16], tot[16];
+	int n;
+
+	human_size(r->total_reclaimable, tot, sizeof(tot));
+	format_pct(shown_rec, r->total_reclaimable, pct, sizeof(pct));
+	if (r->total_reclaimable)
+		n = snprintf(line, sizeof(line), "shown: %s of %s reclaimable (%zu of %zu %s",
+			     pct, tot, shown, all, what);
+	else
+		n = snprintf(line, sizeof(line), "shown: %zu of %zu %s (nothing is reclaimable",
+			     shown, all, what);
+	if (T->o->min_reclaimable && shown < all) {
+		char min[16];
+		human_size(T->o->min_reclaimable, min, sizeof(min));
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "; those with %s or more", min);
+	}
+	if (top && shown == top && shown < all)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "; --top 0 shows all");
+	snprintf(line + n, sizeof(line) - (size_t)n, ")");
+	put_wrapped(T, 0, 7, line);
+}
+
+static void put_more_note(struct text *T)
+{
+	if (T->more_explained)
+		return;
+	T->more_explained = true;
+	putc('\n', T->out);
+	put_wrapped(T, 0, 0, "+N more: further paths to the same map (other variables or fields "
+		    "holding it, or stack and heap words that hold its address); --json lists up "
+		    "to 8, precise ones first, and --tui lists every one kept.");
+}
+
+static bool shows_more(const struct map_entry *m)
+{
+	return m->nroots > 1 || m->more_roots;
+}
+
+static void put_table_head(struct text *T, bool groups)
+{
+	if (groups)
+		fprintf(T->out, "%*s%*s%*s%*s%*s%*s%*s%*s%*s",
+			W_SIZE, "RECLAIM", GAP, "", W_SIZE, "RETAINED", GAP, "",
+			W_SHARE, "SHARE", GAP, "", W_MAPS, "MAPS", GAP, "",
+			W_GCOUNT, "COUNT");
+	else
+		fprintf(T->out, "%*s%*s%*s%*s%*s%*s%*s%*s%*s",
+			W_SIZE, "RECLAIM", GAP, "", W_SIZE, "RETAINED", GAP, "",
+			W_COUNT, "COUNT", GAP, "", W_CAP, "CAPACITY", GAP, "",
+			W_FILL, "FILL");
+	if (T->col != TYPE_COL)
+		fprintf(T->out, "\n%*s", (int)T->col, "");
+	else
+		put_spaces(T->out, GAP);
+	fputs(groups ? "TYPE / OWNER\n" : "TYPE / PATH\n", T->out);
+}
+
+static void put_groups(struct text *T, const struct map_group **sel, size_t nsel)
+{
+	const struct report *r = T->r;
+	uint64_t rec = 0;
+	size_t reach = 0, apart = 0, shown = 0;
+	bool more = false;
+
+	struct members *mem = T->o->keys ? members_of(r, sel, nsel) : NULL;
+
+	if (T->o->keys && !mem)
+		T->failed = true;
+	for (size_t k = 0; k < r->ngroups; k++)
+		reach += !r->groups[k].unreachable;
+	putc('\n', T->out);
+	put_wrapped(T, 0, 0, r->group_by == GROUP_TYPE
+		    ? "Types (every map of a type, summed: --group type):"
+		    : "Owners (maps held the same way, summed: indices, map values and "
+		      "goroutine ids read as *):");
+	put_table_head(T, true);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < nsel; i++) {
+			const struct map_group *g = sel[i];
+			if (g->unreachable != pass)
+				continue;
+			if (pass && !apart++) {
+				putc('\n', T->out);
+				put_wrapped(T, 0, 0, "Nothing reaches these, by type (garbage the "
+					    "collector has not freed yet, or held through memory "
+					    "mapscan cannot read as pointers):");
+			}
+			put_group(T, g, mem && g->maps > 1 ? &mem[i] : NULL);
+			if (!g->unreachable)
+				rec = sat_add(rec, g->reclaimable_bytes), shown++;
+			if (g->maps == 1 && shows_more(&r->maps[g->biggest]))
+				more = true;
+		}
+		if (!pass)
+			put_coverage(T, rec, shown, reach, reach == 1 ? "group" : "groups",
+				     T->o->top);
+	}
+	free(mem);
+	if (more)
+		put_more_note(T);
+}
+
+static void put_maps(struct text *T, const struct map_entry **sel, size_t nsel, size_t top)
+{
+	const struct report *r = T->r;
+	uint64_t rec = 0;
+	size_t apart = 0;
+	int growing = 0;
+	bool more = false;
+
+	if (r->group_by != GROUP_NONE && r->ngroups)
+		fputs("\nBiggest maps:\n", T->out);
+	else
+		putc('\n', T->out);
+	put_table_head(T, false);
+	size_t reach = r->nmaps - (size_t)r->unreachable_maps, shown = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < nsel; i++) {
+			const struct map_entry *m = sel[i];
+			if (m->unreachable != pass)
+				continue;
+			if (pass && !apart++) {
+				putc('\n', T->out);
+				put_wrapped(T, 0, 0, "Maps nothing reaches: garbage the collector has "
+					    "not freed yet, or held through memory mapscan cannot "
+					    "read as pointers:");
+			}
+			put_map(T, m);
+			growing |= m->fig.growing;
+			more |= shows_more(m);
+			if (!m->unreachable)
+				rec = sat_add(rec, m->fig.reclaimable_bytes), shown++;
+		}
+		if (!pass)
+			put_coverage(T, rec, shown, reach, reach == 1 ? "map" : "maps", top);
+	}
+	if (more)
+		put_more_note(T);
+	/* Evacuation only advances when the map is written, so a map left
+	 * alone mid-growth keeps both arrays indefinitely. */
+	if (growing)
+		putc('\n', T->out), put_wrapped(T, 0, 0, "A growing map holds its old buckets until further writes "
+			    "finish moving the entries out of them.");
+}
+
+/* What to do, for the biggest owner shown: what rebuilding it frees, in
+ * the words of the layout, and when rebuilding does not help. */
+static void put_advice(struct text *T, const struct map_group **gsel, size_t ngsel,
+		       const struct map_entry **sel, size_t nsel)
+{
+	const struct report *r = T->r;
+	const struct map_group *g = NULL;
+	const struct map_entry *m = NULL;
+	uint64_t rec = 0;
+
+	for (size_t i = 0; i < ngsel; i++)
+		if (!gsel[i]->unreachable && gsel[i]->reclaimable_bytes > rec)
+			rec = (g = gsel[i])->reclaimable_bytes;
+	if (!g)
+		for (size_t i = 0; i < nsel; i++)
+			if (!sel[i]->unreachable && sel[i]->fig.reclaimable_bytes > rec)
+				rec = (m = sel[i])->fig.reclaimable_bytes;
+	if (!rec)
+		return;
+	if (g && g->maps == 1)
+		m = &r->maps[g->biggest];
+
+	const char *type = g ? g->type : m->type;
+	const char *who = m ? (m->nroots ? m->roots[0] : NULL) : g->pattern;
+	char *etype = format_escape(type ? type : "map[K]V", ESCAPE_TEXT);
+	char *ewho = who ? format_escape(who, ESCAPE_TEXT) : NULL;
+	char size[16], line[2048];
+	bool swiss = r->layout == LAYOUT_SWISS;
+
+	if (!etype || (who && !ewho)) {
+		T->failed = true;
+		goto out;
+	}
+	human_size(rec, size, sizeof(size));
+	putc('\n', T->out);
+	if (m && ewho)
+		snprintf(line, sizeof(line), "Rebuilding %s (%s) would free %s.", ewho, etype, size);
+	else if (m)
+		snprintf(line, sizeof(line), "Rebuilding the biggest map (%s at 0x%" PRIx64 ") "
+			 "would free %s.", etype, m->address, size);
+	else if (ewho)
+		snprintf(line, sizeof(line), "Rebuilding the %" PRIu64 " maps of %s (%s) would "
+			 "free %s.", g->maps, ewho, etype, size);
+	else
+		snprintf(line, sizeof(line), "Rebuilding the %" PRIu64 " maps of type %s would "
+			 "free %s.", g->maps, etype, size);
+	snprintf(line + strlen(line), sizeof(line) - strlen(line),
+		 " Go maps never shrink: delete() and clear() leave the %s allocated. Copy the "
+		 "live entries into a new map and drop the old one, where the map is rebuilt "
+		 "anyway or once len(m) is well below its peak:",
+		 swiss ? "groups and tables" : "buckets and overflow buckets");
+	put_wrapped(T, 0, 0, line);
+	/* The map's own type in the example, when the line still fits. */
+	size_t width = T->width ? T->width : PROSE_WIDTH;
+	const char *mk = type && 4 + 12 + format_width(etype) + 9 <= width ? etype : "map[K]V";
+	fprintf(T->out, "\n    m2 := make(%s, len(m))\n"
+		"    for k, v := range m {\n"
+		"        m2[k] = v\n"
+		"    }\n"
+		"    m = m2\n\n", mk);
+	put_wrapped(T, 0, 0, "A map that fills up again (a cache at its working size, a buffer "
+		    "refilled every batch) grows back to the same storage: rebuilding it only "
+		    "churns the allocator. Rebuild the maps whose peak is behind them.");
+out:
+	free(etype);
+	free(ewho);
+}
 
 int format_text(FILE *out, const struct report *r, const struct format_opts *o)
 {
 	static const struct format_opts defaults = { .sort = SORT_RECLAIMABLE };
 	const struct map_entry **sel = NULL;
-	size_t nsel = 0;
+	const struct map_group **gsel = NULL;
+	size_t nsel = 0, ngsel = 0;
 	int rc = -1;
 
 	if (!o)
 		o = &defaults;
-	if (format_select(r, o, &sel, &nsel) < 0)
-		return -1;
-	if (put_header(out, r) < 0 || put_debug(out, r) < 0 || put_process(out, r) < 0)
+	struct format_opts mo = format_map_opts(r, o);
+	struct text T = { .out = out, .r = r, .o = o, .width = o->width, .col = TYPE_COL };
+	if (T.width && T.width < TYPE_COL + MIN_NAME_W)
+		T.col = NARROW_COL;
+	bool grouped = r->group_by != GROUP_NONE && r->ngroups;
+	if (format_select(r, &mo, &sel, &nsel) < 0 ||
+	    (grouped && format_select_groups(r, o, &gsel, &ngsel) < 0))
 		goto out;
-	put_summary(out, r);
+	put_header(&T);
+	put_debug(&T);
+	put_process(&T);
+	put_partial(&T);
+	put_summary(&T);
 
-	if (nsel) {
-		fprintf(out, "\n%*s%*s%*s%*s%*s%*s%*s%*s%*s%*s%s\n",
-			W_SIZE, "RECLAIM", GAP, "", W_SIZE, "RETAINED", GAP, "",
-			W_COUNT, "COUNT", GAP, "", W_CAP, "CAPACITY", GAP, "",
-			W_FILL, "FILL", GAP, "", "TYPE / PATH");
-		int growing = 0, apart = 0;
-		for (int pass = 0; pass < 2; pass++) {
-			for (size_t i = 0; i < nsel; i++) {
-				if (sel[i]->unreachable != pass)
-					continue;
-				if (pass && !apart++) {
-					putc('\n', out);
-					put_wrapped(out, 0, 0, "Maps nothing reaches: garbage the "
-						    "collector has not freed yet, or held through "
-						    "memory mapscan cannot read as pointers:");
-				}
-				if (put_map(out, sel[i]) < 0)
-					goto out;
-				growing |= sel[i]->fig.growing;
-			}
-		}
-		/* Evacuation only advances when the map is written, so a map
-		 * left alone mid-growth keeps both arrays indefinitely. */
-		if (growing) {
-			putc('\n', out);
-			put_wrapped(out, 0, 0, "A growing map holds its old "
-				    "buckets until further writes finish "
-				    "moving the entries out of them.");
-		}
-	}
-	if (nsel < r->nmaps) {
+	if (ngsel)
+		put_groups(&T, gsel, ngsel);
+	if (nsel)
+		put_maps(&T, sel, nsel, mo.top);
+	if (!nsel && r->nmaps) {
 		char line[160], min[16];
-		int n;
 
 		human_size(o->min_reclaimable, min, sizeof(min));
-		if (nsel == 0)
-			n = snprintf(line, sizeof(line), "no map has %s or"
-				     " more reclaimable", min);
-		else
-			n = snprintf(line, sizeof(line), "showing %zu of %zu"
-				     " maps", nsel, r->nmaps);
-		if (nsel && o->min_reclaimable)
-			n += snprintf(line + n, sizeof(line) - (size_t)n,
-				      ", those with %s or more reclaimable", min);
-		if (nsel && o->top && nsel == o->top)
-			snprintf(line + n, sizeof(line) - (size_t)n,
-				 " (--top 0 shows all)");
+		snprintf(line, sizeof(line), "no map has %s or more reclaimable", min);
 		putc('\n', out);
-		put_wrapped(out, 0, 0, line);
+		put_wrapped(&T, 0, 0, line);
 	}
 
 	if (r->nwarnings)
 		putc('\n', out);
 	for (size_t i = 0; i < r->nwarnings; i++)
-		if (put_note(out, 0, 9, "warning: ", r->warnings[i]) < 0)
-			goto out;
-
-	putc('\n', out);
-	if (r->total_reclaimable)
-		fputs(advice, out);
-	else if (r->unclaimed_known && !r->gc_running && r->unclaimed_storage >= UNCLAIMED_NOTABLE)
-		fputs("Nothing reclaimable in the maps found; but see the map storage"
-		      " no map found owns, above.\n", out);
-	else if (r->nmaps)
-		fputs("Nothing reclaimable: every map is about the size its"
-		      " entries need.\n", out);
-	else
-		fputs("Nothing reclaimable.\n", out);
-	rc = 0;
+		put_note(&T, 0, 9, "warning: ", r->warnings[i]);
+	if (!o->quiet)
+		put_advice(&T, gsel, ngsel, sel, nsel);
+	if (!r->total_reclaimable && r->partial) {
+		putc('\n', out);
+		put_wrapped(&T, 0, 0, "Nothing reclaimable in what the core holds; it lacks memory "
+			    "(see the warning above).");
+	} else if (!r->total_reclaimable && r->unclaimed_known && !r->gc_running &&
+		   r->unclaimed_storage >= UNCLAIMED_NOTABLE) {
+		putc('\n', out);
+		put_wrapped(&T, 0, 0, "Nothing reclaimable in the maps found; but see the map storage "
+			    "no map found owns, above.");
+	}
+	rc = T.failed ? -1 : 0;
 out:
 	free(sel);
+	free(gsel);
 	if (fflush(out) != 0 || ferror(out))
 		rc = -1;
 	return rc;

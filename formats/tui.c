@@ -39,8 +39,8 @@ static const char *const col_names[TUI_NCOLS] = {
 	[TUI_COL_COUNT] = "count",
 	[TUI_COL_CAPACITY] = "capacity",
 	[TUI_COL_FILL] = "fill",
-	[TUI_COL_TYPE] = "type",
 	[TUI_COL_PATH] = "path",
+	[TUI_COL_TYPE] = "type",
 };
 
 const char *tui_col_name(enum tui_col c)
@@ -218,11 +218,12 @@ static int rows_cmp(const struct tui_rows *rows, size_t i, size_t j)
 	case TUI_COL_FILL:
 		c = fill_asc(&a->fig, &b->fig);
 		break;
-	case TUI_COL_TYPE:
-		c = name_asc(a->type, b->type);
+	case TUI_COL_TYPE:        /* what the screen shows; no name last */
+		c = !a->type || !b->type ? !a->type - !b->type
+		    : name_asc(rows->type[i], rows->type[j]);
 		break;
 	case TUI_COL_PATH:
-		c = name_asc(a->nroots ? a->roots[0] : NULL, b->nroots ? b->roots[0] : NULL);
+		c = name_asc(rows->path[i], rows->path[j]);
 		break;
 	default:
 		c = u64_desc(a->fig.reclaimable_bytes, b->fig.reclaimable_bytes);
@@ -267,27 +268,254 @@ void tui_rows_sort(struct tui_rows *rows, enum tui_col key, bool reverse)
 	tui_rows_filter(rows, rows->filter);
 }
 
-void tui_rows_filter(struct tui_rows *rows, const char *needle)
+/* Copy needle into want (its size), lowercase, never half a character. */
+static void filter_prepare(char *want, size_t size, const char *needle)
 {
-	char want[sizeof(rows->filter)];
 	size_t len = strlen(needle ? needle : "");
 
-	if (len >= sizeof(want)) {
-		len = sizeof(want) - 1;
+	if (len >= size) {
+		len = size - 1;
 		while (len && ((unsigned char)needle[len] & 0xc0) == 0x80)
-			len--;      /* never keep half a character */
+			len--;
 	}
 	memcpy(want, needle ? needle : "", len);
 	want[len] = '\0';
 	lower_ascii(want);
+}
+
+void tui_rows_scope(struct tui_rows *rows, uint32_t group, bool unreachable)
+{
+	rows->group = group;
+	rows->unreachable = unreachable;
+	tui_rows_filter(rows, rows->filter);
+}
+
+void tui_rows_filter(struct tui_rows *rows, const char *needle)
+{
+	char want[sizeof(rows->filter)];
+
+	filter_prepare(want, sizeof(want), needle);
+	size_t len = strlen(want);
 	memcpy(rows->filter, want, len + 1);
-	rows->nshown = 0;
+	rows->nshown = rows->hidden = rows->inscope = 0;
+	const struct map_group *g = rows->group && rows->group <= rows->r->ngroups
+				    ? &rows->r->groups[rows->group - 1] : NULL;
 	for (size_t k = 0; k < rows->nall; k++) {
 		size_t i = rows->all[k];
+		const struct map_entry *m = &rows->r->maps[i];
 
+		if (g && m->group != rows->group)
+			continue;
+		if (m->unreachable && !rows->unreachable && !(g && g->unreachable)) {
+			rows->hidden++;
+			continue;
+		}
+		rows->inscope++;
 		if (!*want || strstr(rows->hay[i], want))
 			rows->shown[rows->nshown++] = i;
 	}
+}
+
+/* ==== Rows of the group list ============================================ */
+
+static const char *const gcol_names[TUI_GCOLS] = {
+	[TUI_G_RECLAIM] = "reclaimable",
+	[TUI_G_RETAINED] = "retained",
+	[TUI_G_SHARE] = "share",
+	[TUI_G_MAPS] = "maps",
+	[TUI_G_COUNT] = "count",
+	[TUI_G_OWNER] = "owner",
+	[TUI_G_TYPE] = "type",
+};
+
+const char *tui_gcol_name(enum tui_gcol c)
+{
+	return (unsigned)c < TUI_GCOLS ? gcol_names[c] : "?";
+}
+
+enum tui_gcol tui_gcol_from_sort(enum sort_key k)
+{
+	switch (k) {
+	case SORT_RETAINED:
+		return TUI_G_RETAINED;
+	case SORT_COUNT:
+		return TUI_G_COUNT;
+	case SORT_TYPE:
+		return TUI_G_TYPE;
+	case SORT_PATH:
+		return TUI_G_OWNER;
+	default:
+		return TUI_G_RECLAIM;
+	}
+}
+
+/* What stands for a group's owner: its pattern; for a group of one map,
+ * that map's own path; with --group type, its biggest map's path. */
+static const char *group_owner(const struct report *r, const struct map_group *g, char *buf,
+			       size_t n)
+{
+	const struct map_entry *big = g->maps ? &r->maps[g->biggest] : NULL;
+
+	if (g->unreachable)
+		return "(unreachable)";
+	if (g->maps == 1 && big && big->nroots)
+		return big->roots[0];
+	if (g->pattern)
+		return g->pattern;
+	if (big && big->nroots) {
+		snprintf(buf, n, "e.g. %s", big->roots[0]);
+		return buf;
+	}
+	return "(path not recorded)";
+}
+
+int tui_groups_init(struct tui_groups *g, const struct report *r, uint64_t min_reclaimable,
+		    bool ascii)
+{
+	size_t n = r->ngroups;
+	char buf[1100];
+
+	memset(g, 0, sizeof(*g));
+	g->r = r;
+	g->key = TUI_G_RECLAIM;
+	if (n == 0)
+		return 0;
+	g->owner = calloc(n, sizeof(*g->owner));
+	g->type = calloc(n, sizeof(*g->type));
+	g->hay = calloc(n, sizeof(*g->hay));
+	g->all = calloc(n, sizeof(*g->all));
+	g->shown = calloc(n, sizeof(*g->shown));
+	g->scratch = calloc(n, sizeof(*g->scratch));
+	if (!g->owner || !g->type || !g->hay || !g->all || !g->shown || !g->scratch)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct map_group *gr = &r->groups[i];
+		if (!(g->owner[i] = escape_name(group_owner(r, gr, buf, sizeof(buf)), ascii)) ||
+		    !(g->type[i] = escape_name(gr->type ? gr->type : "(type unknown)", ascii)) ||
+		    !(g->hay[i] = malloc(strlen(g->owner[i]) + strlen(g->type[i]) + 2)))
+			return -1;
+		sprintf(g->hay[i], "%s\n%s", g->owner[i], g->type[i]);
+		lower_ascii(g->hay[i]);
+		if (gr->reclaimable_bytes >= min_reclaimable)
+			g->all[g->nall++] = i;
+	}
+	tui_groups_sort(g, TUI_G_RECLAIM, false);
+	return 0;
+}
+
+void tui_groups_free(struct tui_groups *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; g->r && i < g->r->ngroups; i++) {
+		if (g->owner)
+			free(g->owner[i]);
+		if (g->type)
+			free(g->type[i]);
+		if (g->hay)
+			free(g->hay[i]);
+	}
+	free(g->owner);
+	free(g->type);
+	free(g->hay);
+	free(g->all);
+	free(g->shown);
+	free(g->scratch);
+	g->owner = g->type = g->hay = NULL;
+	g->all = g->shown = g->scratch = NULL;
+	g->nall = g->nshown = 0;
+}
+
+static int groups_cmp(const struct tui_groups *g, size_t i, size_t j)
+{
+	const struct map_group *a = &g->r->groups[i], *b = &g->r->groups[j];
+	int c;
+
+	switch (g->key) {
+	case TUI_G_RETAINED:
+		c = u64_desc(a->retained_bytes, b->retained_bytes);
+		break;
+	case TUI_G_MAPS:
+		c = u64_desc(a->maps, b->maps);
+		break;
+	case TUI_G_COUNT:
+		c = u64_desc(a->count, b->count);
+		break;
+	case TUI_G_OWNER:
+		c = name_asc(g->owner[i], g->owner[j]);
+		break;
+	case TUI_G_TYPE:
+		c = name_asc(g->type[i], g->type[j]);
+		break;
+	default:
+		c = u64_desc(a->reclaimable_bytes, b->reclaimable_bytes);
+		break;
+	}
+	if (g->reverse)
+		c = -c;
+	/* Groups nothing reaches come last, whatever the order. */
+	if (a->unreachable != b->unreachable)
+		c = a->unreachable ? 1 : -1;
+	if (!c)
+		c = u64_desc(a->reclaimable_bytes, b->reclaimable_bytes);
+	if (!c)
+		c = u64_desc(a->retained_bytes, b->retained_bytes);
+	if (!c)
+		c = name_asc(g->owner[i], g->owner[j]);
+	if (!c)
+		c = (i > j) - (i < j);
+	return c;
+}
+
+static void groups_msort(const struct tui_groups *g, size_t *v, size_t *tmp, size_t n)
+{
+	if (n < 2)
+		return;
+	size_t h = n / 2, i = 0, j = h, k = 0;
+
+	groups_msort(g, v, tmp, h);
+	groups_msort(g, v + h, tmp, n - h);
+	while (i < h && j < n)
+		tmp[k++] = groups_cmp(g, v[j], v[i]) < 0 ? v[j++] : v[i++];
+	while (i < h)
+		tmp[k++] = v[i++];
+	while (j < n)
+		tmp[k++] = v[j++];
+	memcpy(v, tmp, n * sizeof(*v));
+}
+
+void tui_groups_sort(struct tui_groups *g, enum tui_gcol key, bool reverse)
+{
+	g->key = (unsigned)key < TUI_GCOLS ? key : TUI_G_RECLAIM;
+	g->reverse = reverse;
+	if (g->nall)
+		groups_msort(g, g->all, g->scratch, g->nall);
+	tui_groups_filter(g, g->filter);
+}
+
+void tui_groups_filter(struct tui_groups *g, const char *needle)
+{
+	char want[sizeof(g->filter)];
+
+	filter_prepare(want, sizeof(want), needle);
+	memcpy(g->filter, want, strlen(want) + 1);
+	g->nshown = g->hidden = g->inscope = 0;
+	for (size_t k = 0; k < g->nall; k++) {
+		size_t i = g->all[k];
+		if (g->r->groups[i].unreachable && !g->unreachable) {
+			g->hidden++;
+			continue;
+		}
+		g->inscope++;
+		if (!*want || strstr(g->hay[i], want))
+			g->shown[g->nshown++] = i;
+	}
+}
+
+void tui_groups_show_unreachable(struct tui_groups *g, bool on)
+{
+	g->unreachable = on;
+	tui_groups_filter(g, g->filter);
 }
 
 /* ==== The storage picture =============================================== */
@@ -496,6 +724,144 @@ size_t tui_fit(const char *esc, size_t w, bool ascii, char *out, size_t n)
 	return kept + 1;
 }
 
+/* Drop import paths from qualified names ("github.com/acme/cache.Key" →
+ * "cache.Key") to fit a narrow column.  A path may one day hold a map key
+ * in quotes, with any '/' in it: what is quoted stays.  In place. */
+static void drop_import_paths(char *s, bool path)
+{
+	char *out = s, *name = s;
+	bool quoted = false;
+
+	for (const char *p = s; *p; p++) {
+		if (path && *p == '"' && (p == s || p[-1] != '\\'))
+			quoted = !quoted;
+		if (*p == '/' && !quoted) {
+			out = name;
+			continue;
+		}
+		*out++ = *p;
+		if (strchr("[]*(){},; ", *p))
+			name = out;
+	}
+	*out = '\0';
+}
+
+/* Drop package qualifiers from a type ("map[string]*main.Session" →
+ * "map[string]*Session"): in a Go type a '.' only ever follows one.  The
+ * detail screen shows the type whole.  In place. */
+static void drop_packages(char *s)
+{
+	char *out = s, *ident = s;
+
+	for (const char *p = s; *p; p++) {
+		bool word = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '_' || (unsigned char)*p >= 0x80;
+		if (*p == '.' && out > ident) {
+			out = ident;
+			continue;
+		}
+		*out++ = *p;
+		if (!word)
+			ident = out;
+	}
+	*out = '\0';
+}
+
+static void copy_fit(const char *s, size_t w, char *out, size_t n, size_t *cols)
+{
+	size_t used = 0, c;
+
+	*cols = 0;
+	out[0] = '\0';
+	while (*s) {
+		int len = format_cp(s, &c);
+		if (*cols + c > w || used + (size_t)len + 1 > n)
+			break;
+		memcpy(out + used, s, (size_t)len);
+		used += (size_t)len;
+		*cols += c;
+		s += len;
+	}
+	out[used] = '\0';
+}
+
+/* The end of s that fits in w columns. */
+static const char *tail_fit(const char *s, size_t w)
+{
+	const char *t = s + strlen(s);
+	size_t cols = 0, c;
+
+	while (t > s) {
+		const char *b = t - 1;
+		while (b > s && ((unsigned char)*b & 0xc0) == 0x80)
+			b--;
+		format_cp(b, &c);
+		if (cols + c > w)
+			break;
+		cols += c;
+		t = b;
+	}
+	return t;
+}
+
+size_t tui_shorten(const char *esc, enum tui_name kind, size_t w, bool ascii, char *out, size_t n)
+{
+	const char *ell = ascii ? "~" : "…";
+	char buf[1024];
+	size_t cols;
+
+	if (!n)
+		return 0;
+	out[0] = '\0';
+	if (format_width(esc) <= w || strlen(esc) >= sizeof(buf))
+		return tui_fit(esc, w, ascii, out, n);
+	strcpy(buf, esc);
+	drop_import_paths(buf, kind == TUI_NAME_PATH);
+	if (kind == TUI_NAME_TYPE && format_width(buf) > w)
+		drop_packages(buf);
+	if (format_width(buf) <= w || w < 2)
+		return tui_fit(buf, w, ascii, out, n);
+	if (kind == TUI_NAME_TYPE) {
+		/* Keep "map[K]" whole and cut the value type's end. */
+		size_t close = 0;
+		if (!strncmp(buf, "map[", 4)) {
+			int depth = 0;
+			for (size_t i = 3; buf[i]; i++) {
+				depth += buf[i] == '[';
+				if (buf[i] == ']' && --depth == 0) {
+					close = i + 1;
+					break;
+				}
+			}
+		}
+		char head[1024];
+		memcpy(head, buf, close);
+		head[close] = '\0';
+		if (!close || format_width(head) + 2 > w) {
+			if (close)
+				return tui_fit(buf, w, ascii, out, n);   /* the key alone is too wide */
+			close = 0;
+		}
+		copy_fit(buf, w - 1, out, n - strlen(ell), &cols);
+		if (strlen(out) + strlen(ell) + 1 <= n)
+			strcat(out, ell);
+		return cols + 1;
+	}
+	/* A path: what rows of one owner share is its start; keep the end. */
+	const char *t = tail_fit(buf, w - 1);
+	size_t tw = format_width(t);
+	for (const char *q = t; *q && format_width(q) * 3 >= tw * 2; q++)
+		if (q > t && (q[-1] == '.' || *q == '[' || q[-1] == ' ')) {
+			t = q;
+			break;
+		}
+	if (strlen(ell) + strlen(t) + 1 > n)
+		return tui_fit(buf, w, ascii, out, n);
+	strcpy(out, ell);
+	strcat(out, t);
+	return 1 + format_width(t);
+}
+
 /* ==== The terminal ====================================================== */
 
 /* The terminal is a process-wide resource: the signal and atexit handlers
@@ -565,7 +931,7 @@ enum {
 	AT_BIG, AT_DIM, AT_NATTRS
 };
 
-enum view { S_LIST, S_DETAIL };
+enum view { S_GROUPS, S_LIST, S_DETAIL };
 
 /* Keys as ints: characters as their code point, curses' function keys
  * moved above Unicode so the two never meet. */
@@ -573,20 +939,28 @@ enum view { S_LIST, S_DETAIL };
 #define CTRL(c) ((c) & 0x1f)
 #define ESC 27
 
+/* Where a list screen is: its selected row and first row on screen. */
+struct cursor {
+	size_t cur, top;
+};
+
 struct tui {
 	const struct report *r;
 	struct tui_rows rows;
+	struct tui_groups groups;
 	struct tui_picture *pics;  /* per map of r, built when first shown */
 	size_t kept[8], nkept;     /* maps whose picture is kept, oldest first */
 	bool ascii, color;
 	attr_t attr[AT_NATTRS];
 	enum view screen;
+	bool grouped;              /* the report has groups: the TUI opens on them */
 	bool help, editing, quit;
 	char edit[sizeof(((struct tui_rows *)0)->filter)];
 	uint64_t hidden_below;     /* min_reclaimable */
-	/* list */
-	size_t cur, top;           /* selected row, first row on screen */
+	/* the list screens */
+	struct cursor mc, gc;      /* maps, groups */
 	int col_x[TUI_NCOLS + 1];  /* where the last drawn columns start */
+	int col_w[TUI_NCOLS];
 	int list_y, list_h;
 	/* detail */
 	size_t map;                /* index into r->maps */
@@ -687,64 +1061,21 @@ static void fill_row(int y, attr_t a)
 	attrset(A_NORMAL);
 }
 
-/* Drop import paths from qualified names ("github.com/acme/cache.Key" →
- * "cache.Key") to fit a narrow column.  In a path only the global's
- * package is shortened: a map key further along may hold a '/'.  In place. */
-static void drop_import_paths(char *s, bool path)
+/* A name in a column, shortened where it says least (tui_shorten). */
+static int put_name(struct tui *t, int y, int x, int w, const char *esc, bool path, attr_t a)
 {
-	char *out = s, *name = s;
-	bool keep = false;
+	char buf[4096];
 
-	for (const char *p = s; *p; p++) {
-		if (path && strchr("[(\"", *p))
-			keep = true;
-		if (*p == '/' && !keep) {
-			out = name;
-			continue;
-		}
-		*out++ = *p;
-		if (strchr("[]*(){},; ", *p))
-			name = out;
-	}
-	*out = '\0';
-}
-
-/* Drop package qualifiers from a type ("map[string]*main.Session" →
- * "map[string]*Session"): in a Go type a '.' only ever follows one.  The
- * detail screen shows the type whole.  In place. */
-static void drop_packages(char *s)
-{
-	char *out = s, *ident = s;
-
-	for (const char *p = s; *p; p++) {
-		bool word = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			    (*p >= '0' && *p <= '9') || *p == '_' || (unsigned char)*p >= 0x80;
-		if (*p == '.' && out > ident) {
-			out = ident;
-			continue;
-		}
-		*out++ = *p;
-		if (!word)
-			ident = out;
-	}
-	*out = '\0';
-}
-
-/* A name in a column: shortened if too wide, then cut in the middle. */
-static void put_name(struct tui *t, int y, int x, int w, const char *esc, bool path, attr_t a)
-{
-	char buf[1024];
-
-	if (w <= 0)
-		return;
-	if (format_width(esc) > (size_t)w && strlen(esc) < sizeof(buf)) {
-		strcpy(buf, esc);
-		drop_import_paths(buf, path);
-		if (!path && format_width(buf) > (size_t)w)
-			drop_packages(buf);
-		esc = buf;
-	}
-	put(y, x, w, esc, a, t->ascii);
+	if (w <= 0 || y < 0 || y >= LINES || x >= COLS)
+		return 0;
+	if (x + w > COLS)
+		w = COLS - x;
+	size_t cols = tui_shorten(esc, path ? TUI_NAME_PATH : TUI_NAME_TYPE, (size_t)w, t->ascii,
+				  buf, sizeof(buf));
+	attrset(a);
+	mvaddstr(y, x, buf);
+	attrset(A_NORMAL);
+	return (int)cols;
 }
 
 /* A count in w columns: exact when it fits, else scaled ("12.3M"). */
@@ -787,9 +1118,17 @@ struct fkey {
 	const char *key, *label;
 };
 
+static const struct fkey group_keys[] = {
+	{ "?", "Help" }, { "Enter", "Maps" }, { "/", "Filter" }, { "s", "Sort" },
+	{ "u", "Unreachable" }, { "m", "All maps" }, { "q", "Quit" },
+};
 static const struct fkey list_keys[] = {
 	{ "?", "Help" }, { "/", "Filter" }, { "s", "Sort" }, { "r", "Reverse" },
-	{ "b", "Biggest" }, { "Enter", "Open" }, { "q", "Quit" },
+	{ "u", "Unreachable" }, { "Enter", "Open" }, { "q", "Quit" },
+};
+static const struct fkey sub_list_keys[] = {
+	{ "?", "Help" }, { "/", "Filter" }, { "s", "Sort" }, { "r", "Reverse" },
+	{ "Enter", "Open" }, { "q", "Owners" },
 };
 static const struct fkey edit_keys[] = {
 	{ "Enter", "Keep filter" }, { "Esc", "Clear" }, { "^U", "Erase" },
@@ -835,28 +1174,32 @@ static void draw_title(struct tui *t)
 }
 
 /* "22 maps, 3.0 MiB retained, 2.9 MiB reclaimable (96%)", as the text
- * output says it; totals always cover every map of the report. */
+ * output says it; totals always cover every reachable map of the report,
+ * the maps nothing reaches counted apart. */
 static void draw_totals(struct tui *t, int y)
 {
 	const struct report *r = t->r;
-	char ret[16], rec[16], pct[16] = "";
+	char ret[16], rec[16], pct[24] = "";
 
 	human_size(r->total_retained, ret, sizeof(ret));
 	human_size(r->total_reclaimable, rec, sizeof(rec));
 	if (r->total_retained) {
-		int p = (int)((double)r->total_reclaimable * 100.0 / (double)r->total_retained + 0.5);
-		if (r->total_reclaimable && p == 0)
-			snprintf(pct, sizeof(pct), " (<1%%)");
-		else
-			snprintf(pct, sizeof(pct), " (%d%%)",
-				 r->total_reclaimable < r->total_retained && p >= 100 ? 99 : p);
+		char p[16];
+		format_pct(r->total_reclaimable, r->total_retained, p, sizeof(p));
+		snprintf(pct, sizeof(pct), " (%s)", p);
 	}
 	fill_row(y, A_NORMAL);
-	putf(t, y, 1, COLS - 2, A_BOLD, "%zu map%s, %s retained, %s reclaimable%s, %" PRIu64
-	     " entries", r->nmaps, r->nmaps == 1 ? "" : "s", ret, rec, pct, r->total_count);
+	size_t reach = r->nmaps - (size_t)r->unreachable_maps;
+	int x = 1 + putf(t, y, 1, COLS - 2, A_BOLD, "%zu map%s, %s retained, %s reclaimable%s, %"
+			 PRIu64 " entries", reach, reach == 1 ? "" : "s", ret, rec, pct,
+			 r->total_count);
+	char more[64];
+	int mw = snprintf(more, sizeof(more), "; %" PRIu64 " more nothing reaches", r->unreachable_maps);
+	if (r->unreachable_maps && x + mw < COLS)
+		put(y, x, COLS - 1 - x, more, A_NORMAL, t->ascii);
 }
 
-/* ---- The list screen --------------------------------------------------- */
+/* ---- The list screens ------------------------------------------------- */
 
 /* Each title plus the sort mark fits its column. */
 #define W_SIZE 8
@@ -864,149 +1207,275 @@ static void draw_totals(struct tui *t, int y)
 #define W_COUNT 6
 #define W_CAP 9
 #define W_FILL 5
+#define W_SHARE 6
+#define W_MAPS 6
+#define W_GCOUNT 8
+#define NUMCOLS 5
 
 static const char *const col_titles[TUI_NCOLS] = {
-	"RECLAIM", "RETAINED", "COUNT", "CAPACITY", "FILL", "TYPE", "PATH",
+	"RECLAIM", "RETAINED", "COUNT", "CAPACITY", "FILL", "PATH", "TYPE",
 };
+static const char *const gcol_titles[TUI_GCOLS] = {
+	"RECLAIM", "RETAINED", "SHARE", "MAPS", "COUNT", "OWNER", "TYPE",
+};
+static const int numw[NUMCOLS] = { W_SIZE, W_RET, W_COUNT, W_CAP, W_FILL };
+static const int gnumw[NUMCOLS] = { W_SIZE, W_RET, W_SHARE, W_MAPS, W_GCOUNT };
 
 /* Does the column's natural order put big values first? */
-static bool col_descends(enum tui_col c)
+static bool col_descends(int c)
 {
-	return c <= TUI_COL_CAPACITY;
+	return c < NUMCOLS && c != TUI_COL_FILL;
 }
 
-/* Columns' x and widths for the current screen: numbers, then the type and
- * the path sharing what is left by how much each needs. */
-static void list_layout(struct tui *t, int *tw, int *pw)
+static bool groups_screen(const struct tui *t)
 {
-	static const int numw[] = { W_SIZE, W_RET, W_COUNT, W_CAP, W_FILL };
-	int x = 1, want_t = 4, want_p = 4;
+	return t->screen == S_GROUPS;
+}
 
-	for (int c = 0; c < 5; c++) {
+static struct cursor *cursor(struct tui *t)
+{
+	return groups_screen(t) ? &t->gc : &t->mc;
+}
+
+static size_t nshown(const struct tui *t)
+{
+	return groups_screen(t) ? t->groups.nshown : t->rows.nshown;
+}
+
+/* " (+3)", " (+3, cons.)", " (cons.)": what follows a map's path. */
+static void root_suffix(const struct map_entry *m, char *sfx, size_t n)
+{
+	uint64_t more = (m->nroots > 1 ? m->nroots - 1 : 0) + m->more_roots;
+
+	sfx[0] = '\0';
+	if (more && m->conservative)
+		snprintf(sfx, n, " (+%" PRIu64 ", cons.)", more);
+	else if (more)
+		snprintf(sfx, n, " (+%" PRIu64 ")", more);
+	else if (m->conservative)
+		snprintf(sfx, n, " (cons.)");
+}
+
+/* Columns' x and widths for the current screen: numbers, then the two
+ * names sharing what is left, the first (path, owner: what tells rows
+ * apart) before the type.  A list of one group's maps has one type, said
+ * above the list: no type column. */
+static void list_layout(struct tui *t)
+{
+	bool g = groups_screen(t);
+	const int *w = g ? gnumw : numw;
+	int x = 1, want_a = 4, want_b = 4;
+
+	for (int c = 0; c < NUMCOLS; c++) {
 		t->col_x[c] = x;
-		x += numw[c] + (c == 4 ? 2 : 1);
+		/* A narrow screen keeps its room for the names: the share is
+		 * the reclaimable bytes again (the scope line says it), the
+		 * capacity is in the fill and the map's page. */
+		t->col_w[c] = COLS < 100 && c == (g ? (int)TUI_G_SHARE : (int)TUI_COL_CAPACITY) ? 0 : w[c];
+		if (t->col_w[c])
+			x += w[c] + (c == NUMCOLS - 1 ? 2 : 1);
 	}
-	for (size_t k = 0; k < t->rows.nshown; k++) {
-		size_t i = t->rows.shown[k];
-		int a = (int)format_width(t->rows.type[i]), b = (int)format_width(t->rows.path[i]);
-		const struct map_entry *m = &t->r->maps[i];
-
-		if (m->nroots > 1 || m->more_roots)
-			b += 6;  /* " (+N)" */
-		want_t = a > want_t ? a : want_t;
-		want_p = b > want_p ? b : want_p;
+	/* What each name needs whole, and once its package paths (and a
+	 * type's qualifiers) are dropped; looked at on the rows a screen
+	 * shows at most. */
+	int short_a = 4, short_b = 4;
+	char buf[1024];
+	size_t first = cursor(t)->top, last = first + (size_t)(LINES > 5 ? LINES - 5 : 1);
+	for (size_t k = first; k < nshown(t) && k < last; k++) {
+		const char *pa, *pb;
+		char sfx[48] = "";
+		if (g) {
+			size_t i = t->groups.shown[k];
+			pa = t->groups.owner[i];
+			pb = t->groups.type[i];
+		} else {
+			size_t i = t->rows.shown[k];
+			root_suffix(&t->r->maps[i], sfx, sizeof(sfx));
+			pa = t->rows.path[i];
+			pb = t->rows.type[i];
+		}
+		int a = (int)format_width(pa) + (int)strlen(sfx), b = (int)format_width(pb);
+		want_a = a > want_a ? a : want_a;
+		want_b = b > want_b ? b : want_b;
+		if (strlen(pa) < sizeof(buf)) {
+			strcpy(buf, pa);
+			drop_import_paths(buf, true);
+			a = (int)format_width(buf) + (int)strlen(sfx);
+		}
+		if (strlen(pb) < sizeof(buf)) {
+			strcpy(buf, pb);
+			drop_import_paths(buf, false);
+			drop_packages(buf);
+			b = (int)format_width(buf);
+		}
+		short_a = a > short_a ? a : short_a;
+		short_b = b > short_b ? b : short_b;
 	}
-	int avail = COLS - x - 2 - 1, half;
-	if (avail < 8)
-		avail = 8;
-	half = avail * 11 / 20;  /* the type says more than the path */
-	if (want_t <= half) {
-		*tw = want_t;
-	} else if (want_p <= avail - half) {
-		*tw = avail - want_p;
+	int avail = COLS - x - 1;
+	if (avail < 10)
+		avail = 10;
+	bool no_type = !g && t->rows.group;
+	int wa, wb;
+	if (no_type) {
+		wa = avail;
+		wb = 0;
+	} else if (want_a + 2 + want_b <= avail) {
+		wa = want_a;
+		wb = avail - 2 - wa;
+	} else if (short_a + 2 + short_b <= avail) {
+		/* Both fit shortened: the spare columns first to the type (short
+		 * whole, it makes every row whole), then to the path. */
+		int spare = avail - 2 - short_a - short_b;
+		int more_b = want_b - short_b < spare ? want_b - short_b : spare;
+		wb = short_b + more_b;
+		wa = avail - 2 - wb;
 	} else {
-		*tw = half;
+		/* The type keeps up to two fifths (its key type shows), the
+		 * path the rest. */
+		int tmin = avail * 2 / 5 < 16 ? 16 : avail * 2 / 5;
+		if (tmin > short_b)
+			tmin = short_b;
+		wa = short_a < avail - 2 - tmin ? short_a : avail - 2 - tmin;
+		wb = avail - 2 - wa;
 	}
-	*pw = avail - *tw;
-	t->col_x[TUI_COL_TYPE] = x;
-	t->col_x[TUI_COL_PATH] = x + *tw + 2;
+	t->col_x[NUMCOLS] = x;
+	t->col_w[NUMCOLS] = wa;
+	t->col_x[NUMCOLS + 1] = no_type ? COLS : x + wa + 2;
+	t->col_w[NUMCOLS + 1] = wb;
 	t->col_x[TUI_NCOLS] = COLS;
 }
 
-static void draw_list_header(struct tui *t, int y, int tw, int pw)
+static void draw_list_header(struct tui *t, int y)
 {
-	static const int numw[] = { W_SIZE, W_RET, W_COUNT, W_CAP, W_FILL };
+	bool g = groups_screen(t);
+	int key = g ? (int)t->groups.key : (int)t->rows.key;
+	bool reverse = g ? t->groups.reverse : t->rows.reverse;
 
 	fill_row(y, t->attr[AT_HEADER]);
 	for (int c = 0; c < TUI_NCOLS; c++) {
-		int w = c < 5 ? numw[c] : c == TUI_COL_TYPE ? tw : pw;
-		int len = (int)strlen(col_titles[c]);
-		int x = c < 5 ? t->col_x[c] + w - len : t->col_x[c];
-		bool sorted = (enum tui_col)c == t->rows.key;
+		const char *title = g ? gcol_titles[c] : col_titles[c];
+		int w = t->col_w[c];
+		int len = (int)strlen(title);
+		int x = c < NUMCOLS ? t->col_x[c] + w - len : t->col_x[c];
+		bool sorted = c == key || (g && c == TUI_G_SHARE && key == TUI_G_RECLAIM);
 		attr_t a = sorted ? t->attr[AT_SORTCOL] : t->attr[AT_HEADER];
 
-		put(y, x, len, col_titles[c], a, t->ascii);
-		if (sorted) {
-			bool down = col_descends((enum tui_col)c) != t->rows.reverse;
+		if (w <= 0)
+			continue;
+		put(y, x, len, title, a, t->ascii);
+		if (sorted && c == key) {
+			bool down = col_descends(c) != reverse;
 			put(y, x - 1, 1, t->ascii ? (down ? "v" : "^") : (down ? "▼" : "▲"), a,
 			    t->ascii);
 		}
 	}
 }
 
-static void draw_list_row(struct tui *t, int y, size_t i, bool selected, int tw, int pw)
+/* The five figures of a row, right-aligned in their columns. */
+static void draw_numbers(struct tui *t, int y, char fig[NUMCOLS][32], attr_t base, attr_t first)
+{
+	for (int c = 0; c < NUMCOLS; c++)
+		if (t->col_w[c])
+			putf(t, y, t->col_x[c], t->col_w[c], c ? base : first, "%*s", t->col_w[c],
+			     fig[c]);
+}
+
+static void draw_list_row(struct tui *t, int y, size_t i, bool selected)
 {
 	const struct map_entry *m = &t->r->maps[i];
 	const struct map_figures *f = &m->fig;
-	char rec[16], ret[16], cnt[32], cap[32], fill[16];
+	char fig[NUMCOLS][32];
 	attr_t base = selected ? t->attr[AT_SELECT] : A_NORMAL;
 
-	human_size(f->reclaimable_bytes, rec, sizeof(rec));
-	human_size(f->retained_bytes, ret, sizeof(ret));
-	fmt_count(f->count, W_COUNT, cnt, sizeof(cnt));
-	fmt_count(f->capacity_slots, W_CAP, cap, sizeof(cap));
-	fmt_fill(f, fill, sizeof(fill));
+	human_size(f->reclaimable_bytes, fig[0], sizeof(fig[0]));
+	human_size(f->retained_bytes, fig[1], sizeof(fig[1]));
+	fmt_count(f->count, W_COUNT, fig[2], sizeof(fig[2]));
+	fmt_count(f->capacity_slots, W_CAP, fig[3], sizeof(fig[3]));
+	fmt_fill(f, fig[4], sizeof(fig[4]));
 	fill_row(y, base);
-	putf(t, y, t->col_x[0], W_SIZE, selected || f->reclaimable_bytes < (1u << 20) ? base
-	     : t->attr[AT_BIG], "%*s", W_SIZE, rec);
-	putf(t, y, t->col_x[1], W_RET, base, "%*s", W_RET, ret);
-	putf(t, y, t->col_x[2], W_COUNT, base, "%*s", W_COUNT, cnt);
-	putf(t, y, t->col_x[3], W_CAP, base, "%*s", W_CAP, cap);
-	putf(t, y, t->col_x[4], W_FILL, base, "%*s", W_FILL, fill);
-	put_name(t, y, t->col_x[TUI_COL_TYPE], tw, t->rows.type[i], false, base);
+	draw_numbers(t, y, fig, base, selected || f->reclaimable_bytes < (1u << 20) ? base
+		     : t->attr[AT_BIG]);
 
-	uint64_t more = (m->nroots > 1 ? m->nroots - 1 : 0) + m->more_roots;
-	char sfx[64] = "";
-	if (more)
-		snprintf(sfx, sizeof(sfx), " (+%" PRIu64 ")", more);
-	int sw = (int)strlen(sfx), x = t->col_x[TUI_COL_PATH];
-	if (m->conservative)
-		snprintf(sfx + strlen(sfx), sizeof(sfx) - strlen(sfx), " (conservative)");
-	sw = (int)strlen(sfx);
+	int x = t->col_x[TUI_COL_PATH], pw = t->col_w[TUI_COL_PATH];
 	if (!m->nroots) {
-		put(y, x, pw, m->unreachable ? (m->garbage > 0 ? "(garbage, not yet freed)"
-						: "(unreachable)") : "(path not recorded)",
-		    base, t->ascii);
+		put(y, x, pw, m->unreachable ? (m->garbage > 0 ? "(garbage)" : "(unreachable)")
+		    : "(path not recorded)", base, t->ascii);
 	} else {
-		char buf[1024];
-		const char *p = t->rows.path[i];
-		if (format_width(p) > (size_t)(pw - sw) && strlen(p) < sizeof(buf)) {
-			strcpy(buf, p);
-			drop_import_paths(buf, true);
-			p = buf;
-		}
-		int used = put(y, x, pw - sw, p, base, t->ascii);
+		char sfx[48];
+		root_suffix(m, sfx, sizeof(sfx));
+		int sw = (int)strlen(sfx);
+		int used = put_name(t, y, x, pw - sw, t->rows.path[i], true, base);
 		put(y, x + used, sw, sfx, base, t->ascii);
 	}
+	if (t->col_w[TUI_COL_TYPE] > 0)
+		put_name(t, y, t->col_x[TUI_COL_TYPE], t->col_w[TUI_COL_TYPE], t->rows.type[i], false,
+			 base);
+}
+
+static void draw_group_row(struct tui *t, int y, size_t i, bool selected)
+{
+	const struct report *r = t->r;
+	const struct map_group *g = &r->groups[i];
+	char fig[NUMCOLS][32];
+	attr_t base = selected ? t->attr[AT_SELECT] : A_NORMAL;
+
+	human_size(g->reclaimable_bytes, fig[0], sizeof(fig[0]));
+	human_size(g->retained_bytes, fig[1], sizeof(fig[1]));
+	if (g->unreachable || !r->total_reclaimable)
+		snprintf(fig[2], sizeof(fig[2]), "-");
+	else
+		snprintf(fig[2], sizeof(fig[2]), "%.1f%%",
+			 (double)g->reclaimable_bytes * 100.0 / (double)r->total_reclaimable);
+	fmt_count(g->maps, W_MAPS, fig[3], sizeof(fig[3]));
+	fmt_count(g->count, W_GCOUNT, fig[4], sizeof(fig[4]));
+	fill_row(y, base);
+	draw_numbers(t, y, fig, base, selected || g->reclaimable_bytes < (1u << 20) ? base
+		     : t->attr[AT_BIG]);
+	put_name(t, y, t->col_x[TUI_G_OWNER], t->col_w[TUI_G_OWNER], t->groups.owner[i], true, base);
+	put_name(t, y, t->col_x[TUI_G_TYPE], t->col_w[TUI_G_TYPE], t->groups.type[i], false, base);
 }
 
 static void list_clamp(struct tui *t)
 {
-	size_t n = t->rows.nshown, h = t->list_h > 0 ? (size_t)t->list_h : 1;
+	struct cursor *c = cursor(t);
+	size_t n = nshown(t), h = t->list_h > 0 ? (size_t)t->list_h : 1;
 
 	if (n == 0) {
-		t->cur = t->top = 0;
+		c->cur = c->top = 0;
 		return;
 	}
-	if (t->cur >= n)
-		t->cur = n - 1;
-	if (t->cur < t->top)
-		t->top = t->cur;
-	if (t->cur >= t->top + h)
-		t->top = t->cur - h + 1;
-	if (t->top + h > n)
-		t->top = n > h ? n - h : 0;
+	if (c->cur >= n)
+		c->cur = n - 1;
+	if (c->cur < c->top)
+		c->top = c->cur;
+	if (c->cur >= c->top + h)
+		c->top = c->cur - h + 1;
+	if (c->top + h > n)
+		c->top = n > h ? n - h : 0;
+}
+
+/* "12 of 443 maps": the rows shown of those in scope. */
+static int shown_count(struct tui *t, char *buf, size_t n)
+{
+	if (groups_screen(t))
+		return snprintf(buf, n, "%zu of %zu group%s", t->groups.nshown, t->groups.inscope,
+				t->groups.inscope == 1 ? "" : "s");
+	return snprintf(buf, n, "%zu of %zu map%s", t->rows.nshown, t->rows.inscope,
+			t->rows.inscope == 1 ? "" : "s");
 }
 
 static void draw_status(struct tui *t, int y)
 {
+	bool g = groups_screen(t);
+	const char *filter = g ? t->groups.filter : t->rows.filter;
+
 	fill_row(y, A_NORMAL);
 	if (t->editing) {
 		char count[64];
-		int cw = snprintf(count, sizeof(count), "%zu of %zu maps", t->rows.nshown,
-				  t->r->nmaps);
+		int cw = shown_count(t, count, sizeof(count));
 		put(y, COLS - 1 - cw, cw, count, A_NORMAL, t->ascii);
-		int x = put(y, 1, COLS - 2, "Filter (type or path): ", A_BOLD, t->ascii) + 1;
+		int x = put(y, 1, COLS - 2, g ? "Filter (owner or type): " : "Filter (type or path): ",
+			    A_BOLD, t->ascii) + 1;
 		char *e = escape_name(t->edit, t->ascii);
 		int w = COLS - x - 2 - cw - 2;
 		if (e) {
@@ -1023,53 +1492,101 @@ static void draw_status(struct tui *t, int y)
 		return;
 	}
 	char key[64], below[16], msg[512];
+	int col = g ? (int)t->groups.key : (int)t->rows.key;
+	bool reverse = g ? t->groups.reverse : t->rows.reverse;
+	const char *name = g ? tui_gcol_name((enum tui_gcol)col) : tui_col_name((enum tui_col)col);
+	size_t hidden = g ? t->groups.hidden : t->rows.hidden;
+	bool shows_unreachable = g ? t->groups.unreachable : t->rows.unreachable;
 	int n;
 
-	snprintf(key, sizeof(key), "%s, %s", tui_col_name(t->rows.key),
-		 col_descends(t->rows.key) != t->rows.reverse ? "largest first" : "smallest first");
-	if (t->rows.key == TUI_COL_TYPE || t->rows.key == TUI_COL_PATH)
-		snprintf(key, sizeof(key), "%s%s", tui_col_name(t->rows.key),
-			 t->rows.reverse ? ", Z to A" : ", A to Z");
-	else if (t->rows.key == TUI_COL_FILL)
-		snprintf(key, sizeof(key), "fill, %s", t->rows.reverse ? "fullest first"
-								   : "emptiest first");
-	n = snprintf(msg, sizeof(msg), "%zu of %zu maps", t->rows.nshown, t->r->nmaps);
+	if (col >= NUMCOLS)
+		snprintf(key, sizeof(key), "%s%s", name, reverse ? ", Z to A" : ", A to Z");
+	else if (!g && col == TUI_COL_FILL)
+		snprintf(key, sizeof(key), "fill, %s", reverse ? "fullest first" : "emptiest first");
+	else
+		snprintf(key, sizeof(key), "%s, %s", name,
+			 col_descends(col) != reverse ? "largest first" : "smallest first");
+	n = shown_count(t, msg, sizeof(msg));
 	if (t->hidden_below) {
 		human_size(t->hidden_below, below, sizeof(below));
 		n += snprintf(msg + n, sizeof(msg) - (size_t)n, " (%s+ reclaimable)", below);
 	}
-	if (t->rows.filter[0])
-		n += snprintf(msg + n, sizeof(msg) - (size_t)n, " match \"%s\"", t->rows.filter);
+	if (filter[0])
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n, " match \"%s\"", filter);
+	if (hidden)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n, " (%zu unreachable: u)", hidden);
+	else if (shows_unreachable)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n, " (with unreachable: u)");
 	snprintf(msg + n, sizeof(msg) - (size_t)n, "; sorted by %s", key);
 	/* The filter was typed by the user, but may hold anything: escape. */
 	put_untrusted(t, y, 1, COLS - 2, msg, A_NORMAL);
 }
 
+/* Row 1 of a list of one group's maps: the group itself. */
+static void draw_scope(struct tui *t, int y)
+{
+	const struct report *r = t->r;
+	const struct map_group *g = &r->groups[t->rows.group - 1];
+	char rec[16], line[1400], pct[16] = "";
+	char *owner = escape_name(g->pattern ? g->pattern : g->unreachable
+				  ? "maps nothing reaches" : "every map", t->ascii);
+	char *type = escape_name(g->type ? g->type : "(type unknown)", t->ascii);
+
+	fill_row(y, A_NORMAL);
+	if (owner && type) {
+		human_size(g->reclaimable_bytes, rec, sizeof(rec));
+		if (!g->unreachable && r->total_reclaimable)
+			snprintf(pct, sizeof(pct), " (%.1f%%)", (double)g->reclaimable_bytes * 100.0 /
+				 (double)r->total_reclaimable);
+		int x = 1 + put_name(t, y, 1, COLS / 2, owner, true, A_BOLD);
+		snprintf(line, sizeof(line), ": %" PRIu64 " map%s, %s reclaimable%s, ", g->maps,
+			 g->maps == 1 ? "" : "s", rec, pct);
+		x += put(y, x, COLS - x - 1, line, A_NORMAL, t->ascii);
+		put_name(t, y, x, COLS - x - 1, type, false, A_NORMAL);
+	}
+	free(owner);
+	free(type);
+}
+
 static void draw_list(struct tui *t)
 {
-	int tw, pw;
+	bool g = groups_screen(t);
+	struct cursor *c = cursor(t);
 
 	draw_title(t);
-	draw_totals(t, 1);
-	list_layout(t, &tw, &pw);
-	draw_list_header(t, 2, tw, pw);
+	if (!g && t->rows.group)
+		draw_scope(t, 1);
+	else
+		draw_totals(t, 1);
+	list_layout(t);
+	draw_list_header(t, 2);
 	t->list_y = 3;
 	t->list_h = LINES - 5;
 	list_clamp(t);
 	for (int k = 0; k < t->list_h; k++) {
-		size_t row = t->top + (size_t)k;
-		if (row >= t->rows.nshown)
+		size_t row = c->top + (size_t)k;
+		if (row >= nshown(t))
 			break;
-		draw_list_row(t, t->list_y + k, t->rows.shown[row], row == t->cur, tw, pw);
+		if (g)
+			draw_group_row(t, t->list_y + k, t->groups.shown[row], row == c->cur);
+		else
+			draw_list_row(t, t->list_y + k, t->rows.shown[row], row == c->cur);
 	}
-	if (t->rows.nshown == 0)
+	const char *filter = g ? t->groups.filter : t->rows.filter;
+	size_t hidden = g ? t->groups.hidden : t->rows.hidden;
+	if (nshown(t) == 0)
 		putf(t, t->list_y + 1, 3, COLS - 4, A_BOLD, "%s",
 		     t->r->nmaps == 0 ? "No maps were found reachable from global variables."
-		     : t->rows.filter[0] ? "No map matches the filter (Esc clears it)."
+		     : filter[0] ? "Nothing matches the filter (Esc clears it)."
+		     : hidden ? "Only maps nothing reaches are left: u shows them."
 		     : "No map has that much reclaimable (see --min-reclaimable).");
 	draw_status(t, LINES - 2);
 	if (t->editing)
 		draw_fbar(t, edit_keys, NELEM(edit_keys));
+	else if (g)
+		draw_fbar(t, group_keys, NELEM(group_keys));
+	else if (t->grouped)
+		draw_fbar(t, sub_list_keys, NELEM(sub_list_keys));
 	else
 		draw_fbar(t, list_keys, NELEM(list_keys));
 	if (t->editing) {
@@ -1232,68 +1749,220 @@ static int draw_wrapped(struct tui *t, int line, int x, int w, const char *esc, 
 	return n;
 }
 
-static int draw_roots(struct tui *t, const struct map_entry *m, int line)
+/* Where a name may go on over the next line: after a separator of its
+ * parts or before a bracket, never next to a space (a line of the screen
+ * neither ends nor starts with one, so that the lines joined give the name
+ * back whole). */
+static bool name_break(const char *s, const char *at)
 {
-	int n = 0, ind = 9, y;
+	if (at <= s || !*at || *at == ' ' || at[-1] == ' ')
+		return false;
+	return strchr("./,])", at[-1]) || *at == '(' || *at == '[';
+}
 
-	if ((y = row(t, line)) >= 0)
-		put(y, 1, ind, "held by", A_NORMAL, t->ascii);
-	if (!m->nroots && (y = row(t, line)) >= 0)
-		put(y, 1 + ind, COLS - ind - 2,
-		    !m->unreachable ? "(path not recorded)"
-		    : m->garbage > 0 ? "nothing: garbage the last GC found dead, not yet freed"
-		    : "nothing mapscan can read (garbage not yet freed, or untyped memory)",
-		    A_NORMAL, t->ascii);
-	/* "+N more" goes after the last path when it fits, else on a line
-	 * of its own. */
-	char more[64] = "";
-	if (m->more_roots)
-		snprintf(more, sizeof(more), "and %" PRIu64 " more reference%s, not listed",
-			 m->more_roots, m->more_roots == 1 ? "" : "s");
-	int mw = (int)strlen(more) + 2, w = COLS - ind - 2;
-	for (size_t i = 0; i < m->nroots; i++, n++) {
-		bool last = i + 1 == m->nroots;
-		int used = 0;
-		if ((y = row(t, line + n)) >= 0)
-			used = put_untrusted(t, y, 1 + ind, w, m->roots[i], A_BOLD);
-		if (last && more[0] && used + mw <= w) {
-			if (y >= 0)
-				put(y, 1 + ind + used + 2, w - used - 2, more, A_NORMAL, t->ascii);
-			more[0] = 0;
+/* An escaped name from page line `line`, column x, w columns wide: what
+ * does not fit goes on over lines indented two columns more.  Returns the
+ * lines used. */
+static int draw_name(struct tui *t, int line, int x, int w, const char *esc, attr_t a)
+{
+	char buf[2048];
+	int n = 0;
+
+	if (w < 12)
+		w = 12;
+	while (*esc) {
+		const char *p = esc, *brk = NULL;
+		size_t cols = 0, c;
+		int lw = n ? w - 2 : w;
+		while (*p) {
+			int len = format_cp(p, &c);
+			if (cols + c > (size_t)lw)
+				break;
+			cols += c;
+			p += len;
+			if (name_break(esc, p) && cols * 3 >= (size_t)lw)
+				brk = p;
 		}
+		if (*p && brk)
+			p = brk;
+		else if (*p)
+			/* No good place: not next to a space, at least. */
+			while (p > esc + 1 && (*p == ' ' || p[-1] == ' '))
+				p--;
+		size_t len = (size_t)(p - esc) < sizeof(buf) - 1 ? (size_t)(p - esc) : sizeof(buf) - 1;
+		memcpy(buf, esc, len);
+		buf[len] = '\0';
+		int y = row(t, line + n);
+		if (y >= 0)
+			put(y, n ? x + 2 : x, lw, buf, a, t->ascii);
+		n++;
+		esc = p;
 	}
-	if (more[0]) {
-		if ((y = row(t, line + n)) >= 0)
-			put(y, 1 + ind, w, more, A_NORMAL, t->ascii);
+	return n ? n : 1;
+}
+
+/* An untrusted name, escaped, then draw_name. */
+static int draw_untrusted(struct tui *t, int line, int x, int w, const char *s, attr_t a)
+{
+	char *e = escape_name(s, t->ascii);
+	int n = e ? draw_name(t, line, x, w, e, a) : 1;
+
+	free(e);
+	return n;
+}
+
+/* A label in the left margin of the detail page. */
+#define IND 9
+static void draw_label(struct tui *t, int line, const char *label, attr_t a)
+{
+	int y = row(t, line);
+
+	if (y >= 0)
+		put(y, 1, IND, label, a, t->ascii);
+}
+
+/* The head of the detail page: the path that holds the map, its keys and
+ * its owner group. */
+static int draw_who(struct tui *t, const struct map_entry *m, int line)
+{
+	const struct report *r = t->r;
+	int n = 0, w = COLS - IND - 2;
+
+	draw_label(t, line, "path", A_NORMAL);
+	if (m->nroots) {
+		char more[64] = "";
+		uint64_t k = m->nroots - 1 + m->more_roots;
+		if (k)
+			snprintf(more, sizeof(more), "  (+%" PRIu64 " more, listed below)", k);
+		char *e = escape_name(m->roots[0], t->ascii);
+		char *line_text = e ? malloc(strlen(e) + strlen(more) + 1) : NULL;
+		if (line_text) {
+			strcpy(line_text, e);
+			strcat(line_text, more);
+			n += draw_name(t, line, 1 + IND, w, line_text, A_BOLD);
+		} else {
+			n++;
+		}
+		free(line_text);
+		free(e);
+	} else {
+		draw_wrapped(t, line, 1 + IND, w, !m->unreachable ? "(path not recorded)"
+			     : m->garbage > 0 ? "nothing: garbage the last GC found dead, not yet freed"
+			     : "nothing mapscan can read (garbage not yet freed, or untyped memory)",
+			     A_NORMAL);
 		n++;
 	}
-	n = n ? n : 1;
+	/* The keys, as Go prints them (lib/keys.c escaped them already). */
+	draw_label(t, line + n, "keys", A_NORMAL);
+	if (m->nsample_keys) {
+		size_t len = 1;
+		for (unsigned i = 0; i < m->nsample_keys; i++)
+			len += strlen(map_sample_key(m, i)) + 2;
+		char *k = malloc(len), *e;
+		if (k) {
+			k[0] = '\0';
+			for (unsigned i = 0; i < m->nsample_keys; i++) {
+				if (i)
+					strcat(k, ", ");
+				strcat(k, map_sample_key(m, i));
+			}
+			e = format_escape(k, ESCAPE_KEY);
+			if (e && t->ascii) {
+				char *a = tui_ascii(e);
+				free(e);
+				e = a;
+			}
+			if (e)
+				n += draw_name(t, line + n, 1 + IND, w, e, A_NORMAL);
+			else
+				n++;
+			free(e);
+		} else {
+			n++;
+		}
+		free(k);
+	} else {
+		int y = row(t, line + n);
+		if (y >= 0)
+			put(y, 1 + IND, w, m->fig.count ? "(not read: run without --keys?)"
+			    : "(none: the map is empty)", A_NORMAL, t->ascii);
+		n++;
+	}
+	const struct map_group *g = m->group && m->group <= r->ngroups ? &r->groups[m->group - 1]
+				    : NULL;
+	if (g && g->maps > 1) {
+		char rec[16], tail[160];
+		human_size(g->reclaimable_bytes, rec, sizeof(rec));
+		snprintf(tail, sizeof(tail), ": %" PRIu64 " maps, %s reclaimable", g->maps, rec);
+		char *e = escape_name(g->pattern ? g->pattern : "(nothing reaches these)", t->ascii);
+		char *txt = e ? malloc(strlen(e) + strlen(tail) + 1) : NULL;
+		draw_label(t, line + n, "owner", A_NORMAL);
+		if (txt) {
+			strcpy(txt, e);
+			strcat(txt, tail);
+			n += draw_name(t, line + n, 1 + IND, w, txt, A_NORMAL);
+		} else {
+			n++;
+		}
+		free(txt);
+		free(e);
+	}
+	return n;
+}
+
+/* Every path mapscan kept, precise ones first, then the notes. */
+static int draw_roots(struct tui *t, const struct map_entry *m, int line)
+{
+	int n = 0, y, w = COLS - IND - 2;
+
+	if (m->nroots) {
+		draw_label(t, line, "held by", A_NORMAL);
+		for (size_t i = 0; i < m->nroots; i++) {
+			if (i == m->nprecise && i) {
+				n += draw_wrapped(t, line + n, 1 + IND, w, "conservative (words that "
+						  "only look like a pointer to it):", A_NORMAL);
+			} else if (i == m->nprecise) {
+				n += draw_wrapped(t, line + n, 1 + IND, w, "conservatively only (words "
+						  "that only look like a pointer to it):", A_NORMAL);
+			}
+			n += draw_untrusted(t, line + n, 1 + IND, w, m->roots[i],
+					    i < m->nprecise ? A_BOLD : A_NORMAL);
+		}
+		if (m->more_roots) {
+			char more[96];
+			snprintf(more, sizeof(more), "and %" PRIu64 " more reference%s, counted but "
+				 "not kept", m->more_roots, m->more_roots == 1 ? "" : "s");
+			n += draw_wrapped(t, line + n, 1 + IND, w, more, A_NORMAL);
+		}
+	}
 	char note[160];
 	note[0] = 0;
 	if (m->type_guessed)
 		snprintf(note, sizeof(note), "type not proven: the best of %u map types whose "
 			 "storage has this layout (the figures hold for all)", m->type_candidates);
+	if (note[0] || m->conservative || m->on_stack || m->fig.growing || m->nwarnings)
+		draw_label(t, line + n, "notes", A_NORMAL);
 	if (note[0])
-		n += draw_wrapped(t, line + n, 1 + ind, COLS - ind - 2, note, A_NORMAL);
+		n += draw_wrapped(t, line + n, 1 + IND, w, note, A_NORMAL);
 	if (m->conservative)
-		n += draw_wrapped(t, line + n, 1 + ind, COLS - ind - 2, "conservative: every path "
+		n += draw_wrapped(t, line + n, 1 + IND, w, "conservative: every path "
 				  "goes through a word that only looks like a pointer", A_NORMAL);
 	if (m->on_stack)
-		n += draw_wrapped(t, line + n, 1 + ind, COLS - ind - 2,
+		n += draw_wrapped(t, line + n, 1 + IND, w,
 				  "the header is in a goroutine's stack frame", A_NORMAL);
 	if (m->fig.growing) {
-		char note[128];
-		snprintf(note, sizeof(note), "growing: the %" PRIu64 " old buckets stay until "
+		char g[128];
+		snprintf(g, sizeof(g), "growing: the %" PRIu64 " old buckets stay until "
 			 "writes finish moving the entries out of them", m->fig.old_buckets);
-		n += draw_wrapped(t, line + n, 1 + ind, COLS - ind - 2, note, A_NORMAL);
+		n += draw_wrapped(t, line + n, 1 + IND, w, g, A_NORMAL);
 	}
 	for (size_t i = 0; i < m->nwarnings; i++) {
 		char *e = escape_name(m->warnings[i], t->ascii);
 		if (!e)
 			continue;
 		if ((y = row(t, line + n)) >= 0)
-			put(y, 1, ind, "warning", t->attr[AT_TOMB], t->ascii);
-		n += draw_wrapped(t, line + n, 1 + ind, COLS - ind - 2, e, A_NORMAL);
+			put(y, 1, IND, "warning", t->attr[AT_TOMB], t->ascii);
+		n += draw_wrapped(t, line + n, 1 + IND, w, e, A_NORMAL);
 		free(e);
 	}
 	return n;
@@ -1526,20 +2195,26 @@ static void draw_detail(struct tui *t)
 		for (int y = 1; y < LINES - 1; y++)
 			fill_row(y, A_NORMAL);
 		line = 0;
+		/* The type, whole, then where the map is. */
+		char at[40];
+		snprintf(at, sizeof(at), "at 0x%" PRIx64, m->address);
+		int aw = (int)strlen(at) + 2;
+		char *te = escape_name(m->type ? m->type : "(type unknown)", t->ascii);
+		int tl = te ? draw_name(t, line, 1, COLS - 2 - aw, te, A_BOLD) : 1;
 		int y = row(t, line);
-		if (y >= 0) {
-			char at[40];
-			int aw = snprintf(at, sizeof(at), "  at 0x%" PRIx64, m->address);
-			int x = 1 + put_untrusted(t, y, 1, COLS - 2 - aw,
-						  m->type ? m->type : "(type unknown)", A_BOLD);
+		if (y >= 0 && te) {
+			int tw = (int)format_width(te);
+			int x = tl == 1 && tw < COLS - 2 - aw ? 1 + tw + 2 : COLS - 1 - (int)strlen(at);
 			put(y, x, COLS - x - 1, at, A_NORMAL, t->ascii);
 		}
-		line += 2;
+		free(te);
+		line += tl;
+		line += draw_who(t, m, line);
 		line += draw_figures(t, m, line);
 		line++;
-		line += draw_roots(t, m, line);
-		line++;
 		line += draw_storage(t, m, line);
+		line++;
+		line += draw_roots(t, m, line);
 		t->lines = line;
 		int max = t->lines - t->body_h;
 		max = max < 0 ? 0 : max;
@@ -1557,25 +2232,23 @@ static void draw_detail(struct tui *t)
 /* ---- Help -------------------------------------------------------------- */
 
 static const char *const help_text[] = {
-	"List of maps",
-	"  Up/Down k/j  move          PgUp/PgDn  page      Home/End g/G  first/last",
-	"  Enter l Right  open the map's details",
-	"  s >  next sort column      <  previous          1-7  sort by column 1-7",
-	"  r I  reverse the order     b  biggest offenders (by reclaimable, no filter)",
-	"  /    filter by type or path as you type: Enter keeps it, Esc clears it",
-	"  Esc  clear the filter, or quit      q  quit",
+	"Owners: maps held the same way (indices, map values, goroutines read as *)",
+	"  Enter  the owner's maps     m  every map       u  show/hide what nothing reaches",
+	"  Up/Down k/j PgUp/PgDn Home/End g/G  move       /  filter by owner or type",
+	"  s > < r  sort: next / previous column, reverse; 1-7 a column; b biggest",
+	"Maps (of one owner, or all)",
+	"  Enter l Right  open the map      q Esc Left h  back to the owners (or quit)",
+	"  / filter by type or path as you type: Enter keeps it, Esc clears it",
+	"  (+N) more paths (the map's page lists them); cons.: conservative paths only",
 	"  mouse: wheel scrolls, click selects, double-click opens, click a title sorts",
-	"",
-	"Map details",
-	"  Up/Down k/j PgUp/PgDn Home/End  scroll      n p  next / previous map",
-	"  c    classic maps: picture of overflow chain lengths / of live slots",
-	"  f    classic maps: histogram of chain lengths / of live slots per bucket",
+	"One map",
+	"  Up/Down PgUp/PgDn Home/End  scroll     n p  next / previous map",
+	"  c f  classic maps: picture of chains or live slots, histogram of either",
 	"  q Esc Left h  back to the list",
-	"",
-	"The picture: one cell per bucket with its overflow chain (classic) or per",
-	"group (Swiss); on a big map a cell stands for a run of them.  Shade: share",
-	"of the slots that hold an entry; x: some slot is a tombstone (deleted).",
-	"",
+	"The picture: a cell per bucket and its overflow chain (classic) or per group",
+	"(Swiss), a run of them on a big map; shade: share of slots holding an entry;",
+	"x: some slot is a tombstone (deleted).  Names too long for a column lose",
+	"their package paths, then the start of a path or the end of a type.",
 	"Anywhere: ? F1 this help   Ctrl-L redraw   Q quit at once",
 };
 
@@ -1588,9 +2261,7 @@ static void draw_help(struct tui *t)
 		int y = 1 + (int)i;
 		if (y >= LINES - 1)
 			break;
-		bool heading = help_text[i][0] && help_text[i][0] != ' ' &&
-			       strncmp(help_text[i], "The", 3) && strncmp(help_text[i], "group", 5) &&
-			       strncmp(help_text[i], "of the", 6);
+		bool heading = i == 0 || i == 4 || i == 9;
 		put(y, 1, COLS - 2, help_text[i], heading ? A_BOLD : A_NORMAL, t->ascii);
 	}
 	draw_fbar(t, help_keys, NELEM(help_keys));
@@ -1599,65 +2270,130 @@ static void draw_help(struct tui *t)
 
 /* ---- Keys -------------------------------------------------------------- */
 
-static void list_select_map(struct tui *t, size_t map)
+/* The index (into r->maps or r->groups) of the selected row. */
+static bool selected(struct tui *t, size_t *idx)
 {
-	for (size_t k = 0; k < t->rows.nshown; k++)
-		if (t->rows.shown[k] == map) {
-			t->cur = k;
+	struct cursor *c = cursor(t);
+	size_t n = nshown(t);
+	const size_t *shown = groups_screen(t) ? t->groups.shown : t->rows.shown;
+
+	if (!n)
+		return false;
+	*idx = shown[c->cur < n ? c->cur : 0];
+	return true;
+}
+
+static void select_index(struct tui *t, size_t idx)
+{
+	struct cursor *c = cursor(t);
+	size_t n = nshown(t);
+	const size_t *shown = groups_screen(t) ? t->groups.shown : t->rows.shown;
+
+	for (size_t k = 0; k < n; k++)
+		if (shown[k] == idx) {
+			c->cur = k;
 			return;
 		}
-	t->cur = 0;
+	c->cur = 0;
 }
 
-static size_t selected_map(const struct tui *t, bool *any)
+/* Resort, refilter or rescope, keeping the selected row selected. */
+static void list_sort(struct tui *t, int key, bool reverse)
 {
-	*any = t->rows.nshown > 0;
-	return *any ? t->rows.shown[t->cur < t->rows.nshown ? t->cur : 0] : 0;
-}
+	size_t idx;
+	bool any = selected(t, &idx);
 
-/* Resort (keeping the selected map selected). */
-static void list_sort(struct tui *t, enum tui_col key, bool reverse)
-{
-	bool any;
-	size_t map = selected_map(t, &any);
-
-	tui_rows_sort(&t->rows, key, reverse);
+	if (groups_screen(t))
+		tui_groups_sort(&t->groups, (enum tui_gcol)key, reverse);
+	else
+		tui_rows_sort(&t->rows, (enum tui_col)key, reverse);
 	if (any)
-		list_select_map(t, map);
+		select_index(t, idx);
 }
 
 static void list_filter(struct tui *t, const char *needle)
 {
-	bool any;
-	size_t map = selected_map(t, &any);
+	size_t idx;
+	bool any = selected(t, &idx);
 
-	tui_rows_filter(&t->rows, needle);
+	if (groups_screen(t))
+		tui_groups_filter(&t->groups, needle);
+	else
+		tui_rows_filter(&t->rows, needle);
 	if (any)
-		list_select_map(t, map);
+		select_index(t, idx);
+}
+
+static void toggle_unreachable(struct tui *t)
+{
+	size_t idx;
+	bool any = selected(t, &idx);
+	/* One switch for both lists. */
+	bool on = !(groups_screen(t) ? t->groups.unreachable : t->rows.unreachable);
+
+	tui_groups_show_unreachable(&t->groups, on);
+	tui_rows_scope(&t->rows, t->rows.group, on);
+	if (any)
+		select_index(t, idx);
+}
+
+/* The maps of group idx (1 + index; 0: every map). */
+static void open_maps(struct tui *t, uint32_t group)
+{
+	t->mc.cur = t->mc.top = 0;
+	t->edit[0] = '\0';
+	t->rows.filter[0] = '\0';
+	tui_rows_scope(&t->rows, group, t->rows.unreachable);
+	t->screen = S_LIST;
 }
 
 static void open_detail(struct tui *t)
 {
-	bool any;
-	size_t map = selected_map(t, &any);
+	size_t idx;
 
-	if (!any)
+	if (!selected(t, &idx))
 		return;
-	t->map = map;
+	if (groups_screen(t)) {
+		open_maps(t, (uint32_t)idx + 1);
+		return;
+	}
+	t->map = idx;
 	t->scroll = 0;
 	t->screen = S_DETAIL;
 }
 
+/* From a list back to where it was opened from; false when there is
+ * nothing before it (then the key quits). */
+static bool list_back(struct tui *t)
+{
+	if (groups_screen(t) || !t->grouped)
+		return false;
+	t->edit[0] = '\0';
+	t->screen = S_GROUPS;
+	return true;
+}
+
 static void move_cursor(struct tui *t, long delta)
 {
-	size_t n = t->rows.nshown;
+	struct cursor *c = cursor(t);
+	size_t n = nshown(t);
 
 	if (!n)
 		return;
 	if (delta < 0)
-		t->cur = (size_t)-delta > t->cur ? 0 : t->cur - (size_t)-delta;
+		c->cur = (size_t)-delta > c->cur ? 0 : c->cur - (size_t)-delta;
 	else
-		t->cur = t->cur + (size_t)delta >= n ? n - 1 : t->cur + (size_t)delta;
+		c->cur = c->cur + (size_t)delta >= n ? n - 1 : c->cur + (size_t)delta;
+}
+
+static int sort_key(const struct tui *t)
+{
+	return groups_screen(t) ? (int)t->groups.key : (int)t->rows.key;
+}
+
+static bool sort_reverse(const struct tui *t)
+{
+	return groups_screen(t) ? t->groups.reverse : t->rows.reverse;
 }
 
 /* Mouse: what was hit, in screen terms. */
@@ -1677,17 +2413,18 @@ static void list_mouse(struct tui *t, const MEVENT *ev)
 		return;
 	if (ev->y == t->list_y - 1) {     /* a column title: sort by it */
 		for (int c = TUI_NCOLS - 1; c >= 0; c--)
-			if (ev->x >= t->col_x[c] - 1) {
-				bool same = (enum tui_col)c == t->rows.key;
-				list_sort(t, (enum tui_col)c, same ? !t->rows.reverse : false);
+			if (ev->x >= t->col_x[c] - 1 && (c < NUMCOLS || t->col_w[c] > 0)) {
+				bool same = c == sort_key(t);
+				list_sort(t, c, same ? !sort_reverse(t) : false);
 				return;
 			}
 		return;
 	}
 	if (ev->y >= t->list_y && ev->y < t->list_y + t->list_h) {
-		size_t k = t->top + (size_t)(ev->y - t->list_y);
-		if (k < t->rows.nshown) {
-			t->cur = k;
+		struct cursor *c = cursor(t);
+		size_t k = c->top + (size_t)(ev->y - t->list_y);
+		if (k < nshown(t)) {
+			c->cur = k;
 			if (ev->bstate & BUTTON1_DOUBLE_CLICKED)
 				open_detail(t);
 		}
@@ -1755,6 +2492,8 @@ static bool list_edit_key(struct tui *t, int ch)
 static void list_key(struct tui *t, int ch)
 {
 	size_t page = t->list_h > 1 ? (size_t)t->list_h - 1 : 1;
+	struct cursor *c = cursor(t);
+	int ncols = TUI_NCOLS;     /* TUI_GCOLS is the same */
 
 	if (t->editing && list_edit_key(t, ch))
 		return;
@@ -1778,11 +2517,11 @@ static void list_key(struct tui *t, int ch)
 		break;
 	case FKEY(KEY_HOME):
 	case 'g':
-		t->cur = 0;
+		c->cur = 0;
 		break;
 	case FKEY(KEY_END):
 	case 'G':
-		t->cur = t->rows.nshown ? t->rows.nshown - 1 : 0;
+		c->cur = nshown(t) ? nshown(t) - 1 : 0;
 		break;
 	case '\r':
 	case '\n':
@@ -1793,42 +2532,67 @@ static void list_key(struct tui *t, int ch)
 		break;
 	case 's':
 	case '>':
-	case '.':
-		list_sort(t, (enum tui_col)((t->rows.key + 1) % TUI_NCOLS), false);
+	case '.': {
+		int k = (sort_key(t) + 1) % ncols;
+		if (!groups_screen(t) && t->rows.group && k == TUI_COL_TYPE)
+			k = 0;             /* no type column in one group's list */
+		list_sort(t, k, false);
 		break;
+	}
 	case '<':
-	case ',':
-		list_sort(t, (enum tui_col)((t->rows.key + TUI_NCOLS - 1) % TUI_NCOLS), false);
+	case ',': {
+		int k = (sort_key(t) + ncols - 1) % ncols;
+		if (!groups_screen(t) && t->rows.group && k == TUI_COL_TYPE)
+			k = TUI_COL_PATH;
+		list_sort(t, k, false);
 		break;
+	}
 	case 'r':
 	case 'I':
-		list_sort(t, t->rows.key, !t->rows.reverse);
+		list_sort(t, sort_key(t), !sort_reverse(t));
 		break;
 	case 'b':
 		t->edit[0] = '\0';
-		tui_rows_filter(&t->rows, "");
-		tui_rows_sort(&t->rows, TUI_COL_RECLAIM, false);
-		t->cur = t->top = 0;
+		list_filter(t, "");
+		list_sort(t, 0, false);
+		c->cur = c->top = 0;
+		break;
+	case 'u':
+		toggle_unreachable(t);
+		break;
+	case 'm':
+		if (groups_screen(t))
+			open_maps(t, 0);
 		break;
 	case '/':
 		t->editing = true;
-		snprintf(t->edit, sizeof(t->edit), "%s", t->rows.filter);
+		snprintf(t->edit, sizeof(t->edit), "%s",
+			 groups_screen(t) ? t->groups.filter : t->rows.filter);
 		break;
 	case ESC:
-		if (t->rows.filter[0]) {
+		if ((groups_screen(t) ? t->groups.filter : t->rows.filter)[0]) {
 			t->edit[0] = '\0';
 			list_filter(t, "");
-		} else {
+		} else if (!list_back(t)) {
 			t->quit = true;
 		}
 		break;
+	case FKEY(KEY_LEFT):
+	case 'h':
+	case FKEY(KEY_BACKSPACE):
+	case 127:
+		list_back(t);
+		break;
 	case 'q':
-		t->quit = true;
+		if (!list_back(t))
+			t->quit = true;
 		break;
 	default:
-		if (ch >= '1' && ch < '1' + TUI_NCOLS) {
-			enum tui_col c = (enum tui_col)(ch - '1');
-			list_sort(t, c, c == t->rows.key ? !t->rows.reverse : false);
+		if (ch >= '1' && ch < '1' + ncols) {
+			int k = ch - '1';
+			if (!groups_screen(t) && t->rows.group && k == TUI_COL_TYPE)
+				break;
+			list_sort(t, k, k == sort_key(t) ? !sort_reverse(t) : false);
 		}
 		break;
 	}
@@ -1841,8 +2605,8 @@ static void detail_step(struct tui *t, int dir)
 		if (t->rows.shown[k] == t->map) {
 			if ((dir < 0 && k == 0) || (dir > 0 && k + 1 >= t->rows.nshown))
 				return;
-			t->cur = dir < 0 ? k - 1 : k + 1;
-			t->map = t->rows.shown[t->cur];
+			t->mc.cur = dir < 0 ? k - 1 : k + 1;
+			t->map = t->rows.shown[t->mc.cur];
 			t->scroll = 0;
 			return;
 		}
@@ -1962,7 +2726,7 @@ static void dispatch(struct tui *t, int ch)
 		MEVENT ev;
 		if (getmouse(&ev) != OK)
 			return;
-		if (t->screen == S_LIST)
+		if (t->screen != S_DETAIL)
 			list_mouse(t, &ev);
 		else
 			detail_mouse(t, &ev);
@@ -1973,7 +2737,7 @@ static void dispatch(struct tui *t, int ch)
 			t->quit = true;
 		return;
 	}
-	if (t->screen == S_LIST)
+	if (t->screen != S_DETAIL)
 		list_key(t, ch);
 	else
 		detail_key(t, ch);
@@ -2050,11 +2814,16 @@ int tui_run(const struct report *r, const struct tui_opts *o, struct ms_error *e
 	t.ascii = !(cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8")));
 
 	if (tui_rows_init(&t.rows, r, o->min_reclaimable, t.ascii) ||
+	    tui_groups_init(&t.groups, r, o->min_reclaimable, t.ascii) ||
 	    (r->nmaps && !(t.pics = calloc(r->nmaps, sizeof(*t.pics))))) {
 		ms_err(err, MS_EINTERNAL, "out of memory preparing the map list");
 		goto out;
 	}
 	tui_rows_sort(&t.rows, tui_col_from_sort(o->sort), false);
+	tui_groups_sort(&t.groups, tui_gcol_from_sort(o->sort), false);
+	/* Opens on the owners when there are any. */
+	t.grouped = r->group_by != GROUP_NONE && r->ngroups;
+	t.screen = t.grouped ? S_GROUPS : S_LIST;
 	if (screen_start(&t, err))
 		goto out;
 	tui_loop(&t);
@@ -2068,5 +2837,6 @@ out:
 		tui_picture_free(&t.pics[i]);
 	free(t.pics);
 	tui_rows_free(&t.rows);
+	tui_groups_free(&t.groups);
 	return rc;
 }

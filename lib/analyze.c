@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "coverage.h"
 #include "debugfile.h"
 #include "dwarf_load.h"
 #include "elffile.h"
@@ -100,6 +101,7 @@ static int scan_once(const struct target *t, const struct gtypes *g,
 		report_add_warning(r, "the allocator's size classes could not be read; classic "
 				   "bucket arrays of 16 buckets or more may be under-counted");
 	struct heap h;
+	analyze_progress(opts, ANALYZE_HEAP, 0, 0);
 	int hrc = heap_load(&h, t, g, &rt);
 	r->heap_scanned = hrc == 0;
 	if (hrc == 0 && opts && opts->no_stop)
@@ -107,6 +109,8 @@ static int scan_once(const struct target *t, const struct gtypes *g,
 	int rc = roots_scan(t, g, &rt, hrc == 0 ? &h : NULL, r, opts, err);
 	if (rc == 0)
 		heap_summary(r, &h, hrc);
+	if (rc == 0 && coverage_report(t, g, r))
+		rc = ms_err(err, MS_EINTERNAL, "out of memory");
 	heap_free(&h);
 	return rc;
 }
@@ -127,6 +131,7 @@ int analyze_core(const char *core_path, const char *exe_path, const struct analy
 		return -1;
 	const char *exe = target_exe_path(t);
 	struct gtypes *g = NULL;
+	analyze_progress(opts, ANALYZE_DWARF, 0, 0);
 	int go = load_types(t, opts, r, &g, err);
 	if (go <= 0) {
 		if (go == 0)
@@ -142,6 +147,8 @@ int analyze_core(const char *core_path, const char *exe_path, const struct analy
 	r->executable = strdup(exe);
 	if (!r->source || !r->source_kind || !r->executable)
 		rc = ms_err(err, MS_EINTERNAL, "out of memory");
+	if (rc == 0)
+		rc = coverage_check(t, g, err);
 	if (rc == 0)
 		rc = scan_once(t, g, opts, r, err);
 	if (rc == 0)
@@ -253,6 +260,7 @@ static void test_hold(const struct target *t, const char *var)
 	for (;;) {
 		struct timespec ts = { 0, 1000000 };
 
+		live_progress();          /* a hold is mapscan busy, not stuck */
 		target_live_state(t, &st);
 		if (st.cut_short || mono_ns() >= until || !live_proc_alive(target_pid(t)))
 			return;
@@ -282,6 +290,7 @@ int analyze_pid(int pid, const char *exe_path, const struct analyze_opts *opts,
 	/* Everything that does not read the process comes before the stop. */
 	const char *name = target_exe_name(t);
 	struct gtypes *g = NULL;
+	analyze_progress(opts, ANALYZE_DWARF, 0, 0);
 	int go = load_types(t, opts, r, &g, err);
 	if (go <= 0) {
 		if (go == 0)

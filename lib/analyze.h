@@ -11,14 +11,38 @@
 #include "target.h"
 #include "types.h"
 
+/* The phases of an analysis, for a progress display (cmd/). */
+enum analyze_phase {
+	ANALYZE_DWARF,            /* loading the executable's types */
+	ANALYZE_HEAP,             /* reading the heap's span table, looking for map headers */
+	ANALYZE_ROOTS,            /* following the roots; done = maps found so far, no total */
+	ANALYZE_MAPS,             /* checking map headers nothing reached */
+	ANALYZE_STORAGE,          /* looking for map storage no map owns */
+};
+
+/* Called at each phase's start and every few thousand items within one
+ * (done of total, total 0 when unknown); it should return quickly. */
+typedef void (*analyze_progress_fn)(void *arg, enum analyze_phase phase, uint64_t done,
+				    uint64_t total);
+
 struct analyze_opts {
 	bool storage;             /* keep each map's storage picture (for the TUI) */
+	analyze_progress_fn progress; /* or NULL */
+	void *progress_arg;
+	bool keys;                /* render a few sample keys of each map (lib/keys.h) */
 	const char *debug_file;   /* --debug-file: the file to read DWARF from, or NULL (lib/debugfile.h) */
 	/* live processes (analyze_pid) only */
 	bool no_stop;             /* read the process without stopping it (twice, to spot changes) */
 	uint64_t max_pause_ns;    /* resume the process after this long stopped; 0: no limit */
 	const char *save_core;    /* write a core of the stopped process to this file, or NULL */
 };
+
+static inline void analyze_progress(const struct analyze_opts *o, enum analyze_phase phase,
+				    uint64_t done, uint64_t total)
+{
+	if (o && o->progress)
+		o->progress(o->progress_arg, phase, done, total);
+}
 
 /* The libraries mapscan runs with and their versions, for --version:
  * "libdwarf 0.5.0, zstd 1.5.4, zlib 1.2.13, liblzma 5.4.1, lz4 1.9.4". */

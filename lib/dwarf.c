@@ -16,6 +16,7 @@
  * conservatively. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #include "dwarf_sections.h"
 #include "file.h"
 #include "grow.h"
+#include "sandbox.h"
 #include "types.h"
 #include "types_build.h"
 
@@ -771,31 +773,144 @@ int dwarf_load_fd(int fd, const char *path, struct gtb *b, struct ms_error *err)
 	return rc;
 }
 
+/* ---- the sandbox ------------------------------------------------------
+ *
+ * gtypes_load runs dwarf_load_fd in the DWARF sandbox (sandbox.h): the
+ * child loads into a builder and writes the builder's flat form to its
+ * output; the parent rebuilds it with gtb_deserialize and gtb_finish,
+ * which check every record as untrusted input. */
+
+static int write_all_fd(void *arg, const void *p, size_t n)
+{
+	int fd = *(const int *)arg;
+	const char *q = p;
+	while (n) {
+		ssize_t k = write(fd, q, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		q += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* In the child.  On failure the message goes at the start of the output
+ * (over whatever part of a result was written), NUL-terminated. */
+static int load_in_child(void *arg, int in, int out)
+{
+	const char *path = arg;
+	struct ms_error err = { 0, "" };
+	struct gtb *b = gtb_new();
+	int rc;
+
+	if (!b)
+		rc = ms_err(&err, MS_EINTERNAL, "out of memory loading DWARF of %s", path);
+	else if ((rc = dwarf_load_fd(in, path, b, &err)) == 0 && gtb_serialize(b, write_all_fd, &out))
+		rc = ms_err(&err, MS_EINTERNAL, "out of memory handing over the DWARF of %s", path);
+	if (rc) {
+		if (pwrite(out, err.msg, strlen(err.msg) + 1, 0) < 0)
+			return MS_EINTERNAL;
+		return err.code ? err.code : MS_EINTERNAL;
+	}
+	return 0;
+}
+
+/* What the parent says when the child did not hand over a result. */
+static void child_failed(const char *path, const struct sandbox_result *res,
+			 const struct sandbox_limits *lim, struct ms_error *err)
+{
+	char sig[16];
+
+	switch (res->end) {
+	case SANDBOX_FAILED: {
+		/* The child's own message: untrusted like the rest of its output. */
+		char msg[sizeof(err->msg)];
+		size_t n = res->data ? strnlen((const char *)res->data, res->len) : 0;
+		snprintf(msg, sizeof(msg), "%.*s", (int)(n < 900 ? n : 900),
+			 res->data ? (const char *)res->data : "");
+		int code = res->status == MS_EFORMAT || res->status == MS_EINTERNAL ? res->status
+										     : MS_ENODWARF;
+		if (!msg[0])
+			ms_err(err, code, "%s: cannot read its DWARF", path);
+		else
+			ms_err(err, code, "%s", msg);
+		return;
+	}
+	case SANDBOX_KILLED:
+		if (!res->signal) {
+			ms_err(err, MS_ENODWARF, "%s: cannot read its DWARF: the DWARF reader exited "
+			       "with status %d without a result; the debug information is damaged or "
+			       "hostile: rebuild the program, or pass an intact copy of it with --exe",
+			       path, res->status);
+			return;
+		}
+		ms_err(err, MS_ENODWARF, "%s: cannot read its DWARF: the DWARF reader died (%s: %s); "
+		       "the debug information is damaged or was made to attack the reader: rebuild "
+		       "the program, or pass an intact copy of it with --exe", path,
+		       sandbox_signal_name(res->signal, sig),
+		       res->signal == SIGSYS ? "it made a system call a parser never needs"
+		       : res->signal == SIGXCPU ? "it ran out of CPU time"
+		       : res->signal == SIGXFSZ ? "its result was too large"
+		       : res->signal == SIGKILL ? "killed, out of memory?"
+		       : "it crashed");
+		return;
+	case SANDBOX_TIMEOUT:
+		ms_err(err, MS_ENODWARF, "%s: cannot read its DWARF: the DWARF reader ran for more "
+		       "than %u s and was stopped; the debug information is damaged or hostile: "
+		       "rebuild the program, or pass an intact copy of it with --exe", path,
+		       lim->wall_seconds);
+		return;
+	default:
+		if (res->status == SANDBOX_NO_FILTER)
+			ms_err(err, MS_EINTERNAL, "%s: cannot read its DWARF safely here: the kernel "
+			       "refused the DWARF reader's seccomp filter (a container's seccomp "
+			       "profile or an old kernel); allow seccomp(2) and prctl(2) to mapscan",
+			       path);
+		else
+			ms_err(err, MS_EINTERNAL, "%s: cannot start the DWARF reader's sandbox%s%s",
+			       path, res->errno_ ? ": " : " (fork or memfd_create failed)",
+			       res->errno_ ? strerror(res->errno_) : "");
+		return;
+	}
+}
+
 struct gtypes *gtypes_load(const char *path, struct ms_error *err)
 {
 	int e = 0;
 	int fd = file_open_regular(path, "executable", &e, err);
+	struct stat st;
 	if (fd < 0)
 		return NULL;
 	unsigned char magic[4] = {0};
-	if (pread(fd, magic, 4, 0) != 4 || memcmp(magic, "\177ELF", 4)) {
+	if (pread(fd, magic, 4, 0) != 4 || memcmp(magic, "\177ELF", 4) || fstat(fd, &st) < 0) {
 		close(fd);
 		ms_err(err, MS_EFORMAT, "%s: not an ELF executable", path);
 		return NULL;
 	}
-	struct gtb *b = gtb_new();
-	if (!b) {
-		close(fd);
-		ms_err(err, MS_EINTERNAL, "out of memory");
-		return NULL;
-	}
-	int rc = dwarf_load_fd(fd, path, b, err);
+	/* The model is about as big as the (uncompressed) DWARF: 48 MB for
+	 * the 42 MB gopls.  libdwarf needs some times the file's size. */
+	uint64_t size = (uint64_t)st.st_size;
+	struct sandbox_limits lim = {
+		.max_output = size < (32ull << 20) ? 256ull << 20 : 8 * size,
+		.max_memory = size < (128ull << 20) ? 4ull << 30 : 32 * size,
+		/* A loop in libdwarf on a damaged file ends here.  The 42 MB
+		 * gopls takes 0.9 s of the 20 s it is given. */
+		.cpu_seconds = 10 + (unsigned)(size >> 22),
+		.wall_seconds = 3 * (10 + (unsigned)(size >> 22)),
+	};
+	struct sandbox_result res;
+	int rc = sandbox_run(load_in_child, (void *)path, fd, &lim, &res);
 	close(fd);
 	if (rc) {
-		gtb_free(b);
+		child_failed(path, &res, &lim, err);
+		sandbox_result_free(&res);
 		return NULL;
 	}
-	return finish_model(b, path, err);
+	struct gtb *b = gtb_deserialize(res.data, res.len, path, err);
+	sandbox_result_free(&res);
+	return b ? finish_model(b, path, err) : NULL;
 }
 
 /* ---- location expressions ---------------------------------------------- */

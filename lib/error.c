@@ -37,6 +37,8 @@ const char *ms_code_name(int code)
 	case MS_EPROCESS:  return "process";
 	case MS_EPERM:     return "permission";
 	case MS_EGATE:     return "fail-over";
+	case MS_EEMPTY:    return "empty-core";
+	case MS_EPARTIAL:  return "partial";
 	}
 	return "internal";
 }

@@ -21,6 +21,8 @@ enum ms_code {
 	MS_EPERM = 9,      /* --pid: not allowed to read or stop the process */
 	MS_EGATE = 10,     /* not an error of lib/: cmd/'s --fail-over threshold was reached
 			    * (the report was written); the number is documented, keep it */
+	MS_EEMPTY = 11,    /* the core holds none of the program's memory (coredump_filter) */
+	MS_EPARTIAL = 12,  /* --strict: the report was written, but the core lacks memory it needs */
 };
 
 struct ms_error {

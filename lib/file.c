@@ -38,7 +38,7 @@ int file_open_regular(const char *path, const char *role, int *errno_out,
 		return ms_err(err, MS_EOPEN, "%s: cannot read %s: %s", path, role, strerror(e));
 	}
 	if (!S_ISREG(st.st_mode)) {
-		*errno_out = S_ISDIR(st.st_mode) ? EISDIR : ENODEV;
+		*errno_out = S_ISDIR(st.st_mode) ? EISDIR : 0;
 		close(fd);
 		return ms_err(err, MS_EOPEN, "%s: cannot read %s: %s", path, role,
 			      kind_of(st.st_mode));

@@ -12,9 +12,9 @@
 
 /* Open path read-only if it is a regular file.  role ("executable",
  * "core file") names it in messages.  Returns the descriptor (O_CLOEXEC),
- * or -1 with err filled (MS_EOPEN) and *errno_out set to the errno of the
- * failure (EISDIR for a directory, ENODEV for any other file that is not
- * regular). */
+ * or -1 with err filled (MS_EOPEN, saying what the file is instead) and
+ * *errno_out set to the errno of the failure: EISDIR for a directory, 0
+ * for any other file that is not regular. */
 int file_open_regular(const char *path, const char *role, int *errno_out,
 		      struct ms_error *err);
 

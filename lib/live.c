@@ -16,10 +16,18 @@
  *
  * Two watchdogs bound the pause.  SIGALRM, at --max-pause, detaches from
  * inside mapscan.  But a mapscan that cannot run (SIGSTOP, or stuck) runs
- * no handler, so a child process also watches: unless mapscan lets go of
- * the process first (which closes the pipe the child waits on), the child
- * kills mapscan with SIGKILL two seconds later, and the kernel detaches a
- * dead tracer's tracees. */
+ * no handler, so a child process also watches, whatever the pause limit
+ * (none with --save-core or --max-pause 0): unless mapscan lets go of the
+ * process first (which closes the pipe the child waits on), the child
+ * kills mapscan with SIGKILL -- and the kernel detaches a dead tracer's
+ * tracees -- when
+ *   - mapscan has been stopped (SIGSTOP, a debugger) for GUARD_STOPPED_NS,
+ *   - mapscan has made no progress for GUARD_STALL_NS of the time it could
+ *     use (see guard_child): progress is a read of the process's memory or
+ *     a tick of live_progress, counted in a page the two processes share,
+ *   - or --max-pause plus GUARD_GRACE_NS have passed.
+ * It then removes the --save-core file being written, as mapscan's own
+ * handlers do. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -331,6 +340,7 @@ ssize_t live_mem_read(struct live_mem *m, uint64_t addr, void *buf, size_t n)
 		struct iovec remote = { (void *)(uintptr_t)addr, n };
 		ssize_t k = process_vm_readv(m->pid, &local, 1, &remote, 1, 0);
 
+		live_progress();
 		if (k >= 0 || errno != ENOSYS)
 			return k;
 		m->procmem = true;
@@ -349,6 +359,7 @@ ssize_t live_mem_read(struct live_mem *m, uint64_t addr, void *buf, size_t n)
 	for (;;) {
 		ssize_t k = pread(m->memfd, buf, n, (off_t)addr);
 
+		live_progress();
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k == 0 && !live_proc_alive(m->pid)) {
@@ -378,6 +389,16 @@ static char cleanup_path[4096];
 static volatile sig_atomic_t guard_fd = -1;  /* write end of the watchdog's pipe */
 static pid_t guard_pid;
 #define GUARD_GRACE_NS 2000000000u
+#define GUARD_STOPPED_NS 1000000000u
+#define GUARD_STALL_NS 5000000000u
+#define GUARD_POLL_MS 50
+
+/* Shared with the watchdog child (MAP_SHARED, made before it is forked). */
+struct guard_page {
+	volatile uint64_t progress;
+	char cleanup[4096 - 64];   /* the --save-core file being written */
+};
+static struct guard_page *guard_page;
 
 static const int caught[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGALRM };
 #define NCAUGHT (sizeof(caught) / sizeof(caught[0]))
@@ -405,41 +426,104 @@ static void detach_all(void)
 	}
 }
 
-/* The watchdog child: wait for EOF on fd for up to ns, else kill mapscan. */
-static void guard_child(int fd, pid_t parent, uint64_t ns)
+void live_progress(void)
 {
-	uint64_t end = live_now_ns() + ns;
+	if (guard_page)
+		guard_page->progress++;
+}
+
+/* State letter of process pid ('R', 'S', 'T', ...) and the CPU time it
+ * has used, in clock ticks; 0 if unreadable. */
+static char proc_state(pid_t pid, uint64_t *ticks)
+{
+	char path[64], buf[1024];
+	const char *p;
+	unsigned long long ut = 0, st = 0;
+
+	*ticks = 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small(path, buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')) || p[1] != ' ')
+		return 0;
+	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt
+	 * cmajflt utime stime */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
+		*ticks = ut + st;
+	return p[2];
+}
+
+/* The watchdog child: wait for EOF on fd; kill mapscan when it is stopped,
+ * stalls, or runs past end (0: no limit).
+ *
+ * A stall is time without progress that mapscan could have used: while it
+ * waits (sleeping or in the kernel) the wall-clock time counts, while it
+ * is runnable only the CPU time it gets -- a mapscan starved of CPU by a
+ * loaded machine is not stuck, a loop is. */
+static void guard_child(int fd, pid_t parent, uint64_t end)
+{
+	uint64_t last = guard_page->progress, stall = 0, stopped_since = 0, prev_ns = live_now_ns();
+	uint64_t prev_ticks = 0;
+	long hz = sysconf(_SC_CLK_TCK);
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	proc_state(parent, &prev_ticks);
 	for (;;) {
-		uint64_t now = live_now_ns();
-		struct pollfd p = { fd, POLLIN, 0 };
+		uint64_t now = live_now_ns(), p = guard_page->progress, ticks;
+		char st = proc_state(parent, &ticks);
+		struct pollfd pf = { fd, POLLIN, 0 };
 
 		if (getppid() != parent)
 			_exit(0);
-		if (now >= end) {
+		if (p != last) {
+			last = p;
+			stall = 0;
+		} else if (st == 'R') {
+			if (ticks > prev_ticks && hz > 0)
+				stall += (ticks - prev_ticks) * (1000000000u / (uint64_t)hz);
+		} else {
+			stall += now - prev_ns;
+		}
+		prev_ns = now;
+		prev_ticks = ticks;
+		if (st == 'T' || st == 't') {
+			if (!stopped_since)
+				stopped_since = now;
+		} else {
+			stopped_since = 0;
+		}
+		if ((end && now >= end) || (stopped_since && now - stopped_since >= GUARD_STOPPED_NS) ||
+		    stall >= GUARD_STALL_NS) {
 			kill(parent, SIGKILL);
+			if (guard_page->cleanup[0])
+				unlink(guard_page->cleanup);
 			_exit(0);
 		}
-		uint64_t left_ms = (end - now) / 1000000u + 1;
-		int r = poll(&p, 1, left_ms > 1000 ? 1000 : (int)left_ms);
-		if (r > 0)
+		if (poll(&pf, 1, GUARD_POLL_MS) > 0)
 			_exit(0); /* EOF: mapscan let go of the process */
 	}
 }
 
-/* Start the watchdog child; without one (fork failed) SIGALRM still works. */
-static void guard_start(uint64_t ns)
+/* Start the watchdog child (end: when to give up at the latest, 0 for no
+ * limit); without one (fork failed) SIGALRM and the signal handlers still
+ * work. */
+static void guard_start(uint64_t end)
 {
 	int fds[2];
 	pid_t parent = getpid(), child;
 
+	if (!guard_page) {
+		void *p = mmap(NULL, sizeof(*guard_page), PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return;
+		guard_page = p;
+	}
+	memcpy(guard_page->cleanup, cleanup_path, sizeof(guard_page->cleanup) - 1);
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return;
 	child = fork();
 	if (child == 0) {
 		close(fds[1]);
-		guard_child(fds[0], parent, ns);
+		guard_child(fds[0], parent, end);
 	}
 	close(fds[0]);
 	if (child < 0) {
@@ -543,11 +627,13 @@ static void drain_alarm(void)
 
 void live_set_cleanup_path(const char *path)
 {
-	if (!path || strlen(path) >= sizeof(cleanup_path)) {
+	if (!path || strlen(path) >= sizeof(guard_page->cleanup)) {
 		cleanup_path[0] = '\0';
-		return;
+	} else {
+		memcpy(cleanup_path, path, strlen(path) + 1);
 	}
-	memcpy(cleanup_path, path, strlen(path) + 1);
+	if (guard_page)
+		memcpy(guard_page->cleanup, cleanup_path, sizeof(guard_page->cleanup));
 }
 
 const pid_t *live_held(size_t *n)
@@ -648,6 +734,7 @@ static pid_t wait_stopped(int from, uint64_t deadline)
 				 * program.  An interrupt or group stop: nothing. */
 				held_sig[from + i] = event == 0 ? WSTOPSIG(st) : 0;
 				done[i] = 1;
+				live_progress();
 			} else {
 				done[i] = 2; /* exited (or not ours any more) */
 			}
@@ -719,8 +806,7 @@ int live_stop(int pid, uint64_t max_pause_ns, size_t *nthreads, struct ms_error 
 	install_handlers();
 	/* The watchdog child exists before the first thread stops: a SIGSTOP
 	 * to mapscan at any moment of the pause is then covered. */
-	if (max_pause_ns)
-		guard_start(max_pause_ns + GUARD_GRACE_NS);
+	guard_start(max_pause_ns ? live_now_ns() + max_pause_ns + GUARD_GRACE_NS : 0);
 
 	for (;;) {
 		pid_t *tids = NULL, *known = NULL;

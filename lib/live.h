@@ -84,10 +84,18 @@ ssize_t live_mem_read(struct live_mem *m, uint64_t addr, void *buf, size_t n);
  * Threads started while stopping are found by listing /proc/PID/task
  * until no new one appears.  After max_pause_ns (measured from the first
  * stop) a watchdog resumes the process even if mapscan has not finished.
+ * With or without that limit (0: none), a watchdog process resumes it
+ * (by killing mapscan) when mapscan is stopped for more than a second or
+ * makes no progress for five (see live_progress); the rule is in live.c.
  * Errors: MS_EPERM (not allowed, explained), MS_EPROCESS (the process
  * exited, is already traced, or a thread did not stop in time); on error
  * nothing is held. */
 int live_stop(int pid, uint64_t max_pause_ns, size_t *nthreads, struct ms_error *err);
+
+/* Tell the watchdog that mapscan is still working while it holds the
+ * process.  Every read of the process's memory counts already; code that
+ * works for seconds without reading calls this now and then. */
+void live_progress(void);
 
 /* Thread ids now held, main thread first; *n is 0 when nothing is held
  * (never stopped, resumed, or resumed early by the watchdog). */

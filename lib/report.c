@@ -1,6 +1,7 @@
 /* The report model: storage and bookkeeping only.  Nothing here prints or
  * computes a map's figures; walkers fill them and formatters read them. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +10,8 @@
 #include "report.h"
 
 /* Beyond this many paths a user learns nothing new from the list; the rest
- * are only counted (more_roots). */
-#define MAX_ROOTS 8
+ * are only counted (more_roots).  JSON lists 8 of them, the TUI all. */
+#define MAX_ROOTS 32
 
 const char *layout_name(enum map_layout l)
 {
@@ -66,6 +67,52 @@ const char *report_intern(struct report *r, const char *s)
 		return NULL;
 	p->n++;
 	return p->s[h];
+}
+
+struct arena {
+	struct arena *next;
+	size_t used, cap;
+	char data[];
+};
+
+const char *arena_keep(struct arena **head, const void *p, size_t n)
+{
+	struct arena *a = *head;
+
+	if (!a || a->cap - a->used < n) {
+		size_t cap = n > 65536 ? n : 65536;
+		if (!(a = malloc(sizeof(*a) + cap)))
+			return NULL;
+		a->next = *head;
+		a->used = 0;
+		a->cap = cap;
+		*head = a;
+	}
+	char *d = a->data + a->used;
+	memcpy(d, p, n);
+	a->used += n;
+	return d;
+}
+
+const char *report_keep(struct report *r, const void *p, size_t n)
+{
+	return arena_keep(&r->arena, p, n);
+}
+
+/* Walker threads hand their chunks over as they finish. */
+static pthread_mutex_t adopt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void report_adopt(struct report *r, struct arena *a)
+{
+	if (!a)
+		return;
+	struct arena *last = a;
+	while (last->next)
+		last = last->next;
+	pthread_mutex_lock(&adopt_lock);
+	last->next = r->arena;
+	r->arena = a;
+	pthread_mutex_unlock(&adopt_lock);
 }
 
 int report_reserve(struct report *r, size_t n)
@@ -260,6 +307,11 @@ void report_free(struct report *r)
 		free(r->pool);
 	}
 	strv_free(r->warnings, r->nwarnings);
+	free(r->groups);
+	for (struct arena *a = r->arena, *next; a; a = next) {
+		next = a->next;
+		free(a);
+	}
 	free(r->source);
 	free(r->source_kind);
 	free(r->executable);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum map_layout { LAYOUT_UNKNOWN = 0, LAYOUT_CLASSIC, LAYOUT_SWISS };
 
@@ -79,6 +80,33 @@ struct map_entry {
 				  * candidate of type_candidates map types whose
 				  * storage has this shape (figures are exact for all) */
 	uint32_t type_candidates;
+	uint32_t group;          /* 1 + index into the report's groups; 0: none (lib/group.h) */
+	uint8_t nsample_keys;    /* keys in sample_keys (lib/keys.h) */
+	const char *sample_keys; /* nsample_keys keys as Go prints them, each ended by a NUL
+				  * ("\"a\"\0\"b\"\0"); kept by the report (report_keep) */
+};
+
+/* The i-th sample key of m (i < m->nsample_keys). */
+static inline const char *map_sample_key(const struct map_entry *m, unsigned i)
+{
+	const char *k = m->sample_keys;
+	while (k && i--)
+		k += strlen(k) + 1;
+	return k;
+}
+
+/* How the maps are grouped (lib/group.h). */
+enum group_by { GROUP_NONE = 0, GROUP_OWNER, GROUP_TYPE };
+
+/* Maps held the same way, summed (lib/group.h report_group). */
+struct map_group {
+	const char *pattern;     /* owner pattern, e.g. "main.shards[*].m"; NULL when grouped
+				  * by type or for maps nothing reaches (interned) */
+	const char *type;        /* the maps' Go type, NULL if unknown (interned) */
+	bool unreachable;        /* maps nothing reaches: never grouped with reachable ones */
+	uint64_t maps;
+	uint64_t count, retained_bytes, ideal_bytes, reclaimable_bytes;
+	size_t biggest;          /* index into maps of the member with most reclaimable bytes */
 };
 
 struct report {
@@ -106,6 +134,7 @@ struct report {
 	uint64_t unclaimed_storage, unclaimed_objects;
 	bool unclaimed_known;    /* false: the heap records no types (Go < 1.22) or was not read */
 	struct strpool *pool;    /* interned strings (report_intern) */
+	struct arena *arena;     /* bytes kept for the report's lifetime (report_keep) */
 	/* the Go heap from the runtime's span table; heap_known is false when
 	 * that could not be read */
 	bool heap_known;
@@ -123,6 +152,14 @@ struct report {
 	uint64_t threads_stopped;
 	bool inconsistent;       /* not read at one instant: --no-stop, or the pause was cut short */
 	const char *saved_core;  /* --save-core file written, or NULL; not owned (the caller's) */
+	/* A core that lacks memory mapscan reads (coredump_filter): what it
+	 * found is reported, but maps held in what is missing are not. */
+	bool partial;
+	uint64_t missing_bytes;  /* of the executable's variables and the in-use heap */
+	/* Groups (report_group); none until it is called. */
+	enum group_by group_by;
+	struct map_group *groups;
+	size_t ngroups;
 	/* Where the types came from (lib/debugfile.h). */
 	char *debug_info;        /* the file whose DWARF was read; NULL: none (names are limited) */
 	const char *debug_found_by; /* "executable", "--exe", "--debug-file", ".gnu_debuglink", "build-id" */
@@ -140,7 +177,7 @@ int report_reserve(struct report *r, size_t n);
 
 /* Append a map; returns it (zeroed but for address) or NULL on ENOMEM. */
 struct map_entry *report_add_map(struct report *r, uint64_t address);
-/* Keeps ≤ 8 distinct paths, precise ones before conservative ones (a
+/* Keeps ≤ 32 distinct paths, precise ones before conservative ones (a
  * precise path displaces the last conservative one when the list is
  * full); the rest are counted in more_roots. */
 int map_add_root(struct map_entry *m, const char *path, bool conservative);
@@ -153,6 +190,17 @@ int report_add_warning(struct report *r, const char *fmt, ...)
  * the same string (a million maps have a few dozen types).  NULL on
  * ENOMEM. */
 const char *report_intern(struct report *r, const char *s);
+
+/* A copy of the n bytes at p, kept as long as the report (freed by
+ * report_free, not by map_entry_clear): many small pieces, one
+ * allocation per 64 KiB.  NULL on ENOMEM. */
+const char *report_keep(struct report *r, const void *p, size_t n);
+
+/* The same into a list of chunks of one's own (*a, NULL at first), for a
+ * thread that must not touch the report; report_adopt then hands the
+ * chunks to the report (thread-safe), which frees them with the rest. */
+const char *arena_keep(struct arena **a, const void *p, size_t n);
+void report_adopt(struct report *r, struct arena *a);
 
 /* Sum the totals. */
 void report_finish(struct report *r);

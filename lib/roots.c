@@ -34,6 +34,7 @@
 #include "analyze.h"
 #include "grow.h"
 #include "heap.h"
+#include "keys.h"
 #include "mapwalk.h"
 #include "rtype.h"
 #include "stacks.h"
@@ -504,11 +505,13 @@ struct slotvisit {
 	const struct maptype *mt;
 	uint32_t node;
 	bool key, elem;
+	struct key_sample ks;     /* the first keys, for keys_render */
 };
 
 static void on_slot(void *arg, uint64_t key_addr, uint64_t elem_addr)
 {
 	struct slotvisit *sv = arg;
+	key_sample_add(&sv->ks, key_addr);
 	if (sv->key && key_addr)
 		visit(sv->R, key_addr, sv->mt->key, PATH_AT(sv->node));
 	if (sv->elem && elem_addr)
@@ -869,6 +872,8 @@ static void cands_collect(struct roots *R)
 		return;
 	for (size_t i = 0; i < h->nspans && !R->oom; i++) {
 		const struct hspan *s = &h->spans[i];
+		if (!(i & 255))
+			analyze_progress(&R->opts, ANALYZE_HEAP, i, h->nspans);
 		if (s->noscan || !s->sizeclass || s->elemsize != R->hf.cls)
 			continue;
 		unsigned misses = 0;
@@ -1485,7 +1490,7 @@ static void on_alloc(void *arg, uint64_t addr)
 static int walk_slots(struct roots *R, const struct maptype *mt, uint64_t hdr, uint32_t node,
 		      bool owns, struct map_entry *into)
 {
-	struct slotvisit sv = { R, mt, 0, false, false };
+	struct slotvisit sv = { R, mt, 0, false, false, { { 0 }, 0 } };
 	if (node) {
 		sv.key = gtypes_may_hold_map(R->g, mt->key);
 		sv.elem = gtypes_may_hold_map(R->g, mt->elem);
@@ -1493,9 +1498,12 @@ static int walk_slots(struct roots *R, const struct maptype *mt, uint64_t hdr, u
 	if (sv.key || sv.elem)
 		sv.node = node_new(R, node, P_MAPVAL, NULL, 0);
 	R->depth++;
-	struct walk_cb cb = { (sv.key || sv.elem) ? on_slot : NULL, owns ? on_alloc : NULL, &sv };
+	struct walk_cb cb = { (sv.key || sv.elem || R->opts.keys) ? on_slot : NULL,
+			      owns ? on_alloc : NULL, &sv };
 	int rc = R->depth > 64 ? -1 : map_walk(R->t, R->rt, mt, hdr, into, &cb);
 	R->depth--;
+	if (rc == 0 && R->opts.keys && keys_render(R->r, into, R->t, R->g, R->rt, mt->key, &sv.ks))
+		R->oom = true;
 	return rc;
 }
 
@@ -1550,10 +1558,15 @@ static void *walk_some(void *arg)
 	struct walker *w = arg;
 	struct roots *R = w->R;
 	struct walk_cb cb = { NULL, on_alloc_shared, R };
+	struct keys_cb kc;            /* sample keys: lib/keys.h */
+	struct arena *keys = NULL;
+	keys_cb_init(&kc, on_alloc_shared, R);
 	for (;;) {
 		size_t b = __atomic_fetch_add(&w->next, WALK_BLOCK, __ATOMIC_RELAXED);
-		if (b >= R->npending)
+		if (b >= R->npending) {
+			report_adopt(R->r, keys);
 			return NULL;
+		}
 		size_t e = b + WALK_BLOCK < R->npending ? b + WALK_BLOCK : R->npending;
 		for (size_t i = b; i < e; i++) {
 			size_t idx = R->pending[i].idx;
@@ -1561,11 +1574,15 @@ static void *walk_some(void *arg)
 			memset(&local, 0, sizeof(local));
 			if (R->opts.storage)
 				local.storage = calloc(1, sizeof(*local.storage));
-			int rc = map_walk(R->t, R->rt, R->map_mt[idx], m->address, &local, &cb);
+			kc.ks.n = 0;
+			int rc = map_walk(R->t, R->rt, R->map_mt[idx], m->address, &local,
+					  R->opts.keys ? &kc.cb : &cb);
 			if (rc)
 				w->failed[i] = 1;
 			else
 				m->fig = local.fig;
+			if (!rc && R->opts.keys)
+				keys_render_in(&keys, m, R->t, R->g, R->rt, R->map_mt[idx]->key, &kc.ks);
 			m->warnings = local.warnings;
 			m->nwarnings = local.nwarnings;
 			m->storage = local.storage;
@@ -1713,6 +1730,8 @@ static void map_register(struct roots *R, uint64_t hdr, const struct maptype *mt
 	}
 	m->warnings = local.warnings;
 	m->nwarnings = local.nwarnings;
+	m->sample_keys = local.sample_keys;
+	m->nsample_keys = local.nsample_keys;
 	m->storage = local.storage;
 }
 
@@ -2552,6 +2571,8 @@ static void drain(struct roots *R)
 		if (tmp)
 			cur = sort_level(cur, tmp, n);
 		for (size_t i = 0; i < n && !R->oom; i++) {
+			if (!(i & 4095))
+				analyze_progress(&R->opts, ANALYZE_ROOTS, R->r->nmaps, 0);
 			/* The values are far apart in the heap: ask for the
 			 * memory of one a few steps ahead while this one is
 			 * visited (the walk is bound by memory latency). */
@@ -2581,6 +2602,8 @@ static uint64_t storage_ptr(const struct roots *R, uint64_t hdr)
 static void unreached(struct roots *R)
 {
 	for (size_t i = 0; i < R->ncands && !R->oom; i++) {
+		if (!(i & 1023))
+			analyze_progress(&R->opts, ANALYZE_MAPS, i, R->ncands);
 		struct cand *c = &R->cands[i];
 		if (c->state != C_NEW || map_index(R, c->addr) != SIZE_MAX)
 			continue;
@@ -2669,6 +2692,8 @@ static void unclaimed(struct roots *R)
 	bool last_is = false;
 	for (size_t i = 0; i < h->nspans && !R->oom; i++) {
 		const struct hspan *s = &h->spans[i];
+		if (!(i & 255))
+			analyze_progress(&R->opts, ANALYZE_STORAGE, i, h->nspans);
 		if (s->noscan || (s->sizeclass && !s->header))
 			continue;
 		for (uint32_t k = 0; k < s->nelems; k++) {

@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "target_impl.h"
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -62,8 +63,11 @@ const char *tg_human_size(uint64_t v, char buf[32])
 
 /* ---- files ------------------------------------------------------------ */
 
-/* mmap path read-only.  On failure returns -1 with *errno_out set (0 when
- * the failure is not an errno one) and err filled with a generic message. */
+/* mmap path read-only (a regular file, opened without blocking: see
+ * file.h).  The mapping is not inherited by children: the DWARF sandbox's
+ * child (sandbox.h) must hold nothing but its input.  On failure returns
+ * -1 with *errno_out set (0 when the failure is not an errno one) and err
+ * filled with a generic message. */
 int tg_map_file(const char *path, const char *role, struct mapping *m,
 		    int *errno_out, struct ms_error *err)
 {
@@ -71,25 +75,14 @@ int tg_map_file(const char *path, const char *role, struct mapping *m,
 	void *p;
 	int fd, e;
 
-	*errno_out = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		*errno_out = e = errno;
-		return ms_err(err, MS_EOPEN, "%s: cannot open %s: %s", path,
-			      role, strerror(e));
-	}
+	fd = file_open_regular(path, role, errno_out, err);
+	if (fd < 0)
+		return -1;
 	if (fstat(fd, &st) < 0) {
 		*errno_out = e = errno;
 		close(fd);
 		return ms_err(err, MS_EOPEN, "%s: cannot read %s: %s", path,
 			      role, strerror(e));
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		*errno_out = S_ISDIR(st.st_mode) ? EISDIR : 0;
-		return ms_err(err, MS_EOPEN, "%s: cannot read %s: %s", path,
-			      role, S_ISDIR(st.st_mode) ? "is a directory"
-						       : "not a regular file");
 	}
 	if (st.st_size <= 0) {
 		close(fd);
@@ -109,6 +102,7 @@ int tg_map_file(const char *path, const char *role, struct mapping *m,
 		return ms_err(err, MS_EOPEN, "%s: cannot map %s: %s", path,
 			      role, strerror(e));
 	}
+	madvise(p, (size_t)st.st_size, MADV_DONTFORK);
 	m->base = p;
 	m->size = (size_t)st.st_size;
 	return 0;
@@ -536,6 +530,74 @@ bool target_region(const struct target *t, uint64_t addr, uint64_t *lo, uint64_t
 	if (t->live)
 		return tg_live_region(t, addr, lo, hi);
 	return in_segs(t->cseg, t->ncseg, addr, lo, hi);
+}
+
+uint64_t target_dumped(const struct target *t, uint64_t addr, uint64_t n)
+{
+	uint64_t got = 0, end;
+
+	if (!t || !n)
+		return 0;
+	if (t->live)
+		return n;
+	end = n > UINT64_MAX - addr ? UINT64_MAX : addr + n;
+	size_t i = tg_upper(t->cseg, t->ncseg, addr);
+	if (i > 0)
+		i--;
+	for (; i < t->ncseg && t->cseg[i].vaddr < end; i++) {
+		const struct seg *s = &t->cseg[i];
+		uint64_t lo = s->vaddr > addr ? s->vaddr : addr;
+		uint64_t hi = s->filesz < end - s->vaddr ? s->vaddr + s->filesz : end;
+
+		if (hi > lo)
+			got += hi - lo;
+	}
+	return got;
+}
+
+uint64_t target_missing(const struct target *t, uint64_t addr, uint64_t n)
+{
+	uint64_t lost = 0, end;
+
+	if (!t || !n || t->live)
+		return 0;
+	end = n > UINT64_MAX - addr ? UINT64_MAX : addr + n;
+	size_t i = tg_upper(t->cseg, t->ncseg, addr);
+	if (i > 0)
+		i--;
+	for (; i < t->ncseg && t->cseg[i].vaddr < end; i++) {
+		const struct seg *s = &t->cseg[i];
+		uint64_t lo = s->vaddr + s->filesz, hi = s->vaddr + s->memsz;
+
+		/* Reserved address space (no access) was never memory. */
+		if (!(s->flags & (PF_R | PF_W)))
+			continue;
+		if (lo < addr)
+			lo = addr;
+		if (hi > end)
+			hi = end;
+		if (hi > lo)
+			lost += hi - lo;
+	}
+	return lost;
+}
+
+uint64_t target_exe_data_missing(const struct target *t, uint64_t *total)
+{
+	uint64_t missing = 0;
+
+	*total = 0;
+	if (!t || t->live)
+		return 0;
+	for (size_t i = 0; i < t->neseg; i++) {
+		const struct seg *s = &t->eseg[i];
+
+		if (!(s->flags & PF_W))
+			continue;
+		*total += s->memsz;
+		missing += s->memsz - target_dumped(t, s->vaddr, s->memsz);
+	}
+	return missing;
 }
 
 int target_read(const struct target *t, uint64_t addr, void *buf, size_t n)

@@ -61,6 +61,22 @@ bool target_has(const struct target *t, uint64_t addr, uint64_t n);
  * pointer into memory outside the Go heap and stacks may cover. */
 bool target_region(const struct target *t, uint64_t addr, uint64_t *lo, uint64_t *hi, bool *exe);
 
+/* How many bytes of [addr, addr+n) the core itself holds (its PT_LOAD
+ * data; what only the executable's file serves does not count).  Memory
+ * the process had but the core lacks (coredump_filter, segments written
+ * empty) is what is missing.  n for a live process. */
+uint64_t target_dumped(const struct target *t, uint64_t addr, uint64_t n);
+
+/* How many bytes of [addr, addr+n) the process had as accessible memory
+ * (a core segment that may be read or written) but the core did not
+ * dump.  0 for a live process. */
+uint64_t target_missing(const struct target *t, uint64_t addr, uint64_t n);
+
+/* Bytes of the executable's writable segments (its data and bss: the
+ * package-level variables) that the core lacks, out of *total.  0 for a
+ * live process. */
+uint64_t target_exe_data_missing(const struct target *t, uint64_t *total);
+
 /* Little-endian integers in a buffer copied from the target: le_u takes
  * the first n (at most 8) bytes. */
 static inline uint64_t le_u(const void *p, size_t n)

@@ -53,6 +53,17 @@ that mapscan reads the runtime without DWARF (lib/typedesc.c):
                type descriptor for data that is not a map (type confusion),
                to another itab; malloc headers and mspan.largeType likewise
 
+Before the rounds, the inputs that are not damaged cores (--only special):
+FIFOs, devices and directories given as the core, with --exe, or named by
+the core's NT_FILE note (mapscan must refuse them at once, never block on
+an open); a core with every PT_LOAD empty and cores taken with
+coredump_filter 0 and 4 (exit 11, saying what to do); a core that lacks
+half the heap (a report with source.partial, exit 12 with --strict); and,
+with Go 1.26 (DWARF 5), executables whose .debug_rnglists unit header is
+damaged the ways that make libdwarf free twice or loop: mapscan --exe must
+end with exit 6 and one line, the DWARF reader's death contained in its
+sandbox (under ASan the child's own report is expected).
+
 mapscan must end within the time limit, never on a signal, print nothing
 from a sanitizer and (except under ASan, where address-space limits do not
 work) stay within a memory limit: RLIMIT_AS of 4 GiB and a peak RSS of
@@ -80,7 +91,9 @@ TIMEOUT = 120  # seconds per run; ASan builds are slow but a hang is far slower
 MEM_AS = 4 << 30        # RLIMIT_AS of a mapscan run (not under ASan)
 MEM_RSS = 1 << 30       # peak RSS a run may reach (not under ASan)
 DOCUMENTED = {3: "cannot read a file", 4: "not an ELF core or truncated", 5: "not a Go program",
-              6: "no DWARF", 7: "executable does not match the core"}
+              6: "no DWARF", 7: "executable does not match the core",
+              11: "the core holds none of the program's memory"}
+EXIT_OPEN, EXIT_NODWARF, EXIT_EMPTY, EXIT_PARTIAL = 3, 6, 11, 12
 
 KINDS = ["map", "allspans", "span-ptrs", "span-fields", "map", "span-overlap", "span-state", "arenas",
          "map", "allgs", "g-ptrs", "g-stack", "map", "g-sched", "g-status", "g-frames", "map", "allm",
@@ -234,10 +247,11 @@ def file_offset(segs, addr, n=8):
     return None
 
 
-def capture(go, workdir, name):
+def capture(go, workdir, name, ldflags=None):
     env = dict(os.environ, GOTOOLCHAIN="local", GOWORK="off", CGO_ENABLED="0")
     exe = os.path.join(workdir, name)
-    p = subprocess.run([go, "build", "-o", exe, "."], cwd=FIXTURE, env=env,
+    flags = ["-ldflags=" + ldflags] if ldflags else []
+    p = subprocess.run([go, "build", "-o", exe] + flags + ["."], cwd=FIXTURE, env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if p.returncode:
         raise RuntimeError("%s build: %s" % (go, p.stderr[-500:]))
@@ -266,14 +280,17 @@ def is_asan(mapscan):
 
 
 class Result:
-    def __init__(self, rc, out, err, rss_kib, secs):
+    def __init__(self, rc, out, err, rss_kib, secs, pid=0):
         self.rc, self.out, self.err, self.rss_kib, self.secs = rc, out, err, rss_kib, secs
+        self.pid = pid
 
 
-def run_mapscan(mapscan, exe, core, workdir, asan):
-    """Run mapscan --json; rc is None on a timeout.  Outside ASan the child
-    runs under RLIMIT_AS and its peak RSS is measured."""
-    cmd = [mapscan, "--json", "--exe", exe, core]
+def run_mapscan(mapscan, exe, core, workdir, asan, args=None, timeout=None):
+    """Run mapscan --json (--exe exe core, or args); rc is None on a timeout.
+    Outside ASan the child runs under RLIMIT_AS and its peak RSS is
+    measured."""
+    cmd = [mapscan, "--json"] + (args if args is not None else ["--exe", exe, core])
+    limit = timeout or TIMEOUT
     # A stripped executable must not find a debug file on this machine.
     os.environ["MAPSCAN_DEBUG_DIR"] = os.path.join(workdir, "no-debug-files")
     out_path, err_path = os.path.join(workdir, "stdout"), os.path.join(workdir, "stderr")
@@ -296,7 +313,7 @@ def run_mapscan(mapscan, exe, core, workdir, asan):
             rc = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
             rss = ru.ru_maxrss
             break
-        if time.monotonic() - t0 > TIMEOUT:
+        if time.monotonic() - t0 > limit:
             os.kill(pid, 9)
             _, _, ru = os.wait4(pid, 0)
             rss = ru.ru_maxrss
@@ -307,8 +324,8 @@ def run_mapscan(mapscan, exe, core, workdir, asan):
     with open(err_path, "rb") as f:
         err = f.read()
     if rc is None:
-        err += b"\ntimed out after %d s" % TIMEOUT
-    return Result(rc, out, err, rss, time.monotonic() - t0)
+        err += b"\ntimed out after %d s" % limit
+    return Result(rc, out, err, rss, time.monotonic() - t0, pid)
 
 
 def judge(res, asan):
@@ -329,11 +346,13 @@ def judge(res, asan):
     if res.rc == 0:
         return None if isinstance(doc, dict) and "maps" in doc else "status 0 without a report"
     if res.rc in DOCUMENTED:
+        # --json: the message is in the document, stderr stays empty.
         lines = [l for l in res.err.decode(errors="replace").splitlines() if l.strip()]
-        if len(lines) != 1:
+        if len(lines) > 1:
             return "status %d with %d lines on stderr: %s" % (res.rc, len(lines), lines[-3:])
-        if not isinstance(doc, dict) or "error" not in doc:
-            return "status %d without an error document" % res.rc
+        if not isinstance(doc, dict) or not isinstance(doc.get("error"), dict) or \
+                doc["error"].get("code") != res.rc or "\n" in str(doc["error"].get("message")):
+            return "status %d without an error document of that code" % res.rc
         return None
     return "status %d: %s" % (res.rc, res.err.decode(errors="replace")[-300:])
 
@@ -900,6 +919,210 @@ def save_failure(dest, name, i, kind, exe, core, pt, mapscan):
     return d
 
 
+# ----- inputs that are not damaged cores -------------------------------------
+
+def elf_section(b, name):
+    """(section header offset, file offset, size) of section name."""
+    shoff, = struct.unpack_from("<Q", b, 40)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", b, 58)
+    strtab = struct.unpack_from("<IIQQQQ", b, shoff + shstrndx * shentsize)[4]
+    for i in range(shnum):
+        h = shoff + i * shentsize
+        sh_name, _, _, _, off, size = struct.unpack_from("<IIQQQQ", b, h)
+        if b[strtab + sh_name:b.index(b"\0", strtab + sh_name)] == name.encode():
+            return h, off, size
+    raise RuntimeError("no section %s" % name)
+
+
+# Damage to the first .debug_rnglists unit header (DWARF 5: Go 1.25 and
+# later) that makes Debian's libdwarf 20210528 free twice, or loop, in
+# dwarf_load_rnglists.  The executable still matches its core and runs:
+# debug sections are not loaded.  Build it with -ldflags=-compressdwarf=false
+# so that the section can be patched in place.
+RNGLISTS_DAMAGE = {
+    "version-6": lambda b, h, off, size: struct.pack_into("<H", b, off + 4, 6),
+    "address-size-0": lambda b, h, off, size: b.__setitem__(off + 6, 0),
+    "section-size-8": lambda b, h, off, size: struct.pack_into("<Q", b, h + 32, size - 8),
+    "unit-length-1": lambda b, h, off, size: struct.pack_into(
+        "<I", b, off, struct.unpack_from("<I", b, off)[0] - 1),
+}
+
+
+def hostile_rnglists(exe, out, how):
+    """Copy exe to out with its .debug_rnglists damaged the way `how` says."""
+    with open(exe, "rb") as f:
+        b = bytearray(f.read())
+    h, off, size = elf_section(b, ".debug_rnglists")
+    RNGLISTS_DAMAGE[how](b, h, off, size)
+    with open(out, "wb") as f:
+        f.write(b)
+    os.chmod(out, 0o755)
+    return out
+
+
+def foreign_sanitizer_only(err, pid):
+    """A sanitizer report in err comes only from processes other than pid
+    (the DWARF sandbox's child, which a hostile file is meant to crash)."""
+    text = err.decode(errors="replace")
+    own = "==%d==" % pid
+    return own not in text
+
+
+def hostile_dwarf(mapscan, go, work, asan, name):
+    """The known libdwarf double free, contained: mapscan --exe HOSTILE CORE
+    must exit 6 with one line naming the executable, whatever the DWARF
+    reader does (crash, loop)."""
+    try:
+        exe, core = capture(go, work, name + "-uncompressed", ldflags="-compressdwarf=false")
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+        return fail(name + "/hostile-rnglists/capture", e)
+    for how in RNGLISTS_DAMAGE:
+        label = "%s/hostile-rnglists-%s" % (name, how)
+        bad = hostile_rnglists(exe, exe + "." + how, how)
+        res = run_mapscan(mapscan, bad, core, work, asan, timeout=180)
+        if asan and res.rc == EXIT_NODWARF and foreign_sanitizer_only(res.err, res.pid):
+            res.err = b""        # the child's report: the crash it was made for
+        expect(label, res, asan, EXIT_NODWARF, [bad, "DWARF reader"])
+
+
+def set_filesz(core, out, pick):
+    """Copy core to out with each PT_LOAD's p_filesz replaced by
+    pick(vaddr, filesz, memsz, flags) (None: unchanged)."""
+    with open(core, "rb") as f:
+        b = bytearray(f.read())
+    phoff, = struct.unpack_from("<Q", b, 32)
+    phentsize, phnum = struct.unpack_from("<HH", b, 54)
+    changed = 0
+    for i in range(phnum):
+        o = phoff + i * phentsize
+        p_type, flags, _, vaddr, _, filesz, memsz, _ = struct.unpack_from("<IIQQQQQQ", b, o)
+        if p_type != 1:
+            continue
+        new = pick(vaddr, filesz, memsz, flags)
+        if new is not None and new != filesz:
+            struct.pack_into("<Q", b, o + 32, new)
+            changed += 1
+    with open(out, "wb") as f:
+        f.write(b)
+    return changed
+
+
+def capture_filtered(exe, workdir, name, coredump_filter):
+    """A kernel core of exe taken with /proc/self/coredump_filter set."""
+    run = os.path.join(workdir, name)
+    os.makedirs(run)
+
+    def prepare():
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        with open("/proc/self/coredump_filter", "w") as f:
+            f.write(coredump_filter)
+    subprocess.run([exe], cwd=run, preexec_fn=prepare, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=300, env=dict(os.environ, GOTRACEBACK="crash",
+                   MAPSCAN_ORACLE=os.path.join(run, "oracle.json")))
+    core = os.path.join(run, "core")
+    if not os.path.exists(core):
+        raise RuntimeError("no core written in " + run)
+    return core
+
+
+def expect(name, res, asan, rc, words=(), timeout_ok=False):
+    """A run that must end with status rc (and, for an error, one line on
+    stderr holding every word)."""
+    why = judge(res, asan)
+    if why:
+        return fail(name, why)
+    if res.rc != rc:
+        return fail(name, "status %r, want %d: %s" % (res.rc, rc, res.out.decode(errors="replace")[-300:]))
+    msg = json.loads(res.out)["error"]["message"]
+    missing = [w for w in words if w not in msg]
+    if missing:
+        return fail(name, "message %r does not say %s" % (msg, missing))
+    ok("%s -> exit %d (%.2f s)" % (name, rc, res.secs))
+
+
+def special_inputs(mapscan, exe, core, work, asan, name):
+    """Files that are not cores or executables, and cores that hold too
+    little: FIFOs, devices and directories named by --exe, by the core's
+    NT_FILE note or as the core; a core with every PT_LOAD empty, cores
+    taken with coredump_filter leaving memory out, a core lacking half the
+    heap."""
+    d = os.path.join(work, name + ".special")
+    os.makedirs(d)
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo)
+    # A reader that opens a FIFO without O_NONBLOCK waits forever for a
+    # writer: each of these must end at once.
+    for label, args in (("exe-fifo", ["--exe", fifo, core]), ("exe-dev-zero", ["--exe", "/dev/zero", core]),
+                        ("exe-tty", ["--exe", "/dev/tty", core]), ("exe-dir", ["--exe", d, core]),
+                        ("core-fifo", ["--exe", exe, fifo]), ("core-dev-zero", ["--exe", exe, "/dev/zero"])):
+        res = run_mapscan(mapscan, exe, core, work, asan, args=args, timeout=30)
+        expect("%s/%s" % (name, label), res, asan, EXIT_OPEN)
+    # The executable the core names (NT_FILE) replaced by a FIFO.
+    saved = exe + ".real"
+    os.rename(exe, saved)
+    try:
+        os.mkfifo(exe)
+        res = run_mapscan(mapscan, exe, core, work, asan, args=[core], timeout=30)
+        expect(name + "/nt-file-names-a-fifo", res, asan, EXIT_OPEN, [exe, "--exe"])
+    finally:
+        os.unlink(exe)
+        os.rename(saved, exe)
+
+    empty = os.path.join(d, "empty-loads")
+    n = set_filesz(core, empty, lambda v, fs, ms, fl: 0)
+    res = run_mapscan(mapscan, exe, empty, work, asan, timeout=60)
+    expect("%s/every-PT_LOAD-empty (%d segments)" % (name, n), res, asan, EXIT_EMPTY,
+           ["coredump_filter", "gcore"])
+    for filt in ("0", "4"):
+        label = "%s/coredump_filter-%s" % (name, filt)
+        try:
+            c = capture_filtered(exe, d, "filter" + filt, filt)
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+            fail(label, e)
+            continue
+        res = run_mapscan(mapscan, exe, c, work, asan, timeout=60)
+        expect(label, res, asan, EXIT_EMPTY, ["coredump_filter", "gcore"])
+
+    # Half of the heap arena segment is gone: a report, marked partial;
+    # --strict makes that exit 12.
+    res = run_mapscan(mapscan, exe, core, work, asan)
+    maps = [int(m["address"], 16) for m in json.loads(res.out)["maps"]] if res.rc == 0 else []
+    part = os.path.join(d, "half-heap")
+    n = set_filesz(core, part, lambda v, fs, ms, fl: fs // 2 if fs == ms and fs >= 1 << 20 and
+                   (fl & 2) and any(v <= a < v + fs for a in maps) else None)
+    label = name + "/half-the-heap (%d segments)" % n
+    res = run_mapscan(mapscan, exe, part, work, asan)
+    why = judge(res, asan) or (res.rc and "status %d" % res.rc)
+    if not why:
+        doc = json.loads(res.out)
+        src = doc.get("source", {})
+        if src.get("partial") is not True or not src.get("missing_bytes"):
+            why = "source.partial %r, missing_bytes %r: want true and > 0" % (src.get("partial"),
+                                                                              src.get("missing_bytes"))
+        elif not any("coredump_filter" in w for w in doc.get("warnings", [])):
+            why = "no warning saying what is missing: %r" % doc.get("warnings")
+    if why:
+        fail(label, why)
+    else:
+        ok(label + " -> partial report, %d MiB missing" % (src["missing_bytes"] >> 20))
+    res = run_mapscan(mapscan, exe, part, work, asan, args=["--strict", "--exe", exe, part])
+    try:
+        doc = json.loads(res.out)
+    except ValueError:
+        doc = {}
+    if res.rc != EXIT_PARTIAL or "maps" not in doc or b"Sanitizer" in res.err:
+        fail(label + "/--strict", "status %r, want %d with the report" % (res.rc, EXIT_PARTIAL))
+    else:
+        ok(label + "/--strict -> exit 12 with the report")
+    p = subprocess.run([mapscan, "--exe", exe, part], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=TIMEOUT)
+    out = p.stdout.decode(errors="replace")
+    if p.returncode != 0 or "PARTIAL" not in out:
+        fail(label + "/text", "status %d, no PARTIAL line: %s" % (p.returncode, out[:300]))
+    else:
+        ok(label + "/text says PARTIAL")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mapscan", required=True)
@@ -917,7 +1140,7 @@ def main():
     if a.rounds is None:
         a.rounds = len(KINDS) * (2 if asan else 3)
     only = set(a.only.split(",")) if a.only else None
-    if only and only - set(KINDS):
+    if only and only - set(KINDS) - {"special"}:
         sys.exit("unknown kinds: %s (known: %s)" % (", ".join(only - set(KINDS)), ", ".join(sorted(set(KINDS)))))
     print("# %s%s" % (mapscan, " (ASan: no memory limit)" if asan else
                       ", RLIMIT_AS %d GiB, peak RSS limit %d MiB" % (MEM_AS >> 30, MEM_RSS >> 20)))
@@ -955,6 +1178,10 @@ def main():
             base_nodwarf = len(json.loads(sres.out)["maps"])
             maps = [m for m in json.loads(res.out)["maps"] if any(r.startswith("main.") for r in m["roots"])]
             ok(name + "/baseline (%d maps, %.2f s, peak RSS %d MiB)" % (len(maps), res.secs, res.rss_kib >> 10))
+            if not only or "special" in only:
+                special_inputs(mapscan, exe, core, work, asan, name)
+                if layout == "swiss":   # DWARF 5, with .debug_rnglists
+                    hostile_dwarf(mapscan, go, work, asan, name)
             segs = load_segments(core)
             # The Go heap: writable segments that hold map headers.
             heap = [s for s in segs if any(s[0] <= int(m["address"], 16) < s[0] + s[1] for m in maps)]

@@ -20,7 +20,10 @@ import argparse
 import json
 import lzma
 import os
+import pty
+import select
 import shutil
+import re
 import subprocess
 import sys
 import tempfile
@@ -82,7 +85,8 @@ class Suite:
         r = self.r
         core = ["--exe", self.exe, self.core]
         # Options of the report: the same output whichever way they are spelled.
-        for name, value in (("top", "3"), ("min-reclaimable", "64K"), ("sort", "count")):
+        for name, value in (("top", "3"), ("min-reclaimable", "64K"), ("sort", "count"),
+                            ("group", "type"), ("group", "none")):
             self.same("--%s in every spelling" % name, spellings(name, value), core)
             self.same("--%s in every spelling, with --json" % name,
                       [s + ["-json"] for s in spellings(name, value)], core)
@@ -101,6 +105,23 @@ class Suite:
         self.same("options after the core file", [core + ["--top", "2"], ["-top", "2"] + core,
                                                    ["--exe", self.exe, "-top=2", self.core]])
         self.same("-- ends the options", [["--exe", self.exe, "--", self.core]])
+
+        out = self.same("--keys in every spelling", spellings("keys"), core)
+        r.check("--keys prints keys", None if out and "keys: " in out[0] else "no keys line")
+        out = self.same("-keys=false is the default", [[], ["-keys=false"]], core)
+        r.check("without --keys no keys", None if out and "keys: " not in out[0] else "keys printed")
+        out = self.same("--quiet in every spelling", spellings("quiet") + [["-q"]], core)
+        r.check("--quiet leaves the advice out", None if out and "Rebuilding" not in out[0]
+                and "m2 := make" not in out[0] else "advice printed")
+        out = self.same("-quiet=false is the default", [[], ["-quiet=false"]], core)
+        r.check("without --quiet there is advice", None if out and "Rebuilding" in out[0] else "no advice")
+        for value, want in (("owner", '"grouped_by":"owner"'), ("type", '"grouped_by":"type"'),
+                            ("none", '"grouped_by":"none"')):
+            rc, out, err = self.mapscan_run(["-json", "-group=" + value] + core)
+            r.check("-group=%s is grouped_by %s" % (value, value),
+                    None if rc == 0 and want in out.replace(" ", "").replace("\t", "") else "exit %d" % rc)
+
+        self.progress(core)
 
         # --tui: parsed in every spelling, refused in a pipe.
         for s in spellings("tui"):
@@ -138,7 +159,7 @@ class Suite:
             r.check("%s prints %r" % (names[0], want), None if out.startswith(want) else out[:100])
 
         # A missing value names the option as it was typed.
-        for name in ("exe", "pid", "max-pause", "save-core", "top", "min-reclaimable", "sort"):
+        for name in ("exe", "pid", "max-pause", "save-core", "top", "min-reclaimable", "sort", "group"):
             for dash in ("--", "-"):
                 opt = dash + name
                 rc, out, err = self.mapscan_run([self.core, opt])
@@ -162,6 +183,7 @@ class Suite:
                            (["-pid", "0"], "-pid needs a process id, not '0'"),
                            (["-max-pause", "-1"], "-max-pause needs a number of seconds"),
                            (["-json=maybe"], "option -json takes no value, or true or false, not 'maybe'"),
+                           (["-group", "path"], "-group takes owner, type or none, not 'path'"),
                            (["-jsno"], "unknown option '-jsno'"),
                            (["--exe-path", "x"], "unknown option '--exe-path'"),
                            (["-t"], "unknown option '-t'"),
@@ -177,6 +199,62 @@ class Suite:
         rc, out, err = self.mapscan_run([])
         r.check("no core file is a usage error",
                 None if rc == EXIT_USAGE and "no core file given" in err else "exit %d, %r" % (rc, err))
+
+    def on_tty(self, args, env):
+        """Run mapscan with stderr on a pseudo-terminal; (rc, stdout, what
+        the terminal got)."""
+        master, slave = pty.openpty()
+        p = subprocess.Popen([self.mapscan] + args, stdout=subprocess.PIPE, stderr=slave,
+                             stdin=subprocess.DEVNULL, env=dict(dict(os.environ, TERM="xterm"), **env))
+        os.close(slave)
+        got = b""
+        while True:
+            r, _, _ = select.select([master], [], [], 60)
+            if not r:
+                break
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            got += chunk
+        out = p.stdout.read().decode("utf-8", "replace")
+        p.wait(timeout=60)
+        os.close(master)
+        return p.returncode, out, got.decode("utf-8", "replace")
+
+    def progress(self, core):
+        """Progress on a terminal's stderr: every phase, erased at the end;
+        none with --quiet or when stderr is not a terminal."""
+        r = self.r
+        rc, out, tty = self.on_tty(core, {"MAPSCAN_TEST_PROGRESS": "1"})
+        probs = []
+        for phase in ("reading DWARF", "reading heap spans", "following roots"):
+            if "mapscan: " + phase not in tty:
+                probs.append("no %r on the terminal" % phase)
+        if not re.search(r"reading heap spans +\d+%", tty):
+            probs.append("no percentage for the heap spans")
+        if not tty.endswith("\r\x1b[K"):
+            probs.append("the line is not erased at the end: %r" % tty[-40:])
+        if rc != 0 or not out.startswith("mapscan "):
+            probs.append("exit %d, stdout %r" % (rc, out[:60]))
+        if "\r" in out or "reading DWARF" in out:
+            probs.append("progress in stdout")
+        r.check("progress on a terminal's stderr, every phase, erased", probs)
+        rc, out, tty = self.on_tty(["-json"] + core, {"MAPSCAN_TEST_PROGRESS": "1"})
+        try:
+            json.loads(out)
+            ok = "following roots" in tty
+        except ValueError:
+            ok = False
+        r.check("progress with --json: on stderr, the JSON untouched", None if ok else "json %r" % out[:80])
+        rc, out, tty = self.on_tty(["-q"] + core, {"MAPSCAN_TEST_PROGRESS": "1"})
+        r.check("no progress with --quiet", None if "mapscan: " not in tty else repr(tty[:80]))
+        rc, out, err = self.mapscan_run(core, {"MAPSCAN_TEST_PROGRESS": "1"})
+        r.check("no progress when stderr is not a terminal", None if not err else repr(err[:80]))
+        rc, out, tty = self.on_tty(core, {"MAPSCAN_TEST_PROGRESS": "1", "TERM": "dumb"})
+        r.check("no progress on a dumb terminal", None if "mapscan: " not in tty else repr(tty[:80]))
 
     def cleanup(self):
         shutil.rmtree(self.work, ignore_errors=True)

@@ -40,10 +40,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import run  # noqa: E402  (tests/e2e/run.py)
 from run import Failure, tail  # noqa: E402
+from corrupt import hostile_rnglists  # noqa: E402  (the libdwarf double free, reproduced)
 
 TOOLCHAINS = [tc for tc in run.TOOLCHAINS if tc.name in ("go1.26", "go1.19")]
 PHASES = [tc.name for tc in TOOLCHAINS] + ["errors"]
-EXIT_NOTGO, EXIT_MISMATCH, EXIT_PROCESS, EXIT_PERM = 5, 7, 8, 9
+EXIT_NOTGO, EXIT_NODWARF, EXIT_MISMATCH, EXIT_PROCESS, EXIT_PERM = 5, 6, 7, 8, 9
 HOLD_MS = "60000"  # long enough to act on; the tests end it sooner
 
 
@@ -283,6 +284,7 @@ class Live:
             mx.close()
         if tc.name == "go1.26":
             self.replaced_exe(tc, base, exe)
+            self.hostile_dwarf(tc, base)
 
     def quiet_fixture(self, tc, base, exe, fx):
         r, pid = self.r, fx.pid
@@ -361,6 +363,8 @@ class Live:
         self.suspended(base, fx)
         self.max_pause(base, fx)
         self.sigstopped(base, fx)
+        self.sigstopped_unlimited(base, fx, ["--save-core", os.path.join(self.work, "live", "stopped.core")])
+        self.sigstopped_unlimited(base, fx, ["--max-pause", "0"])
 
         # The process exits while mapscan holds it, before the reads.
         name = base + "/exits-mid-scan"
@@ -547,6 +551,40 @@ class Live:
                 ms.kill()
                 ms.communicate()
 
+    def sigstopped_unlimited(self, base, fx, opts):
+        """SIGSTOP while mapscan holds the fixture with no pause limit
+        (--save-core, --max-pause 0): the watchdog still kills it, within
+        a second of mapscan being stopped (man page, --max-pause)."""
+        r, pid = self.r, fx.pid
+        name = "%s/SIGSTOP%s" % (base, "-during-save-core" if "--save-core" in opts else "-max-pause-0")
+        ms = self.start_held(["--pid", str(pid)] + opts, {"MAPSCAN_TEST_HOLD_MS": HOLD_MS})
+        try:
+            p = []
+            if not wait_all_stopped(pid):
+                raise Failure("the fixture never stopped: %s" % thread_states(pid))
+            time.sleep(1)  # held for a while, past the stop itself
+            ms.send_signal(signal.SIGSTOP)
+            t0 = time.time()
+            if not fx.answers(30):
+                p.append("the fixture does not answer while mapscan is SIGSTOPped")
+            took = time.time() - t0
+            ms.communicate(timeout=30)
+            if ms.returncode != -signal.SIGKILL:
+                p.append("mapscan exit %r, want killed by its watchdog" % ms.returncode)
+            # The bound is 1 s; the watchdog looks every 50 ms, the fixture
+            # needs a moment to answer.
+            if took > 2.5:
+                p.append("the fixture answered only after %.1f s (bound: 1 s)" % took)
+            r.check(name, p)
+            run.Report.note("%s: resumed %.2f s after SIGSTOP" % (name, took))
+        except (Failure, subprocess.TimeoutExpired) as e:
+            r.fail(name, e)
+        finally:
+            if ms.poll() is None:
+                ms.kill()
+                ms.communicate()
+        self.check_answers(name + "/answers", fx)
+
     def max_pause(self, base, fx):
         r, pid = self.r, fx.pid
         name = base + "/max-pause"
@@ -624,6 +662,53 @@ class Live:
             self.check_answers(name + "/answers", fx)
         except (Failure, OSError) as e:
             r.fail(name, e)
+        finally:
+            fx.close()
+
+    def hostile_dwarf(self, tc, base):
+        """A process runs a binary whose DWARF makes libdwarf free twice
+        (a damaged .debug_rnglists unit header; also when mapscan runs as
+        root and the binary is another user's).  The DWARF reader dies in
+        its sandbox, before anything is stopped: exit 6, one line, and the
+        process was never touched."""
+        r = self.r
+        name = base + "/hostile-rnglists"
+        d = os.path.join(self.work, "live", tc.name, "hostile")
+        os.makedirs(d, exist_ok=True)
+        try:
+            plain = self.suite.build(tc, os.path.join(d, "mapstates"), ldflags=["-compressdwarf=false"])
+            bad = hostile_rnglists(plain, os.path.join(d, "mapstates.hostile"), "version-6")
+            fx = Fixture(bad, d)
+        except (Failure, OSError, RuntimeError) as e:
+            r.fail(name, e)
+            return
+        try:
+            for args in (["--pid", str(fx.pid)], ["--pid", str(fx.pid), "--save-core", os.path.join(d, "c")]):
+                label = name + ("/save-core" if "--save-core" in args else "")
+                p = subprocess.Popen([self.mapscan] + args, env=self.mapscan_env(None),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                stopped = False
+                while p.poll() is None:
+                    stopped |= any(st == "t" for st in thread_states(fx.pid).values())
+                    time.sleep(0.001)
+                out, err = p.communicate()
+                err = err.decode("utf-8", "replace")
+                # Under ASan the sandboxed child reports the double free
+                # itself (its pid, not mapscan's): that is the crash the
+                # file was made for.
+                lines = [l for l in err.splitlines() if l.startswith("mapscan: ")]
+                problems = [] if p.returncode == EXIT_NODWARF else ["exit %r, want %d" % (p.returncode, EXIT_NODWARF)]
+                if len(lines) != 1 or "DWARF reader" not in lines[0] or "/proc/%d/exe" % fx.pid not in lines[0]:
+                    problems.append("stderr %r: want one line naming /proc/%d/exe and the DWARF reader"
+                                    % (tail(err, 400), fx.pid))
+                if "==%d==" % p.pid in err:
+                    problems.append("a sanitizer report from mapscan itself: %s" % tail(err, 400))
+                if stopped:
+                    problems.append("the process was stopped although its DWARF could not be read")
+                if os.path.exists(os.path.join(d, "c")):
+                    problems.append("a --save-core file was written")
+                r.check(label, problems)
+            self.check_answers(name + "/answers", fx)
         finally:
             fx.close()
 

@@ -71,7 +71,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from run import FIGURES, Failure, capture_core, tail  # noqa: E402  (tests/e2e/run.py)
+from run import FIGURES, Failure, capture_core, names_whole_problems, tail  # noqa: E402  (tests/e2e/run.py)
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PROGS = os.path.join(ROOT, "testdata", "realprogs")
@@ -329,11 +329,11 @@ class Suite:
             escape = f.read()
         return dict(exe=files["exe"], core=files["core"], truth=truth, escape=escape, cached=cached)
 
-    def run_mapscan(self, args):
+    def run_mapscan(self, args, env=None):
         t0 = time.monotonic()
         try:
             p = subprocess.run([self.mapscan] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               timeout=self.args.timeout)
+                               timeout=self.args.timeout, env=dict(os.environ, **env) if env else None)
         except subprocess.TimeoutExpired:
             raise Failure("mapscan %s: did not finish in %ds" % (" ".join(args), self.args.timeout))
         except OSError as e:
@@ -493,6 +493,11 @@ class Suite:
             p.append("says 'Nothing reclaimable' though %s holds %d reclaimable bytes"
                      % (top["name"], top["reclaimable_bytes"]))
         res.check(name + "/text", p)
+        # Every name whole in the text, in a pipe and in 80 columns (issue 10).
+        try:
+            res.check(name + "/names-whole", names_whole_problems(self.run_mapscan, px["core"]))
+        except Failure as e:
+            res.check(name + "/names-whole", e)
 
     # ----- the whole run ------------------------------------------------------
 

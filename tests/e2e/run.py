@@ -109,6 +109,158 @@ def type_known(m):
     return m.get("type_certain") is not False and m.get("type_guessed") is not True
 
 
+def group_pattern(path):
+    """lib/group.c group_pattern, written again from docs/json.md: indices
+    and map keys become [*], goroutine ids and stack word addresses *,
+    except inside parentheses (type and function names)."""
+    out, depth, i = "", 0, 0
+    while i < len(path):
+        c = path[i]
+        if c == "(":
+            depth += 1
+        elif c == ")" and depth:
+            depth -= 1
+        elif depth == 0:
+            m = re.match(r'\[(\d+|"(?:[^"\\]|\\.)*")\]', path[i:])
+            if m:
+                out += "[*]"
+                i += len(m.group(0))
+                continue
+            m = re.match(r"\d+", path[i:]) if out.endswith("goroutine ") else None
+            m = m or (re.match(r"0x[0-9a-fA-F]+", path[i:]) if out.endswith("stack word ") else None)
+            if m:
+                out += "*"
+                i += len(m.group(0))
+                continue
+        out += c
+        i += 1
+    return out
+
+
+def key_problems(m, om):
+    """mapscan's sample keys of map m against the oracle's keys of the same
+    map (om["keys"]: all of them, printed by Go): min(3, count) keys, each
+    one of the map's; a key cut at mapscan's length limit ends in "…" and
+    starts like one of them."""
+    want = om.get("keys")
+    if not want:
+        return []
+    got = m.get("sample_keys")
+    if not isinstance(got, list):
+        return ["no sample_keys"]
+    p = []
+    if len(got) != min(3, om["count"]):
+        p.append("%d sample keys %r, want %d" % (len(got), got, min(3, om["count"])))
+    for k in got:
+        if k in want or (isinstance(k, str) and k.endswith("…")
+                         and any(w.startswith(k[:-1]) for w in want)):
+            continue
+        p.append("sample key %r is none of the map's keys %r" % (k, want[:6]))
+    if len(set(got)) != len(got):
+        p.append("sample keys %r repeat" % got)
+    return p
+
+
+def group_problems(doc):
+    """The groups of a --json report (summed anew from its maps, which must
+    all be listed) and the group each map names."""
+    maps = [m for m in doc.get("maps", []) if isinstance(m, dict)]
+    groups = doc.get("groups")
+    if not isinstance(groups, list):
+        return ["no groups array"]
+    by_id = {g.get("id"): g for g in groups if isinstance(g, dict)}
+    want = {}
+    p = []
+    for m in maps:
+        roots = m.get("roots") or []
+        key = (group_pattern(roots[0]) if m.get("reachable") is not False and roots else None,
+               m.get("type"), m.get("reachable") is not False)
+        w = want.setdefault(key, dict(maps=0, count=0, retained_bytes=0, reclaimable_bytes=0, ids=set()))
+        w["maps"] += 1
+        for k in ("count", "retained_bytes", "reclaimable_bytes"):
+            w[k] += m.get(k, 0)
+        w["ids"].add(m.get("group"))
+    got = {}
+    for g in groups:
+        key = (g.get("pattern"), g.get("type"), g.get("reachable"))
+        if key in got:
+            p.append("group %r listed twice" % (key,))
+        got[key] = g
+    for key, w in want.items():
+        g = got.get(key)
+        if g is None:
+            p.append("no group %r for %d maps" % (key, w["maps"]))
+            continue
+        for k in ("maps", "count", "retained_bytes", "reclaimable_bytes"):
+            if g.get(k) != w[k]:
+                p.append("group %r: %s %r, the maps sum to %r" % (key, k, g.get(k), w[k]))
+        if w["ids"] != {g.get("id")}:
+            p.append("maps of group %r name groups %r, not its id %r" % (key, w["ids"], g.get("id")))
+    for key in got:
+        if key not in want:
+            p.append("group %r has no map" % (key,))
+    rec = [g.get("reclaimable_bytes") for g in groups if g.get("reachable")]
+    if rec != sorted(rec, reverse=True):
+        p.append("reachable groups not sorted by reclaimable bytes")
+    if len(by_id) != len(groups):
+        p.append("group ids are not distinct")
+    return p[:10]
+
+
+def unwrap(text, col=46):
+    """Text lines with their continuation lines (indented col + 2, as the
+    text report continues a name too long for its column) joined back."""
+    out = []
+    for line in text.split("\n"):
+        if out and line.startswith(" " * (col + 2)) and not line.startswith(" " * (col + 3)):
+            out[-1] += line[col + 2:]
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def names_whole_problems(run_mapscan, core, extra=()):
+    """run_mapscan(args, env=...) -> (rc, stdout, stderr, ...).  Every type,
+    path and owner pattern of the JSON report of core appears
+    whole in the text report: on one line when stdout is a pipe, and
+    on continuation lines joined back in an 80-column terminal
+    (COLUMNS=80), whose lines all fit."""
+    args = ["--json", "--top", "0", core] + list(extra)
+    doc = json_doc(args, *run_mapscan(args)[:3])
+    p = []
+    names = set()
+    for m in doc.get("maps", []):
+        if m.get("type"):
+            names.add(m["type"])
+        if m.get("roots"):
+            names.add(m["roots"][0])
+    for g in doc.get("groups", []):
+        if g.get("pattern") and g.get("maps", 0) > 1:
+            names.add(g["pattern"])
+    if not names:
+        return ["the JSON report has no names"]
+    for cols in (None, 80):
+        rc, out, err = run_mapscan(["--top", "0", core] + list(extra),
+                                   env={"COLUMNS": str(cols)} if cols else {"COLUMNS": ""})[:3]
+        if rc:
+            p.append("COLUMNS=%s: exit %d: %s" % (cols, rc, tail(err)))
+            continue
+        text = unwrap(out) if cols else out
+        lines = text.split("\n")
+        cut = sorted(n for n in names if n not in text)
+        if cut:
+            p.append("COLUMNS=%s: %d names not whole, e.g. %s" % (cols, len(cut), cut[:3]))
+        if "…" in out:
+            p.append("COLUMNS=%s: the text cuts something with …" % cols)
+        if cols:
+            wide = [l for l in out.split("\n") if len(l) > cols]
+            if wide:
+                p.append("%d lines wider than %d columns, e.g. %r" % (len(wide), cols, wide[0]))
+        elif not any(n in l for n in names for l in lines):
+            p.append("no name on a line of its own")
+    return p
+
+
 def root_matches(want, roots):
     """want: an expected root from the oracle, either a path mapscan must
     print exactly or "re:" and a regular expression one of the roots must
@@ -118,6 +270,8 @@ def root_matches(want, roots):
         rx = re.compile(want[3:])
         return any(isinstance(x, str) and rx.fullmatch(x) for x in roots)
     return want in roots
+
+SCHEMA = 2  # docs/json.md
 
 # Exit statuses of man/mapscan.1 (lib/error.h).
 EXIT_USAGE, EXIT_OPEN, EXIT_FORMAT, EXIT_NOTGO, EXIT_NODWARF, EXIT_MISMATCH = 2, 3, 4, 5, 6, 7
@@ -207,6 +361,9 @@ TOOLCHAINS = [
               goarch="arm64"),
 ]
 PHASES = [tc.name for tc in TOOLCHAINS] + ["errors", "samples"]
+# Toolchains the service fixture (testdata/fixtures/mapstates/service.go)
+# runs with: one per map layout.
+SERVICE_TOOLCHAINS = ("go1.26", "go1.23.12")
 
 
 class Failure(Exception):
@@ -534,12 +691,13 @@ class Suite:
         """Build and crash the fixture: returns dict(exe, core, oracle, method).
 
         variant "full" is the fixture states, "gcore" the same taken with
-        gcore from the running program, "demo" the demo service, "nodwarf"
-        the demo built with -ldflags=-w (no oracle needed)."""
+        gcore from the running program, "demo" the demo service,
+        "service" the multi-tenant service (service.go), "nodwarf" the demo
+        built with -ldflags=-w (no oracle needed)."""
         def build_and_crash(d):
             exe = self.build(tc, os.path.join(d, "mapstates"),
                              ldflags=["-w"] if variant == "nodwarf" else [])
-            argv = [exe] + ([] if variant in ("full", "gcore") else ["-demo"])
+            argv = [exe] + {"full": [], "gcore": [], "service": ["-service"]}.get(variant, ["-demo"])
             rundir = os.path.join(d, "run")
             oracle = os.path.join(rundir, "oracle.json")
             env = dict(os.environ, MAPSCAN_ORACLE=oracle, GOTRACEBACK="crash")
@@ -561,10 +719,10 @@ class Suite:
             return self.cached(tc, variant, build_and_crash)
         return self.once(("fixture", tc.name, variant), make)
 
-    def run_mapscan(self, args):
+    def run_mapscan(self, args, env=None):
         try:
             p = subprocess.run([self.mapscan] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               timeout=RUN_TIMEOUT)
+                               timeout=RUN_TIMEOUT, env=dict(os.environ, **env) if env else None)
         except OSError as e:
             raise Failure("cannot run %s: %s" % (self.mapscan, e))
         except subprocess.TimeoutExpired:
@@ -673,6 +831,8 @@ class Suite:
             self.zstd_variant(tc, fx, oracle)
         if tc.name in GCORE_TOOLCHAINS:
             self.gcore_variant(tc)
+        if tc.name in SERVICE_TOOLCHAINS:
+            self.service(tc)
 
     def gcore_variant(self, tc):
         """The fixture's core taken by gdb's gcore from the running program
@@ -687,6 +847,102 @@ class Suite:
         self.report.ok(name)
         self.compare(name, doc, gx["oracle"], gx["core"])
 
+    def service(self, tc):
+        """The multi-tenant service (service.go): the owner groups lead the
+        report with the right figures, keys come out, names stay whole, and
+        the text and JSON count the same maps."""
+        r = self.report
+        name = tc.name + "/service"
+        try:
+            fx = self.fixture(tc, "service")
+            doc = self.mapscan_json([fx["core"]])
+        except Failure as e:
+            r.fail(name, e)
+            return
+        r.ok(name)
+        oracle = fx["oracle"]
+        self.compare(name, doc, oracle, fx["core"])
+        by = {m["name"]: m for m in oracle["maps"]}
+        groups = doc.get("groups") or []
+
+        def oracle_group(prefix):
+            ms = [m for n, m in by.items() if n.startswith(prefix)]
+            return dict(maps=len(ms), count=sum(m["count"] for m in ms),
+                        retained_bytes=sum(m["retained_bytes"] for m in ms),
+                        reclaimable_bytes=sum(m["reclaimable_bytes"] for m in ms))
+
+        def group(pattern):
+            return next((g for g in groups if g.get("pattern") == pattern), None)
+
+        p = []
+        lead = groups[0] if groups else {}
+        if lead.get("pattern") != "main.svcTenants[*].sessions":
+            p.append("the first group is %r, not the tenants'" % lead.get("pattern"))
+        top_map = max((m for m in doc.get("maps", []) if m.get("reachable")),
+                      key=lambda m: m["reclaimable_bytes"], default={})
+        if lead.get("reclaimable_bytes", 0) <= 10 * top_map.get("reclaimable_bytes", 0):
+            p.append("the tenants' group (%r) should dwarf the biggest map (%r)"
+                     % (lead.get("reclaimable_bytes"), top_map.get("reclaimable_bytes")))
+        for pattern, prefix, n in (("main.svcTenants[*].sessions", "svcTenants[", 400),
+                                   ("main.svcStore.shards[*].hashmap", "svcStore.shards[", 12),
+                                   ("goroutine * (main.svcWorker) → local seen", "svcWorker[", 6)):
+            g, want = group(pattern), oracle_group(prefix)
+            if want["maps"] != n:
+                p.append("the oracle has %d maps %s*, want %d" % (want["maps"], prefix, n))
+            if g is None:
+                p.append("no group %r" % pattern)
+                continue
+            for k, v in want.items():
+                if g.get(k) != v:
+                    p.append("group %s: %s %r, the oracle's maps sum to %r" % (pattern, k, g.get(k), v))
+        shards = [m for n, m in by.items() if n.startswith("svcStore.")]
+        tenants = [m for n, m in by.items() if n.startswith("svcTenants[")]
+        if min(m["reclaimable_bytes"] for m in shards) <= max(m["reclaimable_bytes"] for m in tenants):
+            p.append("the fixture's shards do not each outrank every tenant map")
+        r.check(name + "/groups lead the JSON", p)
+
+        # The text leads with the same group, says what the rows cover,
+        # and counts the maps as the JSON does.
+        rc, out, err = self.run_mapscan([fx["core"]])
+        p = []
+        lines = out.split("\n")
+        try:
+            head = next(i for i, l in enumerate(lines) if "TYPE / OWNER" in l)
+            first = lines[head + 1:head + 3]
+            if "map[string]*main.Session" not in first[0] or first[1].strip() != "main.svcTenants[*].sessions":
+                p.append("the first group row is %r" % first)
+            if " 400 " not in first[0]:
+                p.append("the first group row does not say 400 maps: %r" % first[0])
+        except (StopIteration, IndexError):
+            p.append("no group table: %r" % tail(out, 400))
+        if not re.search(r"^shown: \d+% of \S+ \S+ reclaimable \(\d+ of \d+ groups", out, re.M):
+            p.append("no coverage line for the groups")
+        summ = doc.get("summary", {})
+        m = re.search(r"^(\d+) maps? found", out, re.M)
+        if not m or int(m.group(1)) != summ.get("maps"):
+            p.append("text says %s maps found, JSON summary.maps %r" % (m and m.group(1), summ.get("maps")))
+        m = re.search(r"^(\d+) more maps? nothing reaches", out, re.M)
+        if (int(m.group(1)) if m else 0) != summ.get("unreachable_maps"):
+            p.append("text says %s maps nothing reaches, JSON %r" % (m and m.group(1), summ.get("unreachable_maps")))
+        if "Rebuilding the 400 maps of main.svcTenants[*].sessions" not in " ".join(out.split()):
+            p.append("the advice does not name the tenants' group")
+        r.check(name + "/groups lead the text", p)
+
+        # --keys: the keys of a group's biggest maps, and of single maps.
+        rc, out, err = self.run_mapscan(["--keys", "--top", "0", fx["core"]])
+        flat = unwrap(out)
+        p = []
+        for n in ("svcPairs", "svcFlags", "svcArr"):
+            keys = by[n]["keys"]
+            if not any(all(k in l for k in keys) for l in flat.split("\n") if "keys: " in l):
+                p.append("no keys line with %s's keys %r" % (n, keys))
+        if not re.search(r"- main\.svcTenants\[\d+\]\.sessions  keys: \"t\d+-s19[89]\", \"t\d+-s19[89]\"", flat):
+            p.append("no tenant map listed with its keys under the group")
+        r.check(name + "/text --keys", p)
+        try:
+            r.check(name + "/names-whole", self.names_whole(fx["core"]))
+        except Failure as e:
+            r.fail(name + "/names-whole", e)
     def binutil(self, tc, tool):
         """objcopy or strip for tc's executables: the host's, or for
         another machine the cross binutils (Debian's binutils-TRIPLET)."""
@@ -911,8 +1167,8 @@ class Suite:
         p = []
         if not isinstance(doc, dict):
             return ["not a JSON object"]
-        if type(doc.get("schema")) is not int or doc["schema"] != 1:
-            p.append("schema %r, want the int 1" % doc.get("schema"))
+        if type(doc.get("schema")) is not int or doc["schema"] != SCHEMA:
+            p.append("schema %r, want the int %d" % (doc.get("schema"), SCHEMA))
         tool = doc.get("tool")
         if not isinstance(tool, dict) or tool.get("name") != "mapscan" or not isinstance(tool.get("version"), str):
             p.append("tool %r" % (tool,))
@@ -975,31 +1231,25 @@ class Suite:
 
         summ = doc.get("summary")
         if isinstance(summ, dict):
+            # Totals and summary.maps are over the maps mapscan says are
+            # held; the ones it lists as unreachable are counted apart.
             p = []
-            if summ.get("maps") != len(doc["maps"]):
-                p.append("summary.maps %r, %d maps listed" % (summ.get("maps"), len(doc["maps"])))
-            for k in SUMMARY[1:]:
-                total = sum(m.get(k, 0) for m in maps if isinstance(m.get(k), int))
-                if summ.get(k) != total:
-                    p.append("summary.%s %r, sum over maps %d" % (k, summ.get(k), total))
-            # Totals are over the maps mapscan says are held; the ones it
-            # lists as unreachable have their own totals when it gives them.
             held = [m for m in maps if reachable(m)]
             lost = [m for m in maps if not reachable(m)]
-            if len(held) != len(maps) or "unreachable_maps" in summ:
-                p = []
-                if summ.get("maps") != len(doc["maps"]):
-                    p.append("summary.maps %r, %d maps listed" % (summ.get("maps"), len(doc["maps"])))
-                for k in SUMMARY[1:]:
-                    total = sum(m.get(k, 0) for m in held if isinstance(m.get(k), int))
-                    if summ.get(k) != total:
-                        p.append("summary.%s %r, sum over reachable maps %d" % (k, summ.get(k), total))
-                for k, total in (("unreachable_maps", len(lost)),
-                                 ("unreachable_retained_bytes", sum(m.get("retained_bytes", 0) for m in lost)),
-                                 ("unreachable_reclaimable_bytes", sum(m.get("reclaimable_bytes", 0) for m in lost))):
-                    if k in summ and summ[k] != total:
-                        p.append("summary.%s %r, %d over the unreachable maps" % (k, summ[k], total))
+            if summ.get("maps") != len(held):
+                p.append("summary.maps %r, %d reachable maps listed" % (summ.get("maps"), len(held)))
+            for k in SUMMARY[1:]:
+                total = sum(m.get(k, 0) for m in held if isinstance(m.get(k), int))
+                if summ.get(k) != total:
+                    p.append("summary.%s %r, sum over reachable maps %d" % (k, summ.get(k), total))
+            for k, total in (("unreachable_maps", len(lost)),
+                             ("unreachable_retained_bytes", sum(m.get("retained_bytes", 0) for m in lost)),
+                             ("unreachable_reclaimable_bytes", sum(m.get("reclaimable_bytes", 0) for m in lost))):
+                if summ.get(k) != total:
+                    p.append("summary.%s %r, %d over the unreachable maps" % (k, summ.get(k), total))
             r.check(name + "/summary", p)
+            if summ.get("grouped_by") == "owner" and summ.get("shown") == len(doc.get("maps", [])):
+                r.check(name + "/groups", group_problems(doc))
             # Heap totals come from the span table and must equal the
             # runtime's HeapInuse, which the fixture records allocation-free
             # as the last thing before the crash (one span of slack).
@@ -1035,6 +1285,7 @@ class Suite:
                             ("on_stack", om.get("held") == "goroutine-stack")):
                 if k in m and m[k] is not want:
                     p.append("%s %r, want %r (the fixture holds it: %s)" % (k, m[k], want, om.get("held") or "typed"))
+            p += key_problems(m, om)
             r.check(check, p)
 
         # "No map that is not there", without false alarms.  The fixture's
@@ -1102,6 +1353,14 @@ class Suite:
         if not any(root in out for root in top["roots"] if not root.startswith("re:")):
             p.append("output does not mention %s, the map with most reclaimable bytes" % top["roots"])
         self.report.check(name, p)
+        try:
+            # --exe: qemu's arm64 cores do not name their executable.
+            self.report.check(name + "/names-whole", self.names_whole(fx["core"], ["--exe", fx["exe"]]))
+        except Failure as e:
+            self.report.fail(name + "/names-whole", e)
+
+    def names_whole(self, core, extra=()):
+        return names_whole_problems(self.run_mapscan, core, extra)
 
     # ----- bad input --------------------------------------------------------
 
@@ -1208,8 +1467,8 @@ class Suite:
                     if not isinstance(doc, dict):
                         doc = {}
                     e = doc.get("error")
-                    if doc.get("schema") != 1:
-                        p.append("schema %r, want 1" % (doc.get("schema"),))
+                    if doc.get("schema") != SCHEMA:
+                        p.append("schema %r, want %d" % (doc.get("schema"), SCHEMA))
                     if not isinstance(e, dict):
                         p.append("no error object: %r" % tail(out, 300))
                     else:
@@ -1264,6 +1523,10 @@ class Suite:
             r.check(name + "/sessions", None if want and got == want[:1] else
                     "main.sessions counts %r, expect.json says %r" % (got, want))
             self.compare(name, doc, expect, files["core"])
+            try:
+                r.check(name + "/names-whole", self.names_whole(files["core"], ["--exe", files["exe"]]))
+            except Failure as e:
+                r.fail(name + "/names-whole", e)
 
 
 def parse_addr(s):

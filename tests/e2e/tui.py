@@ -9,12 +9,16 @@ For each bundled sample core (testdata/samples/*/{exe,core}.xz) this runs
 a user would look at it.  The figures on the screen are compared with
 mapscan's own --json output for the same core.
 
-It checks: the header (Go version, totals), the rows, sorting, the `/`
-filter, the detail screen (figures equal to JSON, holder paths, storage
-picture, histogram), `?` help, resizing to 120x40, the mouse wheel, an ASCII
-and monochrome rendering (LANG=C, NO_COLOR=1), and that the terminal is
-given back (shell prompt, `stty` echo and icanon, cursor shown, alternate
-screen and mouse reporting off) after `q`, Esc, SIGTERM and Ctrl-C.
+It checks: the owners screen it opens on (groups equal to JSON's, counts
+equal to the text's and JSON's, the unreachable ones hidden until `u`),
+drilling into an owner's maps and into one map and back, the list of every
+map (`m`: rows, sorting, the `/` filter, `u`), the detail screen (figures
+equal to JSON, every holder path whole, sample keys, storage picture,
+histogram), `?` help, resizing to 120x40 and 200x60, the mouse wheel, an
+ASCII and monochrome rendering (LANG=C, NO_COLOR=1), and that the terminal
+is given back (shell prompt, `stty` echo and icanon, cursor shown,
+alternate screen and mouse reporting off) after `q`, Esc, SIGTERM and
+Ctrl-C.
 
 Every check prints `ok - NAME` or `FAIL - NAME: DETAILS`; the last line is
 `N passed, M failed`, and the exit status is 1 if anything failed.
@@ -37,13 +41,16 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from run import Failure, Report  # noqa: E402  (tests/e2e/run.py: one "ok -/FAIL -" report)
+from run import Failure, Report, unwrap, group_pattern  # noqa: E402  (tests/e2e/run.py)
 SAMPLES = os.path.join(ROOT, "testdata", "samples")
 
 WAIT = 120  # seconds to wait for a screen (ASan builds start slowly)
 
 SIZE_RE = r"\d+(?:\.\d)? (?:[KMGTPE]iB|B)"
-ROW_RE = re.compile(r"^\s*(%s)\s+(%s)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S.*?)\s*$" % (SIZE_RE, SIZE_RE))
+# A map row: RECLAIM RETAINED COUNT [CAPACITY] FILL PATH TYPE (CAPACITY only
+# from 100 columns on).
+ROW_RE = re.compile(r"^\s*(%s)\s+(%s)\s+(\S+)\s+(?:(\d[\d.]*[kMGTPE]?)\s+)?(\d+(?:\.\d)?%%|-|\?)\s+(\S.*?)\s*$"
+                    % (SIZE_RE, SIZE_RE))
 HIST_RE = re.compile(r"\s(8\+|[0-8]) [#█▏▎▍▌▋▊▉]*\s+(\d+)$")
 UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
          "PiB": 1 << 50, "EiB": 1 << 60}
@@ -163,10 +170,10 @@ def child_named(ppid, name):
 # ----- reading the screens ---------------------------------------------------
 
 def list_rows(screen):
-    """The rows of the list screen: dicts of the columns as shown."""
+    """The rows of the map list: dicts of the columns as shown."""
     lines = screen.split("\n")
     try:
-        start = next(i for i, l in enumerate(lines) if "RECLAIM" in l and "RETAINED" in l)
+        start = next(i for i, l in enumerate(lines) if "RECLAIM" in l and "PATH" in l)
     except StopIteration:
         return []
     rows = []
@@ -176,26 +183,64 @@ def list_rows(screen):
             break
         rest = re.split(r"\s{2,}", m.group(6), maxsplit=1)
         rows.append({"reclaim": m.group(1), "retained": m.group(2), "count": m.group(3),
-                     "capacity": m.group(4), "fill": m.group(5), "type": rest[0],
-                     "path": rest[1] if len(rest) > 1 else ""})
+                     "capacity": m.group(4), "fill": m.group(5), "path": rest[0],
+                     "type": rest[1] if len(rest) > 1 else ""})
+    return rows
+
+
+GROUP_RE = re.compile(r"^\s*(%s)\s+(%s)\s+(?:(\d+\.\d%%|-)\s+)?(\d+)\s+(\S+)\s+(\S.*?)\s*$"
+                      % (SIZE_RE, SIZE_RE))
+
+
+def group_rows(screen):
+    """The rows of the owners screen (SHARE is left out below 100 columns)."""
+    lines = screen.split("\n")
+    try:
+        start = next(i for i, l in enumerate(lines) if "RECLAIM" in l and "OWNER" in l)
+    except StopIteration:
+        return []
+    rows = []
+    for l in lines[start + 1:]:
+        m = GROUP_RE.match(l)
+        if not m:
+            break
+        rest = re.split(r"\s{2,}", m.group(6), maxsplit=1)
+        rows.append({"reclaim": m.group(1), "retained": m.group(2), "share": m.group(3),
+                     "maps": m.group(4), "count": m.group(5), "owner": rest[0],
+                     "type": rest[1] if len(rest) > 1 else ""})
     return rows
 
 
 def shows(cell, full):
-    """Whether a list cell shows full, whole or with its middle cut out."""
-    cell = cell.split(" (+")[0]
+    """Whether a list cell shows full: whole, or shortened the way the TUI
+    shortens names (import paths dropped, the start of a path or the end
+    or middle of a type replaced by …)."""
+    cell = re.sub(r" \((\+\d+(, cons\.)?|cons\.)\)$", "", cell)
+    if cell == full or full.endswith(cell):
+        return True
+    short = re.sub(r"[\w.-]+/", "", full)
+    shorter = re.sub(r"(?<![\w.])[A-Za-z_]\w*\.(?=[A-Za-z_])", "", short)
     if "…" in cell or "~" in cell:
         head, tail = re.split("[…~]", cell, maxsplit=1)
-        return full.startswith(head) and full.endswith(tail)
-    return cell == full
+        return any(f.startswith(head) and f.endswith(tail) or (not head and tail in f)
+                   for f in (full, short, shorter))
+    return cell in (short, shorter) or short.endswith(cell)
 
 
 def is_list(s):
-    return "RECLAIM" in s and re.search(r"\d+ of \d+ maps", s) is not None
+    return "RECLAIM" in s and re.search(r"\d+ of \d+ (maps?|groups?)\b", s) is not None
+
+
+def is_groups(s):
+    return is_list(s) and "OWNER" in s
+
+
+def is_maps(s):
+    return is_list(s) and "PATH" in s
 
 
 def is_detail(s):
-    return "held by" in s and "reclaimable" in s and "Storage" in s
+    return "path " in s and "reclaimable" in s and "Storage" in s
 
 
 def fill_text(count, cap):
@@ -208,7 +253,8 @@ def fill_text(count, cap):
 
 
 def detail_problems(screen, m, exact=True):
-    """Figures on the detail screen that differ from the JSON map m."""
+    """Figures on the (top of the) detail screen that differ from the JSON
+    map m."""
     probs = []
     swiss = m["layout"] == "swiss"
 
@@ -246,10 +292,21 @@ def detail_problems(screen, m, exact=True):
         probs.append("address %s not shown" % m["address"])
     if m["type"] not in screen:
         probs.append("type %s not shown" % m["type"])
-    for root in m["roots"]:
-        if root not in screen:
-            probs.append("holder %s not listed" % root)
+    flat = unwrap(screen, 10)
+    if m["roots"] and not re.search(r"^ path\s+%s" % re.escape(m["roots"][0]), flat, re.M):
+        probs.append("path %s not shown whole at the top" % m["roots"][0])
+    keys = ", ".join(m.get("sample_keys") or [])
+    if keys and keys not in flat:
+        probs.append("keys %s not shown" % keys)
     return probs
+
+
+def held_by_problems(screen, m):
+    """The bottom of the detail screen: every path of the JSON map m,
+    whole (a path too long for a line goes on, two columns further in)."""
+    flat = unwrap(screen, 10)
+    return ["holder %s not listed whole" % root for root in m["roots"] if root not in flat] + \
+        ([] if "held by" in screen or not m["roots"] else ["no 'held by'"])
 
 
 def storage_problems(screen, m):
@@ -424,86 +481,185 @@ class Suite:
             raise Failure("no summary line in the text output:\n" + t.stdout)
         return doc, summary.group(1), summary.group(2)
 
+    def owner_of(self, g, maps):
+        """What the owners screen shows for JSON group g: its pattern, or
+        for a group of one map that map's path."""
+        if not g["reachable"]:
+            return "(unreachable)"
+        if g["maps"] == 1:
+            m = next((m for m in maps if m["address"] == g["biggest_map"]), None)
+            return m["roots"][0] if m and m["roots"] else g["pattern"]
+        return g["pattern"]
+
     def browse(self, name, exe, core):
         r = self.r
         doc, retained, reclaimable = self.expectations(exe, core)
-        maps = doc["maps"]
+        maps, groups, summ = doc["maps"], doc["groups"], doc["summary"]
+        reach = [m for m in maps if m["reachable"]]
+        rgroups = [g for g in groups if g["reachable"]]
         tm = Tmux(self.work, name="browse")
         try:
             tm.run(self.tui_command(exe, core, "LANG=C.UTF-8 LC_ALL=C.UTF-8"))
-            s = tm.wait(is_list, "the list screen")
+            s = tm.wait(is_groups, "the owners screen")
             lines = s.split("\n")
 
-            # Header: what was analysed and the totals.
+            # Header: what was analysed and the totals, counted as the
+            # text and JSON count them.
             probs = []
             if doc["go"]["version"] not in lines[0]:
                 probs.append("Go version %s not in the title %r" % (doc["go"]["version"], lines[0]))
             if "%s maps" % doc["go"]["map_layout"] not in lines[0]:
                 probs.append("layout not in the title")
-            want = "%d maps, %s retained, %s reclaimable" % (len(maps), retained, reclaimable)
+            want = "%d maps, %s retained, %s reclaimable" % (summ["maps"], retained, reclaimable)
             if want not in lines[1]:
                 probs.append("totals %r, want %r" % (lines[1].strip(), want))
             r.check("%s: header shows Go version, source and totals" % name, probs)
 
-            # Rows: one per map (as many as fit), biggest offender first.
+            # The owners: JSON's groups, biggest first, the unreachable
+            # ones hidden and counted.
+            rows = group_rows(s)
+            probs = []
+            if len(rows) != min(len(rgroups), 19):
+                probs.append("%d rows for %d reachable groups" % (len(rows), len(rgroups)))
+            for row, g in zip(rows, rgroups):
+                if not shows(row["owner"], self.owner_of(g, maps)) or row["maps"] != str(g["maps"]) \
+                        or row["reclaim"] != human_size(g["reclaimable_bytes"]) or not shows(row["type"], g["type"]):
+                    probs.append("row %s, want %s" % (row, g))
+                    break
+            hidden = len(groups) - len(rgroups)
+            status = "%d of %d groups" % (len(rgroups), len(rgroups)) + \
+                (" (%d unreachable: u)" % hidden if hidden else "")
+            if status not in s:
+                probs.append("status does not say %r" % status)
+            if "sorted by reclaimable, largest first" not in s:
+                probs.append("status does not say the order")
+            if any(len(l) > 80 for l in lines):
+                probs.append("a line wider than 80 columns")
+            if "SHARE" in s:
+                probs.append("SHARE shown at 80 columns")
+            r.check("%s: opens on the owners, as JSON groups them" % name, probs)
+
+            # u shows the groups nothing reaches, and hides them again.
+            if hidden:
+                tm.type("uG")
+                s = tm.wait(lambda s: "%d of %d groups (with unreachable: u)" % (len(groups), len(groups)) in s,
+                            "u: unreachable groups")
+                rows = group_rows(s)
+                r.check("%s: u shows the owners nothing reaches, last" % name,
+                        [] if rows and all("(unreachable)" == x["owner"] for x in rows[-hidden:])
+                        and not any("(unreachable)" == x["owner"] for x in rows[:-hidden])
+                        else "rows %s" % rows[-3:])
+                tm.type("ug")
+                tm.wait(lambda s: status in s, "u again: hidden")
+
+            # Drill down into an owner of several maps, then into one map.
+            k, g = next(((k, g) for k, g in enumerate(rgroups) if g["maps"] > 1), (None, None))
+            if g is None:
+                raise Failure("no group of several maps in %s" % name)
+            members = [m for m in maps if m.get("group") == g["id"]]
+            tm.type("j" * k)
+            tm.keys("Enter")
+            s = tm.wait(lambda s: is_maps(s) and "%d of %d maps" % (len(members), len(members)) in s,
+                        "the owner's maps")
             rows = list_rows(s)
             probs = []
-            if len(rows) != min(len(maps), 24 - 5):
-                probs.append("%d rows for %d maps" % (len(rows), len(maps)))
-            top = maps[0]
+            if "%s: %d maps" % (g["pattern"], g["maps"]) not in s:
+                probs.append("no scope line for %s" % g["pattern"])
+            want = [m["roots"][0] for m in members][:19]
+            if len(rows) != len(want) or not all(shows(x["path"], w) for x, w in zip(rows, want)):
+                probs.append("paths %s, want %s" % ([x["path"] for x in rows], want))
+            if "TYPE" in s.split("\n")[2]:
+                probs.append("a type column in one owner's list")
+            r.check("%s: Enter lists the owner's maps" % name, probs)
+            tm.keys("Enter")
+            s = tm.wait(is_detail, "the member's detail")
+            m0 = members[0]
+            probs = detail_problems(s, m0)
+            if not re.search(r"^ owner\s+%s: %d maps" % (re.escape(g["pattern"]), g["maps"]), s, re.M):
+                probs.append("no owner line")
+            r.check("%s: Enter on a member opens it, with its owner and keys" % name, probs)
+            tm.keys("G")
+            s = tm.wait(lambda s: "held by" in s, "the bottom of the detail")
+            r.check("%s: the detail lists every path, whole" % name, held_by_problems(s, m0))
+            tm.keys("q")
+            tm.wait(lambda s: is_maps(s) and g["pattern"] in s, "back to the owner's maps")
+            tm.keys("q")
+            s = tm.wait(is_groups, "back to the owners")
+            r.check("%s: q goes back to the owners" % name, [] if status in s else "status: %s" % s)
+
+            # m: every map.
+            tm.type("m")
+            s = tm.wait(is_maps, "every map")
+            rows = list_rows(s)
+            probs = []
+            top = reach[0]
+            lost = len(maps) - len(reach)
+            mstatus = "%d of %d maps" % (len(reach), len(reach)) + (" (%d unreachable: u)" % lost if lost else "")
+            if mstatus not in s:
+                probs.append("status does not say %r" % mstatus)
+            if len(rows) != min(len(reach), 24 - 5):
+                probs.append("%d rows for %d maps" % (len(rows), len(reach)))
             if rows and (not shows(rows[0]["path"], top["roots"][0])
                          or rows[0]["reclaim"] != human_size(top["reclaimable_bytes"])
                          or rows[0]["count"] != str(top["count"])
-                         or rows[0]["capacity"] != str(top["capacity_slots"])):
+                         or rows[0]["fill"] != fill_text(top["count"], top["capacity_slots"])):
                 probs.append("first row %s, want %s" % (rows[0], top["roots"][0]))
             rec = [human_bytes(x["reclaim"]) for x in rows]
             if rec != sorted(rec, reverse=True):
                 probs.append("not sorted by reclaimable: %s" % rec)
-            if not re.search(r"sorted by reclaimable, largest first", s):
-                probs.append("status does not say the order")
-            if any(len(l) > 80 for l in lines):
+            if any(len(l) > 80 for l in s.split("\n")):
                 probs.append("a line wider than 80 columns")
-            r.check("%s: list rows, biggest offenders first" % name, probs)
+            if "CAPACITY" in s:
+                probs.append("CAPACITY shown at 80 columns")
+            r.check("%s: m lists every map, biggest offenders first" % name, probs)
 
-            # Sort: 3 = COUNT, then r reverses it, then b back to the biggest.
+            # Sort: 3 = COUNT, then r reverses it, then s the next column.
             tm.type("3")
             s = tm.wait(lambda s: "sorted by count, largest first" in s, "sort by count")
             counts = [int(x["count"]) for x in list_rows(s)]
             r.check("%s: sort by count reorders" % name,
                     [] if counts and counts == sorted(counts, reverse=True)
-                    and counts[0] == max(m["count"] for m in maps) and "▼COUNT" in s
+                    and counts[0] == max(m["count"] for m in reach) and "▼COUNT" in s
                     else "counts %s" % counts)
             tm.type("r")
             s = tm.wait(lambda s: "sorted by count, smallest first" in s, "reverse")
             counts = [int(x["count"]) for x in list_rows(s)]
             r.check("%s: r reverses the order" % name,
-                    [] if counts == sorted(counts) and counts[0] == min(m["count"] for m in maps)
+                    [] if counts == sorted(counts) and counts[0] == min(m["count"] for m in reach)
                     and "▲COUNT" in s else "counts %s" % counts)
             tm.type("s")
             s = tm.wait(lambda s: "sorted by capacity" in s, "s: next column")
-            caps = [int(x["capacity"]) for x in list_rows(s)]
+            fills = [x["fill"] for x in list_rows(s)]
+            want = [fill_text(m["count"], m["capacity_slots"]) for m in
+                    sorted(reach, key=lambda m: (-m["capacity_slots"], -m["reclaimable_bytes"],
+                                                 -m["retained_bytes"], int(m["address"], 16)))][:len(fills)]
             r.check("%s: s moves the sort to the next column" % name,
-                    [] if caps == sorted(caps, reverse=True) else "capacities %s" % caps)
+                    [] if fills == want else "fills %s, want %s" % (fills, want))
+            tm.type("6")
+            s = tm.wait(lambda s: "sorted by path, A to Z" in s, "sort by path")
+            paths = [x["path"] for x in list_rows(s)]
+            shown = sorted((m["roots"][0] for m in reach if m["roots"]))[:len(paths)]
+            r.check("%s: sort by path sorts by the path shown" % name,
+                    [] if len(paths) == len(shown) and all(shows(p, w) for p, w in zip(paths, shown))
+                    else "paths %s, want %s" % (paths, shown))
 
             # Filter as you type.
-            want = [m for m in maps if "shards" in (m["type"] + "\n" + "\n".join(m["roots"])).lower()]
+            want = [m for m in reach if "shards" in (m["type"] + "\n" + "\n".join(m["roots"])).lower()]
             tm.type("/sha")
             s = tm.wait(lambda s: "Filter (type or path): sha " in s, "the filter")
             tm.type("rds")
             s = tm.wait(lambda s: "Filter (type or path): shards" in s
-                        and "%d of %d maps" % (len(want), len(maps)) in s, "the filter")
+                        and "%d of %d maps" % (len(want), len(reach)) in s, "the filter")
             rows = list_rows(s)
             r.check("%s: / filter narrows to matching rows as you type" % name,
                     [] if want and len(rows) == len(want) and all("shards" in x["path"] for x in rows)
-                    and "Filter (type or path): shards" in s
-                    and "%d of %d maps" % (len(want), len(maps)) in s
                     else "%d rows, want %d: %s" % (len(rows), len(want), rows))
             tm.keys("Enter")
             s = tm.wait(lambda s: "Filter (type" not in s and 'match "shards"' in s, "keep filter")
             tm.keys("Escape")
-            s = tm.wait(lambda s: "%d of %d maps;" % (len(maps), len(maps)) in s, "clear filter")
+            s = tm.wait(lambda s: mstatus + ";" in s, "clear filter")
             r.check("%s: Esc clears the filter" % name,
-                    [] if len(list_rows(s)) == min(len(maps), 19) else "rows: %d" % len(list_rows(s)))
+                    [] if len(list_rows(s)) == min(len(reach), 19) else "rows: %d" % len(list_rows(s)))
 
             tm.type("b")
             s = tm.wait(lambda s: "sorted by reclaimable, largest first" in s, "b: biggest")
@@ -512,13 +668,24 @@ class Suite:
                     [] if rows and shows(rows[0]["path"], top["roots"][0])
                     else "first row %s" % (rows[:1],))
 
+            # u in the list of every map: the maps nothing reaches too.
+            if lost:
+                tm.type("uG")
+                s = tm.wait(lambda s: "%d of %d maps (with unreachable: u)" % (len(maps), len(maps)) in s,
+                            "u: unreachable maps")
+                r.check("%s: u shows the maps nothing reaches" % name,
+                        [] if "(unreachable)" in s or "(garbage)" in s
+                        else "no unreachable row:\n%s" % s)
+                tm.type("ug")
+                tm.wait(lambda s: mstatus in s, "u again")
+
             # Help.
             tm.type("?")
-            s = tm.wait(lambda s: "List of maps" in s and "Map details" in s, "help")
+            s = tm.wait(lambda s: "Owners:" in s and "One map" in s, "help")
             r.check("%s: ? shows the keys" % name,
-                    [] if "filter by type or path" in s and "q  quit" in s else s)
+                    [] if "filter by type or path" in s and "show/hide what nothing reaches" in s else s)
             tm.keys("q")
-            tm.wait(is_list, "help to close")
+            tm.wait(is_maps, "help to close")
 
             # Detail of the biggest offender.
             tm.keys("Enter")
@@ -543,18 +710,58 @@ class Suite:
             if not any(len(l) > 80 for l in s.split("\n")):
                 probs.append("nothing drawn past column 80")
             r.check("%s: resize to 120x40 redraws the detail" % name, probs)
+            tm.keys("G")
+            s = tm.wait(lambda s: "held by" in s, "the bottom of the detail")
+            r.check("%s: the detail lists every path, whole (120x40)" % name, held_by_problems(s, top))
             tm.keys("q")
-            s = tm.wait(lambda s: is_list(s) and len(s.rstrip("\n").split("\n")) >= 39, "list at 120x40")
+            s = tm.wait(lambda s: is_maps(s) and len(s.rstrip("\n").split("\n")) >= 39, "list at 120x40")
             rows = list_rows(s)
             r.check("%s: resize to 120x40 redraws the list" % name,
-                    [] if len(rows) == min(len(maps), 40 - 5) and top["type"] in s
+                    [] if len(rows) == min(len(reach), 40 - 5) and top["type"] in s
                     else "%d rows" % len(rows))
-            tm.resize(80, 24)
-            s = tm.wait(lambda s: is_list(s) and len(s.rstrip("\n").split("\n")) <= 24
-                        and all(len(l) <= 80 for l in s.split("\n")), "list back at 80x24")
 
-            # The mouse wheel (an X10 report, as the terminal would send it):
-            # three rows down, then open what is selected.
+            # 200x60: room for every name, whole.
+            tm.resize(200, 60)
+            s = tm.wait(lambda s: is_maps(s) and len(s.rstrip("\n").split("\n")) >= 59, "list at 200x60")
+            rows = list_rows(s)
+            probs = []
+            if len(rows) != min(len(reach), 60 - 5):
+                probs.append("%d rows" % len(rows))
+            cut = [x["path"] for x in rows if "…" in x["path"]] + [x["type"] for x in rows if "…" in x["type"]]
+            if cut:
+                probs.append("names cut at 200 columns: %s" % cut[:3])
+            r.check("%s: at 200x60 the list shows every name whole" % name, probs)
+            tm.keys("q")
+            s = tm.wait(lambda s: is_groups(s) and "SHARE" in s, "the owners at 200x60")
+            rows = group_rows(s)
+            probs = []
+            if len(rows) != min(len(rgroups), 55):
+                probs.append("%d rows for %d groups" % (len(rows), len(rgroups)))
+            longest = max(len(self.owner_of(g, maps)) for g in rgroups[:55])
+            longest_type = max(len(g["type"] or "(type unknown)") for g in rgroups[:55])
+            # Whole when the rows' names fit beside the figures (200 - 44 - 1
+            # columns, 2 between them); else the owner shortened, the type whole.
+            whole = longest + 2 + longest_type <= 155
+            for row, g in zip(rows, rgroups):
+                want, wtype = self.owner_of(g, maps), g["type"] or "(type unknown)"
+                if not shows(row["owner"], want) or row["type"] != wtype or \
+                        (whole and row["owner"] != want):
+                    probs.append("row %s, want %s and %s whole" % (row, want, wtype))
+                    break
+                if g["reachable"] and summ["reclaimable_bytes"] and \
+                        row["share"] != "%.1f%%" % (100.0 * g["reclaimable_bytes"] / summ["reclaimable_bytes"]):
+                    probs.append("share %s for %s" % (row["share"], g))
+                    break
+            r.check("%s: at 200x60 the owners show every name that fits whole, with SHARE" % name, probs)
+            tm.resize(80, 24)
+            s = tm.wait(lambda s: is_groups(s) and len(s.rstrip("\n").split("\n")) <= 24
+                        and all(len(l) <= 80 for l in s.split("\n")), "owners back at 80x24")
+
+            # The mouse wheel (an X10 report, as the terminal would send it)
+            # in the list of every map: three rows down, then open what is
+            # selected.
+            tm.type("m")
+            s = tm.wait(is_maps, "every map")
             rows = list_rows(s)
             tm.type("\x1b[M" + chr(32 + 65) + chr(32 + 11) + chr(32 + 11))
             time.sleep(0.3)
@@ -562,19 +769,21 @@ class Suite:
             s = tm.wait(is_detail, "detail after the wheel")
             # The list's default order is the JSON's (reclaimable, then
             # retained, then address).
-            want = maps[3] if len(maps) > 3 and len(rows) > 3 else None
+            want = reach[3] if len(reach) > 3 and len(rows) > 3 else None
             r.check("%s: mouse wheel scrolls the list" % name,
                     [] if want and "at %s" % want["address"] in s
                     and shows(rows[3]["path"], want["roots"][0])
                     else "detail of the 4th row expected:\n%s" % s)
             tm.keys("Escape")
-            tm.wait(is_list, "back to the list")
+            tm.wait(is_maps, "back to the list")
 
             # Colours in a terminal that has them.
             cols = sgr_colours(tm.screen(escapes=True))
             r.check("%s: colours when the terminal has them" % name,
                     [] if cols else "no colour in the SGR sequences")
 
+            tm.keys("q")
+            tm.wait(is_groups, "back to the owners")
             tm.keys("q")
             r.check("%s: q quits and gives the terminal back" % name, terminal_restored(tm, 0))
         finally:
@@ -587,7 +796,7 @@ class Suite:
         tm = Tmux(self.work, name="ascii")
         try:
             tm.run(self.tui_command(exe, core, "LANG=C LC_ALL=C NO_COLOR=1"))
-            s = tm.wait(is_list, "the list screen")
+            s = tm.wait(is_groups, "the owners screen")
             e = tm.screen(escapes=True)
             probs = []
             if any(ord(c) > 127 for c in s):
@@ -599,6 +808,8 @@ class Suite:
             if not re.search(r"\x1b\[[0-9;]*7[;m]", e):
                 probs.append("no reverse video for the header and selection")
             r.check("%s: list in ASCII and monochrome (LANG=C NO_COLOR=1)" % name, probs)
+            tm.keys("Enter")
+            tm.wait(is_maps, "the owner's maps")
             tm.keys("Enter")
             s = tm.wait(is_detail, "the detail screen")
             e = tm.screen(escapes=True)
@@ -617,7 +828,9 @@ class Suite:
                         [] if (top["overflow_buckets"] == 0) or re.search(r"\|[^|]*[1-7][^|]*\|", s)
                         else "no chain digit in the picture")
             tm.keys("Escape")
-            tm.wait(is_list, "back to the list")
+            tm.wait(is_maps, "back to the list")
+            tm.keys("Escape")     # back to the owners
+            tm.wait(is_groups, "back to the owners")
             tm.keys("Escape")     # no filter: Esc quits
             r.check("%s: Esc quits and gives the terminal back" % name, terminal_restored(tm, 0))
         finally:
@@ -629,7 +842,9 @@ class Suite:
             tm = Tmux(self.work, name="sig")
             try:
                 tm.run(self.tui_command(exe, core, "LANG=C.UTF-8"))
-                tm.wait(is_list, "the list screen")
+                tm.wait(is_groups, "the owners screen")
+                tm.keys("Enter")
+                tm.wait(is_maps, "the owner's maps")
                 tm.keys("Enter")
                 tm.wait(is_detail, "the detail screen")
                 if sig == signal.SIGTERM:

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "format.h"
+#include "group.h"
 #include "report.h"
 
 #include "unit.h"
@@ -203,14 +204,14 @@ static void test_report_model(void)
 	CHECK(r.total_retained == 10000);
 
 	m = &r.maps[0];
-	for (int i = 0; i < 12; i++) {
+	for (int i = 0; i < 36; i++) {
 		char p[16];
-		snprintf(p, sizeof(p), "main.v%d", i % 10);
+		snprintf(p, sizeof(p), "main.v%d", i % 34);
 		CHECK(map_add_root(m, p, false) == 0);
 	}
-	/* v0..v7 kept; v8, v9 counted; then v0, v1 again are duplicates */
-	CHECK(m->nroots == 8 && m->more_roots == 2);
-	CHECK(strcmp(m->roots[7], "main.v7") == 0);
+	/* v0..v31 kept; v32, v33 counted; then v0, v1 again are duplicates */
+	CHECK(m->nroots == 32 && m->more_roots == 2);
+	CHECK(strcmp(m->roots[31], "main.v31") == 0);
 
 	CHECK(map_add_warning(m, "count %d but %s", 10, "9 live slots") == 0);
 	CHECK(m->nwarnings == 1 &&
@@ -400,7 +401,7 @@ static const char *figures_line(const char *text, const char *type)
 		const char *e = strchr(p, '\n');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
 
-		if (n > 46 && p[0] != ' ' &&
+		if (n > 46 && strspn(p, " ") < 46 &&
 		    strncmp(p + 46, type, strlen(type)) == 0)
 			return p;
 		p += n + (e != NULL);
@@ -408,9 +409,33 @@ static const char *figures_line(const char *text, const char *type)
 	return NULL;
 }
 
+/* The text with continuation lines (indented col + 2) joined back onto
+ * the line they continue: what a reader sees as one name.  Caller frees. */
+static char *unwrap(const char *t, size_t col)
+{
+	char *out = xstrdup(t), *w = out;
+
+	for (const char *p = t; *p; p++) {
+		if (*p == '\n' && strspn(p + 1, " ") == col + 2 && p[col + 3] != '\0') {
+			p += col + 2;
+			continue;
+		}
+		*w++ = *p;
+	}
+	*w = '\0';
+	return out;
+}
+
+static const char *const LONG_TYPE =
+	"map[github.com/acme/platform/internal/cache.Key]*github.com/acme/"
+	"platform/internal/cache.Entry";
+static const char *const LONG_PATH =
+	"github.com/acme/platform/internal/cache.defaultStore.shards[12]."
+	"entriesByKey.withAVeryLongFieldName";
+
 static void test_text(const struct report *r)
 {
-	struct format_opts o = { .top = 0, .sort = SORT_RECLAIMABLE };
+	struct format_opts o = { .top = 0, .sort = SORT_RECLAIMABLE, .width = 80 };
 	int rc;
 	char *t = render(format_text, r, &o, &rc);
 
@@ -446,7 +471,7 @@ static void test_text(const struct report *r)
 			 "TYPE / PATH\n", 58) == 0);
 	int maps = 0, paths = 0, aligned = 1;
 	const char *p = strchr(h, '\n') + 1;
-	for (; *p && *p != '\n'; p = strchr(p, '\n') + 1) {
+	for (; *p && strncmp(p, "shown: ", 7); p = strchr(p, '\n') + 1) {
 		if (strspn(p, " ") < 46) {
 			/* figures: five right-aligned columns, then type */
 			static const int gaps[] = { 8, 9, 18, 19, 27, 28,
@@ -461,7 +486,7 @@ static void test_text(const struct report *r)
 				if (p[ends[i]] == ' ')
 					aligned = 0;
 		} else {
-			/* 46, or 48 for a wrapped note */
+			/* 46, or 48 for a continuation or a wrapped note */
 			if (strspn(p, " ") != 46 && strspn(p, " ") != 48)
 				aligned = 0;
 			paths++;
@@ -481,42 +506,92 @@ static void test_text(const struct report *r)
 	l = figures_line(t, "map[uint64]uint64");
 	CHECK(l && strncmp(l, "16.0 EiB  16.0 EiB    18.4E     18.4E   "
 			   "100%  map[uint64]uint64\n", 58) == 0);
-	/* roots: the first, then how many more */
+	/* roots: the first, then how many more, explained once */
 	CHECK_CONTAINS(t, "main.caches[0].byID +9 more\n");
 	CHECK_CONTAINS(t, "main.caches[0].byID +9 more\n"
 			"                                              "
 			"growing (512 old buckets held)\n");
+	CHECK(count_substr(t, "+N more: further paths to the same map") == 1);
 	CHECK_CONTAINS(t, "\n\nA growing map holds its old buckets until "
 			"further writes finish moving the\nentries out of "
 			"them.\n");
 	CHECK_CONTAINS(t, "(path not recorded)");
 	CHECK_CONTAINS(t, "map[string]main.café\n");
-	/* long names lose their middle, keep both ends */
-	CHECK_CONTAINS(t, "  map[cache.Key]*cache.Entry\n");
-	CHECK_CONTAINS(t, "  cache.defaultSto…VeryLongFieldName\n");
+	/* Long names are never cut: they go on over continuation lines,
+	 * broken after a separator, and join back whole. */
+	CHECK(strstr(t, "…") == NULL);
+	CHECK_CONTAINS(t, "  map[github.com/acme/platform/\n"
+			"                                                internal/cache.Key]*");
+	char *u = unwrap(t, 46);
+	CHECK_CONTAINS(u, LONG_TYPE);
+	CHECK_CONTAINS(u, LONG_PATH);
+	free(u);
 	/* the wrapped report-wide warning keeps every word */
 	CHECK_CONTAINS(t, "\nwarning: 2 maps could not be read: the core has no"
 			" memory at 0xdead and 0xbeef;\n         the figures "
 			"of the maps involved are lower bounds\n");
+	CHECK_CONTAINS(t, "shown: 100% of 16.0 EiB reclaimable (7 of 7 maps)\n");
 
-	CHECK_CONTAINS(t, "Go maps never shrink");
-	CHECK_CONTAINS(t, "m2 := make(map[K]V, len(m))");
-	CHECK_CONTAINS(t, "clear(m) empties the map but does NOT");
-	CHECK(strstr(t, "showing") == NULL);
+	/* Advice names the biggest map and what rebuilding it frees, in
+	 * the words of the layout. */
+	CHECK_CONTAINS(t, "Rebuilding main.huge (map[uint64]uint64) would free 16.0 EiB.");
+	CHECK_CONTAINS(t, "leave the groups and tables allocated");
+	CHECK(strstr(t, "buckets and overflow") == NULL);
+	CHECK_CONTAINS(t, "    m2 := make(map[uint64]uint64, len(m))\n");
+	CHECK_CONTAINS(t, "rebuilding it only churns the allocator");
 	CHECK(t[strlen(t) - 1] == '\n');
-out:
 	free(t);
+
+	/* Without a width (a pipe, a file): every name on one line. */
+	o.width = 0;
+	t = render(format_text, r, &o, &rc);
+	CHECK(rc == 0);
+	CHECK(figures_line(t, LONG_TYPE) != NULL);
+	CHECK(strstr(t, "                                              ") != NULL);
+	char line[512];
+	snprintf(line, sizeof(line), "\n%*s%s\n", 46, "", LONG_PATH);
+	CHECK_CONTAINS(t, line);
+	free(t);
+
+	/* A narrow terminal: names below the figures, lines still fit. */
+	o.width = 50;
+	t = render(format_text, r, &o, &rc);
+	int fit = 1;
+	for (const char *q = t; *q;) {
+		const char *e = strchr(q, '\n');
+		size_t n = e ? (size_t)(e - q) : strlen(q);
+		if (columns(q, n) > 50)
+			fit = 0;
+		q += n + (e != NULL);
+	}
+	CHECK(fit);
+	CHECK_CONTAINS(t, "\n    map[uint64]uint64\n    main.huge\n");
+	u = unwrap(t, 4);
+	CHECK_CONTAINS(u, LONG_TYPE);
+	CHECK_CONTAINS(u, LONG_PATH);
+	free(u);
+	free(t);
+
+	/* --quiet: no advice. */
+	o = (struct format_opts){ .sort = SORT_RECLAIMABLE, .quiet = true };
+	t = render(format_text, r, &o, &rc);
+	CHECK(strstr(t, "Rebuilding") == NULL && strstr(t, "m2 := make") == NULL);
+	free(t);
+out:
+	;
 }
 
 static void test_text_filtered(const struct report *r)
 {
-	struct format_opts o = { .top = 2, .sort = SORT_RECLAIMABLE };
+	struct format_opts o = { .top = 2, .sort = SORT_RECLAIMABLE, .width = 80 };
 	int rc;
 	char *t = render(format_text, r, &o, &rc);
 
 	CHECK(rc == 0);
 	CHECK_CONTAINS(t, "\n7 maps found,");   /* totals: all maps */
-	CHECK_CONTAINS(t, "showing 2 of 7 maps (--top 0 shows all)\n");
+	/* 16 EiB and more saturate: the top two are all of it. */
+	CHECK_CONTAINS(t, "shown: 100% of 16.0 EiB reclaimable (2 of 7 maps; --top 0 shows "
+			"all)\n");
 	CHECK(count_substr(t, "  map[") == 2);
 	CHECK(figures_line(t, "map[uint64]uint64") != NULL);
 	CHECK(figures_line(t, "map[string]*main.Session") != NULL);
@@ -526,15 +601,14 @@ static void test_text_filtered(const struct report *r)
 	o = (struct format_opts){ .min_reclaimable = 1 * MiB,
 				  .sort = SORT_RECLAIMABLE };
 	t = render(format_text, r, &o, &rc);
-	CHECK_CONTAINS(t, "showing 4 of 7 maps, those with 1.0 MiB or more "
-			"reclaimable\n");
+	CHECK_CONTAINS(t, "(4 of 7 maps; those with 1.0 MiB or more)\n");
 	free(t);
 
 	o.min_reclaimable = UINT64_MAX;
 	o.top = 3;
 	t = render(format_text, r, &o, &rc);
 	/* the corrupt map has exactly UINT64_MAX reclaimable */
-	CHECK_CONTAINS(t, "showing 1 of 7 maps");
+	CHECK_CONTAINS(t, "(1 of 7 maps; those with 16.0 EiB or more)");
 	free(t);
 }
 
@@ -549,11 +623,10 @@ static void test_text_small_reports(void)
 	CHECK_CONTAINS(t, "Go version unknown, unknown maps\n");
 	CHECK_CONTAINS(t, "no maps found");
 	CHECK(strstr(t, "RECLAIM") == NULL);
-	CHECK_CONTAINS(t, "Nothing reclaimable.");
-	CHECK(strstr(t, "never shrink") == NULL);
+	CHECK(strstr(t, "never shrink") == NULL && strstr(t, "Rebuilding") == NULL);
 	free(t);
 
-	/* one tidy map: nothing to reclaim, said in one line */
+	/* one tidy map: nothing to reclaim, nothing to advise */
 	struct map_entry *m = add(&r, 0x10, "map[int]int", LAYOUT_CLASSIC,
 				  6, 8, 336, 336);
 	map_add_root(m, "main.m", false);
@@ -561,21 +634,167 @@ static void test_text_small_reports(void)
 			   "of-services/core.server.1234567");
 	r.executable = xstrdup("/opt/services/bin/a-very-long-executable-name");
 	report_finish(&r);
-	t = render(format_text, &r, NULL, &rc);
+	struct format_opts o = { .width = 80 };
+	t = render(format_text, &r, &o, &rc);
 	CHECK(rc == 0 && all_lines_fit(t));
 	CHECK_CONTAINS(t, "\nexecutable: /opt/services/bin/a-very-long-"
 			"executable-name\n");
 	CHECK_CONTAINS(t, "1 map found, 336 B retained, 0 B reclaimable (0%)\n");
-	CHECK_CONTAINS(t, "Nothing reclaimable: every map is about the size its "
-			"entries need.\n");
-	CHECK(strstr(t, "never shrink") == NULL);
+	CHECK_CONTAINS(t, "shown: 1 of 1 map (nothing is reclaimable)\n");
+	CHECK(strstr(t, "never shrink") == NULL && strstr(t, "Rebuilding") == NULL);
 	free(t);
 
-	/* all filtered out */
-	struct format_opts o = { .min_reclaimable = 1024 };
+	/* all filtered out: no table, no advice */
+	o.min_reclaimable = 1024;
 	t = render(format_text, &r, &o, &rc);
 	CHECK_CONTAINS(t, "no map has 1.0 KiB or more reclaimable\n");
-	CHECK(strstr(t, "RECLAIM") == NULL);
+	CHECK(strstr(t, "RECLAIM") == NULL && strstr(t, "Rebuilding") == NULL);
+	free(t);
+
+	/* Advice about a map whose type is longer than a line: the prose
+	 * breaks the type where a name may break, the example falls back to
+	 * map[K]V. */
+	struct map_entry *big = add(&r, 0x20, LONG_TYPE, LAYOUT_SWISS, 1, 1024, 1 << 20, 48);
+	map_add_root(big, LONG_PATH, false);
+	report_finish(&r);
+	o = (struct format_opts){ .width = 80 };
+	t = render(format_text, &r, &o, &rc);
+	CHECK(all_lines_fit(t));
+	CHECK_CONTAINS(t, "    m2 := make(map[K]V, len(m))\n");
+	CHECK_CONTAINS(t, "Rebuilding github.com/acme/platform/internal/cache.defaultStore.shards[12].\n"
+			"entriesByKey.withAVeryLongFieldName (map[github.com/acme/platform/internal/\n"
+			"cache.Key]*github.com/acme/platform/internal/cache.Entry) would free 1.0 MiB.");
+	free(t);
+
+	/* A source path longer than the line goes on, whole, below. */
+	free(r.source);
+	r.source = xstrdup("/var/crash/a-very-long-directory-name/for-cores/of-services/"
+			   "and-then-some-more/core.server.1234567.with.a.long.suffix");
+	o = (struct format_opts){ .width = 80 };
+	t = render(format_text, &r, &o, &rc);
+	CHECK(all_lines_fit(t));
+	char *u = unwrap(t, 16);
+	CHECK_CONTAINS(u, r.source);
+	free(u);
+	free(t);
+	report_free(&r);
+}
+
+/* A service: 300 small churned tenant maps whose total dwarfs any single
+ * map, a dozen medium maps each bigger than one tenant map, and one big
+ * map; nothing reaches two more. */
+static void build_service(struct report *r)
+{
+	char path[64];
+
+	memset(r, 0, sizeof(*r));
+	r->source = xstrdup("core.svc");
+	r->go_version = xstrdup("go1.23.12");
+	r->layout = LAYOUT_CLASSIC;
+	for (int i = 0; i < 300; i++) {
+		struct map_entry *m = add(r, 0xc000000000 + 0x1000 * (uint64_t)i,
+					  "map[string]*main.Session", LAYOUT_CLASSIC, 2, 512,
+					  20 * 1024, 1024);
+		snprintf(path, sizeof(path), "main.Tenants[%d].sessions", i);
+		map_add_root(m, path, false);
+		snprintf(path, sizeof(path), "goroutine %d (main.serve) → local t.sessions", 10 + i);
+		map_add_root(m, path, false);
+		char keys[64];
+		int n = snprintf(keys, sizeof(keys), "\"t%d-s1\"", i) + 1;
+		n += snprintf(keys + n, sizeof(keys) - (size_t)n, "\"t%d-\\x1b\x1b\"", i) + 1;
+		m->sample_keys = report_keep(r, keys, (size_t)n);
+		m->nsample_keys = 2;
+	}
+	for (int i = 0; i < 12; i++) {
+		struct map_entry *m = add(r, 0xc100000000 + 0x1000 * (uint64_t)i, "map[int]string",
+					  LAYOUT_CLASSIC, 100, 4096, 64 * 1024, 4096);
+		snprintf(path, sizeof(path), "main.store.shards[%d].hashmap", i);
+		map_add_root(m, path, false);
+	}
+	struct map_entry *m = add(r, 0xc200000000, "map[string][]uint8", LAYOUT_CLASSIC, 40,
+				  65536, 2 * MiB, 4096);
+	map_add_root(m, "main.svc.cache", false);
+	for (int i = 0; i < 2; i++) {
+		m = add(r, 0xc300000000 + (uint64_t)i * 64, "map[int]int", LAYOUT_CLASSIC, 0, 8,
+			1024, 48);
+		m->unreachable = true;
+	}
+	report_finish(r);
+}
+
+static void test_text_groups(void)
+{
+	struct report r;
+	int rc;
+
+	build_service(&r);
+	CHECK(report_group(&r, GROUP_OWNER) == 0);
+	struct format_opts o = { .top = 20, .top_maps = 10, .sort = SORT_RECLAIMABLE, .width = 80 };
+	char *t = render(format_text, &r, &o, &rc);
+	CHECK(rc == 0 && all_lines_fit(t));
+	if (getenv("SHOW"))
+		fputs(t, stdout);
+	CHECK_CONTAINS(t, "313 maps found, 8.6 MiB retained, 8.3 MiB reclaimable (96%)\n");
+	CHECK_CONTAINS(t, "2 more maps nothing reaches (listed apart), 2.0 KiB retained\n");
+	/* The groups lead, the tenants first although each of their maps is
+	 * the smallest. */
+	const char *g = strstr(t, "\nOwners ");
+	const char *mp = strstr(t, "\nBiggest maps:\n");
+	CHECK(g && mp && g < mp);
+	CHECK_CONTAINS(t, " RECLAIM  RETAINED   SHARE    MAPS     COUNT  TYPE / OWNER\n"
+			" 5.6 MiB   5.9 MiB   67.3%     300       600  map[string]*main.Session\n"
+			"                                              main.Tenants[*].sessions\n"
+			" 2.0 MiB   2.0 MiB   24.1%       1        40  map[string][]uint8\n"
+			"                                              main.svc.cache\n"
+			" 720 KiB   768 KiB    8.5%      12      1200  map[int]string\n"
+			"                                              main.store.shards[*].hashmap\n"
+			"shown: 100% of 8.3 MiB reclaimable (3 of 3 groups)\n");
+	CHECK_CONTAINS(t, "Nothing reaches these, by type");
+	CHECK_CONTAINS(t, " 1.9 KiB   2.0 KiB       -       2         0  map[int]int\n");
+	/* Then the biggest single maps, cut at top_maps. */
+	CHECK_CONTAINS(mp, "main.svc.cache\n");
+	CHECK_CONTAINS(mp, "(10 of 313 maps; --top 0 shows all)");
+	/* The advice names the biggest group and what it frees, in the
+	 * words of classic maps, with the map's own type. */
+	CHECK_CONTAINS(t, "Rebuilding the 300 maps of main.Tenants[*].sessions "
+			"(map[string]*main.Session)\nwould free 5.6 MiB.");
+	CHECK_CONTAINS(t, "leave the buckets\nand overflow buckets allocated");
+	CHECK_CONTAINS(t, "    m2 := make(map[string]*main.Session, len(m))\n");
+	free(t);
+
+	/* --keys: the biggest members of a group, with their keys, escaped
+	 * (a raw ESC becomes \x1b; the key's own backslash stays one). */
+	o.keys = true;
+	o.top = 1;
+	t = render(format_text, &r, &o, &rc);
+	CHECK(all_lines_fit(t) && terminal_safe(t, 0));
+	CHECK_CONTAINS(t, "                                              main.Tenants[*].sessions\n"
+			"                                              - main.Tenants[0].sessions  keys: \n"
+			"                                                  \"t0-s1\", \"t0-\\x1b\\x1b\"\n"
+			"                                              - main.Tenants[1].sessions  keys: ");
+	CHECK_CONTAINS(t, "                                              - and 297 more maps\n");
+	/* and every map shown has its keys */
+	CHECK_CONTAINS(t, "main.store.shards[0].hashmap\n"
+			"                                              keys: (not readable)\n");
+	free(t);
+	o.keys = false;
+	o.top = 20;
+
+	/* By type: the tenants and the sessions of no one else. */
+	CHECK(report_group(&r, GROUP_TYPE) == 0);
+	t = render(format_text, &r, &o, &rc);
+	CHECK_CONTAINS(t, "Types (every map of a type, summed: --group type):");
+	CHECK_CONTAINS(t, "map[string]*main.Session\n"
+			"                                              biggest: main.Tenants[0].sessions\n");
+	free(t);
+
+	/* none: the maps alone, as before groups. */
+	CHECK(report_group(&r, GROUP_NONE) == 0 && r.ngroups == 0);
+	o.top = 5;
+	t = render(format_text, &r, &o, &rc);
+	CHECK(strstr(t, "Owners") == NULL && strstr(t, "Biggest maps") == NULL);
+	CHECK_CONTAINS(t, "(5 of 313 maps; --top 0 shows all)");
+	CHECK_CONTAINS(t, "Rebuilding main.svc.cache (map[string][]uint8) would free");
 	free(t);
 	report_free(&r);
 }
@@ -641,7 +860,7 @@ static const char *const map_keys[] = {
 	"tombstones", "tables", "capacity_slots", "growing", "retained_bytes",
 	"ideal_bytes", "reclaimable_bytes", "warnings", "type_guessed",
 	"type_candidates", "references", "reachable", "garbage", "conservative",
-	"on_stack", "precise_roots",
+	"on_stack", "precise_roots", "group", "sample_keys",
 };
 
 static cJSON *get(const cJSON *o, const char *k)
@@ -692,7 +911,7 @@ static void test_json(const struct report *r)
 	CHECK_CONTAINS(j, "\"count\":18446744073709551615");
 	CHECK(strstr(j, "e+19") == NULL && strstr(j, "e+") == NULL);
 
-	CHECK(is_num(doc, "schema", 1));
+	CHECK(is_num(doc, "schema", 2));
 	const cJSON *tool = get(doc, "tool");
 	CHECK(is_str(tool, "name", "mapscan"));
 	CHECK(is_str(tool, "version", MAPSCAN_VERSION));
@@ -709,7 +928,9 @@ static void test_json(const struct report *r)
 	      cJSON_IsNumber(get(sum, "ideal_bytes")) &&
 	      cJSON_IsNumber(get(sum, "reclaimable_bytes")));
 	CHECK(cJSON_GetArraySize(get(doc, "warnings")) == 1);
-	CHECK(cJSON_GetArraySize(doc) == 7);   /* no key beyond the contract */
+	CHECK(cJSON_GetArraySize(doc) == 8);   /* no key beyond the contract */
+	CHECK(cJSON_IsArray(get(doc, "groups")) && cJSON_GetArraySize(get(doc, "groups")) == 0);
+	CHECK(is_str(sum, "grouped_by", "none") && is_num(sum, "groups", 0));
 
 	const cJSON *maps = get(doc, "maps");
 	CHECK(cJSON_IsArray(maps) && cJSON_GetArraySize(maps) == 7);
@@ -782,6 +1003,96 @@ out:
 	free(j);
 }
 
+static void test_json_groups(void)
+{
+	struct report r;
+	int rc;
+
+	build_service(&r);
+	CHECK(report_group(&r, GROUP_OWNER) == 0);
+	/* A path list longer than JSON shows: 8 listed, the rest counted. */
+	for (int i = 0; i < 12; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "main.alias%d", i);
+		map_add_root(&r.maps[0], path, i % 2);
+	}
+	struct format_opts o = { .sort = SORT_RECLAIMABLE };
+	char *j = render(format_json, &r, &o, &rc);
+	cJSON *doc = cJSON_Parse(j);
+	CHECK(rc == 0 && doc);
+	if (!doc)
+		goto out;
+	const cJSON *sum = get(doc, "summary");
+	/* One set of counts: maps = reachable maps, the others apart. */
+	CHECK(is_num(sum, "maps", 313) && is_num(sum, "unreachable_maps", 2));
+	CHECK(is_num(sum, "shown", 315) && is_str(sum, "grouped_by", "owner"));
+	CHECK(is_num(sum, "groups", 4) && is_num(sum, "groups_shown", 4));
+	const cJSON *groups = get(doc, "groups"), *g;
+	CHECK(cJSON_GetArraySize(groups) == 4);
+	g = cJSON_GetArrayItem(groups, 0);
+	CHECK(is_num(g, "id", 0) && is_str(g, "pattern", "main.Tenants[*].sessions"));
+	CHECK(is_str(g, "type", "map[string]*main.Session") && cJSON_IsTrue(get(g, "reachable")));
+	CHECK(is_num(g, "maps", 300) && is_num(g, "count", 600));
+	CHECK(is_num(g, "retained_bytes", 300 * 20 * 1024.0) &&
+	      is_num(g, "reclaimable_bytes", 300 * 19 * 1024.0) &&
+	      is_num(g, "ideal_bytes", 300 * 1024.0));
+	CHECK(cJSON_IsNumber(get(g, "share_of_reclaimable")) &&
+	      get(g, "share_of_reclaimable")->valuedouble > 0.67 &&
+	      get(g, "share_of_reclaimable")->valuedouble < 0.68);
+	CHECK(is_str(g, "biggest_map", "0xc000000000"));
+	CHECK(cJSON_GetArraySize(g) == 11);
+	g = cJSON_GetArrayItem(groups, 3);
+	CHECK(cJSON_IsFalse(get(g, "reachable")) && cJSON_IsNull(get(g, "pattern")) &&
+	      is_num(g, "maps", 2) && cJSON_IsNull(get(g, "share_of_reclaimable")));
+	/* Each map names its group by id. */
+	const cJSON *maps = get(doc, "maps"), *m;
+	int named = 1;
+	cJSON_ArrayForEach(m, maps) {
+		const cJSON *id = get(m, "group");
+		const cJSON *gg = NULL, *c;
+		cJSON_ArrayForEach(c, groups)
+			if (cJSON_IsNumber(id) && is_num(c, "id", id->valuedouble))
+				gg = c;
+		if (!gg ||
+		    strcmp(get(gg, "type")->valuestring, get(m, "type")->valuestring))
+			named = 0;
+	}
+	CHECK(named);
+	/* Sample keys, as the model has them (escaped for JSON). */
+	const cJSON *first = cJSON_GetArrayItem(maps, 0);
+	CHECK(first && cJSON_GetArraySize(get(first, "sample_keys")) == 0);
+	m = NULL;
+	cJSON_ArrayForEach(m, maps)
+		if (is_str(m, "address", "0xc000001000"))
+			break;
+	const cJSON *keys = m ? get(m, "sample_keys") : NULL;
+	CHECK(cJSON_GetArraySize(keys) == 2 &&
+	      !strcmp(cJSON_GetArrayItem(keys, 0)->valuestring, "\"t1-s1\"") &&
+	      !strcmp(cJSON_GetArrayItem(keys, 1)->valuestring, "\"t1-\\x1b\x1b\""));
+	/* Up to 8 roots, precise ones first, the rest in more_roots. */
+	m = NULL;
+	cJSON_ArrayForEach(m, maps)
+		if (is_str(m, "address", "0xc000000000"))
+			break;
+	CHECK(m && cJSON_GetArraySize(get(m, "roots")) == 8);
+	CHECK(m && is_num(m, "precise_roots", 8) && is_num(m, "references", 14) &&
+	      is_num(m, "more_roots", 6));
+	cJSON_Delete(doc);
+	free(j);
+
+	/* --top and the threshold cut groups as they cut maps. */
+	o = (struct format_opts){ .top = 2, .top_maps = 5, .sort = SORT_RETAINED };
+	j = render(format_json, &r, &o, &rc);
+	doc = cJSON_Parse(j);
+	CHECK(doc && cJSON_GetArraySize(get(doc, "groups")) == 2 &&
+	      cJSON_GetArraySize(get(doc, "maps")) == 5);
+	CHECK(doc && is_num(get(doc, "summary"), "groups_shown", 2));
+	cJSON_Delete(doc);
+out:
+	free(j);
+	report_free(&r);
+}
+
 static void test_json_empty(void)
 {
 	struct report r = { 0 };
@@ -811,7 +1122,7 @@ static void test_json_error(void)
 	fclose(f);
 	CHECK(len > 0 && buf[len - 1] == '\n');
 	cJSON *doc = cJSON_Parse(buf);
-	CHECK(doc && is_num(doc, "schema", 1));
+	CHECK(doc && is_num(doc, "schema", 2));
 	const cJSON *e = get(doc, "error");
 	CHECK(is_num(e, "code", 7) && is_str(e, "kind", "mismatch"));
 	CHECK(is_str(e, "message", "core.1 was not dumped by /srv/app\x1b"));
@@ -849,8 +1160,10 @@ int main(void)
 	test_text(&r);
 	test_text_filtered(&r);
 	test_text_small_reports();
+	test_text_groups();
 	test_select(&r);
 	test_json(&r);
+	test_json_groups();
 	test_json_empty();
 	test_json_error();
 	test_write_errors(&r);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "file.h"
 #include "target.h"
 #include "unit.h"
 
@@ -1260,6 +1261,81 @@ static void test_real_core(void)
 	target_close(t);
 }
 
+/* Names that are not regular files are refused at once: a FIFO without a
+ * writer would block a plain open() forever. */
+static void test_special_files(void)
+{
+	struct ms_error e;
+	int er = -1;
+	const char *fifo = path_in("fifo");
+
+	CHECK(mkfifo(fifo, 0600) == 0);
+	CHECK(file_open_regular(fifo, "executable", &er, &e) < 0);
+	CHECK_EQ_U64(e.code, MS_EOPEN);
+	CHECK_CONTAINS(e.msg, "FIFO");
+	CHECK_EQ_U64(er, 0);
+	CHECK(file_open_regular("/dev/null", "executable", &er, &e) < 0);
+	CHECK_CONTAINS(e.msg, "device");
+	CHECK(file_open_regular(dir, "executable", &er, &e) < 0);
+	CHECK_EQ_U64(er, EISDIR);
+	CHECK(file_open_regular(path_in("no-such-file"), "executable", &er, &e) < 0);
+	CHECK_EQ_U64(er, ENOENT);
+	write_buf(path_in("plain"), "x", 1);
+	int fd = file_open_regular(path_in("plain"), "executable", &er, &e);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	/* The core and the executable, by either name. */
+	OPEN(fifo, NULL, MS_EOPEN, &e);
+	CHECK_CONTAINS(e.msg, "FIFO");
+	struct buf exe = make_exe(&EXE);
+	struct core_opt co = core_opt(&exe, fifo);
+	struct buf core = make_core(&co);
+	const char *cp = write_pair(NULL, &core, NULL, "core-fifo-exe");
+	OPEN(cp, NULL, MS_EOPEN, &e);      /* NT_FILE names the FIFO */
+	CHECK_CONTAINS(e.msg, fifo);
+	CHECK_CONTAINS(e.msg, "--exe");
+	OPEN(cp, "/dev/zero", MS_EOPEN, &e);
+	CHECK_CONTAINS(e.msg, "device");
+	free(exe.p);
+	free(core.p);
+}
+
+/* What the core holds of the process's memory (make_core's layout). */
+static void test_coverage(void)
+{
+	struct ms_error e;
+	struct buf exe = make_exe(&EXE);
+	struct core_opt co = core_opt(&exe, path_in("prog"));
+	struct buf core = make_core(&co);
+	struct target *t = OPEN(write_pair(&exe, &core, "prog", "core"), NULL, MS_OK, &e);
+	uint64_t total = 0;
+
+	if (t) {
+		/* D dumps 0x3000 of 0x4000, E all of its 0x1000. */
+		CHECK_EQ_U64(target_dumped(t, HEAP, 0x5000), 0x4000);
+		CHECK_EQ_U64(target_dumped(t, HEAP + 0x2800, 0x1000), 0x800);
+		CHECK_EQ_U64(target_missing(t, HEAP, 0x20000), 0x1000);
+		CHECK_EQ_U64(target_missing(t, HEAP + 0x3800, 0x100), 0x100);
+		/* rodata (B) is read from the file: dumped 0, missing all. */
+		CHECK_EQ_U64(target_dumped(t, 0x402000, 0x1000), 0);
+		CHECK_EQ_U64(target_missing(t, 0x402000, 0x1000), 0x1000);
+		CHECK_EQ_U64(target_exe_data_missing(t, &total), 0);
+		CHECK_EQ_U64(total, 0x2000);
+		CHECK_EQ_U64(target_dumped(t, UINT64_MAX - 8, 100), 0);
+	}
+	target_close(t);
+	co.no_data_seg = true;
+	free(core.p);
+	core = make_core(&co);
+	t = OPEN(write_pair(&exe, &core, "prog", "core-nodata"), NULL, MS_OK, &e);
+	if (t)
+		CHECK_EQ_U64(target_exe_data_missing(t, &total), 0x2000);
+	target_close(t);
+	free(exe.p);
+	free(core.p);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -1274,6 +1350,8 @@ int main(void)
 	test_error();
 	test_null_safe();
 	test_open_errors();
+	test_special_files();
+	test_coverage();
 	test_good();
 	test_exe_bss();
 	test_pie();

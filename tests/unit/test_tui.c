@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "format.h"
+#include "group.h"
 #include "report.h"
 #include "tui.h"
 
@@ -106,7 +107,7 @@ static void test_rows(void)
 	tui_rows_sort(&rows, TUI_COL_FILL, true);
 	SHOWN(&rows, 3, 1, 4, 2, 0);
 	tui_rows_sort(&rows, TUI_COL_TYPE, false);
-	SHOWN(&rows, 1, 2, 0, 4, 3);    /* byte order (ESC < '*'), the unnamed map last */
+	SHOWN(&rows, 1, 0, 2, 4, 3);    /* as shown: '*' < '\\' (the escaped ESC) < 'i'; no name last */
 	tui_rows_sort(&rows, TUI_COL_PATH, false);
 	SHOWN(&rows, 4, 0, 2, 1, 3);
 	tui_rows_sort(&rows, TUI_COL_COUNT, true);
@@ -179,6 +180,139 @@ static void test_rows(void)
 	tui_rows_sort(&rows, TUI_COL_TYPE, true);
 	CHECK_EQ_U64(rows.nshown, 0);
 	tui_rows_free(&rows);
+}
+
+/* ---- groups and scopes ------------------------------------------------ */
+
+/* Three owners: 4 shards (0..3), a big cache (4), 2 maps nothing reaches
+ * (5, 6). */
+static void build_groups(struct report *r)
+{
+	char path[64];
+
+	memset(r, 0, sizeof(*r));
+	r->layout = LAYOUT_SWISS;
+	for (int i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "main.store.shards[%d].hashmap", i);
+		add(r, 0x1000 + 0x100 * (uint64_t)i, "map[uint64]string", 10, 1024, (40 + (uint64_t)i) * KiB,
+		    KiB, path);
+	}
+	add(r, 0x2000, "map[string][]uint8", 40, 16384, 600 * KiB, 2 * KiB, "main.svc.cache");
+	struct map_entry *m = add(r, 0x3000, "map[int]int", 0, 8, 900 * KiB, 48, NULL);
+	m->unreachable = true;
+	m = add(r, 0x3100, "map[int]int", 0, 8, 248, 48, NULL);
+	m->unreachable = true;
+	report_finish(r);
+	if (report_group(r, GROUP_OWNER))
+		abort();
+}
+
+static void test_groups(void)
+{
+	struct report r;
+	struct tui_groups g;
+	struct tui_rows rows;
+
+	build_groups(&r);
+	CHECK(tui_groups_init(&g, &r, 0, false) == 0);
+	/* The unreachable group is hidden, and counted. */
+	CHECK_EQ_U64(g.nshown, 2);
+	CHECK_EQ_U64(g.hidden, 1);
+	CHECK_EQ_U64(g.inscope, 2);
+	/* By reclaimable: the cache (598 KiB) before the four shards (162). */
+	CHECK_STR(g.owner[g.shown[0]], "main.svc.cache");       /* a group of one: its path */
+	CHECK_STR(g.owner[g.shown[1]], "main.store.shards[*].hashmap");
+	CHECK_STR(g.type[g.shown[1]], "map[uint64]string");
+	tui_groups_sort(&g, TUI_G_MAPS, false);
+	CHECK_STR(g.owner[g.shown[0]], "main.store.shards[*].hashmap");
+	tui_groups_sort(&g, TUI_G_OWNER, false);
+	CHECK_STR(g.owner[g.shown[0]], "main.store.shards[*].hashmap");
+	tui_groups_sort(&g, TUI_G_OWNER, true);
+	CHECK_STR(g.owner[g.shown[0]], "main.svc.cache");
+	/* u: shown, and last whatever the order, though it holds the most. */
+	tui_groups_show_unreachable(&g, true);
+	CHECK_EQ_U64(g.nshown, 3);
+	CHECK_EQ_U64(g.hidden, 0);
+	CHECK(r.groups[g.shown[2]].unreachable);
+	CHECK_STR(g.owner[g.shown[2]], "(unreachable)");
+	tui_groups_sort(&g, TUI_G_RECLAIM, false);
+	CHECK(r.groups[g.shown[2]].unreachable);
+	/* The filter: owner or type. */
+	tui_groups_filter(&g, "UINT64");
+	CHECK_EQ_U64(g.nshown, 1);
+	CHECK_EQ_U64(g.inscope, 3);
+	tui_groups_filter(&g, "");
+	CHECK(tui_gcol_from_sort(SORT_PATH) == TUI_G_OWNER);
+	CHECK_STR(tui_gcol_name(TUI_G_SHARE), "share");
+
+	/* Drilling into a group: its maps only; maps nothing reaches stay
+	 * hidden in the list of every map until asked for. */
+	CHECK(tui_rows_init(&rows, &r, 0, false) == 0);
+	CHECK_EQ_U64(rows.nshown, 5);
+	CHECK_EQ_U64(rows.hidden, 2);
+	uint32_t shards = r.maps[0].group;
+	tui_rows_scope(&rows, shards, false);
+	SHOWN(&rows, 3, 2, 1, 0);
+	CHECK_EQ_U64(rows.inscope, 4);
+	CHECK_EQ_U64(rows.hidden, 0);
+	tui_rows_filter(&rows, "shards[2]");
+	SHOWN(&rows, 2);
+	tui_rows_filter(&rows, "");
+	/* A group of maps nothing reaches shows them, u or not. */
+	tui_rows_scope(&rows, r.maps[5].group, false);
+	SHOWN(&rows, 5, 6);
+	tui_rows_scope(&rows, 0, true);
+	SHOWN(&rows, 5, 4, 3, 2, 1, 0, 6);
+	tui_rows_free(&rows);
+	tui_groups_free(&g);
+	tui_groups_free(&g);
+	tui_groups_free(NULL);
+	report_free(&r);
+
+	/* No groups at all. */
+	struct report e;
+	memset(&e, 0, sizeof(e));
+	CHECK(tui_groups_init(&g, &e, 0, false) == 0 && g.nshown == 0);
+	tui_groups_sort(&g, TUI_G_TYPE, true);
+	tui_groups_free(&g);
+}
+
+static void check_shorten(const char *esc, enum tui_name kind, size_t w, bool ascii,
+			  const char *want)
+{
+	char buf[256];
+	size_t cols = tui_shorten(esc, kind, w, ascii, buf, sizeof(buf));
+
+	CHECK_MSG(strcmp(buf, want) == 0 && cols <= w && cols == format_width(buf),
+		  "tui_shorten(\"%s\", %zu) = \"%s\" (%zu columns), want \"%s\"", esc, w, buf, cols,
+		  want);
+}
+
+static void test_shorten(void)
+{
+	const char *T = "map[github.com/acme/cache.Key]*github.com/acme/cache.Entry";
+
+	/* Fits: as is. */
+	check_shorten("main.sessions", TUI_NAME_PATH, 20, false, "main.sessions");
+	/* Import paths go first, then package qualifiers. */
+	check_shorten(T, TUI_NAME_TYPE, 30, false, "map[cache.Key]*cache.Entry");
+	check_shorten(T, TUI_NAME_TYPE, 20, false, "map[Key]*Entry");
+	/* Then the end of the value type: the key type stays. */
+	check_shorten("map[string]*sessionstore.Session", TUI_NAME_TYPE, 16, false,
+		      "map[string]*Ses…");
+	check_shorten("map[string]*sessionstore.Session", TUI_NAME_TYPE, 16, true,
+		      "map[string]*Ses~");
+	/* A path keeps its end, the index and field that tell rows apart,
+	 * starting at a part when it can. */
+	check_shorten("main.store.shards[12].hashmap", TUI_NAME_PATH, 20, false,
+		      "…shards[12].hashmap");
+	check_shorten("main.store.shards[12].hashmap", TUI_NAME_PATH, 12, false, "…12].hashmap");
+	check_shorten("github.com/acme/x.store.shards[3].m", TUI_NAME_PATH, 20, false,
+		      "x.store.shards[3].m");
+	check_shorten("goroutine 17 (main.worker) → local seen", TUI_NAME_PATH, 24, false,
+		      "…worker) → local seen");
+	/* A path's quoted key keeps its '/'. */
+	check_shorten("a/b.m[\"x/y\"]", TUI_NAME_PATH, 10, false, "b.m[\"x/y\"]");
 }
 
 /* ---- pictures ---------------------------------------------------------- */
@@ -432,6 +566,8 @@ static void test_text(void)
 int main(void)
 {
 	test_rows();
+	test_groups();
+	test_shorten();
 	test_picture_small();
 	test_picture_tables();
 	test_picture_large();

@@ -1,0 +1,115 @@
+/* See coverage.h.
+ *
+ * What mapscan reads lies in two places: the executable's writable
+ * segments (the package-level variables, the runtime's among them) and
+ * the heap arenas, which hold every heap object and every goroutine stack.
+ * The arenas are listed by runtime.mheap_.heapArenas (allArenas before Go
+ * 1.25): the core
+ * lacks part of them when a segment there is shorter in the file than in
+ * memory. */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "coverage.h"
+
+/* linux/amd64 facts, the same in every Go release mapscan reads
+ * (runtime/malloc.go): arenas are 64 MiB, numbered from this base. */
+#define HEAP_ARENA_BYTES (64ull << 20)
+#define ARENA_BASE_OFFSET 0xffff800000000000ull
+#define MAX_ARENAS (1u << 22)      /* 256 TiB of heap: beyond is damage */
+
+#define FILTER_FIX "take the core again with coredump_filter 0x33 (the default: " \
+	"echo 0x33 > /proc/PID/coredump_filter before it is written) or with gcore"
+
+static const char *size_text(uint64_t v, char buf[32])
+{
+	static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	int u = 0;
+	while (d >= 1024 && u < 4) {
+		d /= 1024;
+		u++;
+	}
+	if (!u)
+		snprintf(buf, 32, "%" PRIu64 " bytes", v);
+	else
+		snprintf(buf, 32, d >= 10 ? "%.0f %s" : "%.1f %s", d, unit[u]);
+	return buf;
+}
+
+int coverage_check(const struct target *t, const struct gtypes *g, struct ms_error *err)
+{
+	uint64_t total, missing = target_exe_data_missing(t, &total);
+	const struct gvar *mh = gtypes_var(g, "runtime.mheap_");
+	const struct gtype *mt = mh ? gtypes_get(g, gtypes_resolve(g, mh->type)) : NULL;
+	char a[32];
+
+	if (total && missing == total)
+		return ms_err(err, MS_EEMPTY, "%s: the core holds none of the program's memory (not "
+			      "one byte of its %s of variables, so no heap and no goroutine either: "
+			      "coredump_filter left them out, or the segments were written empty); "
+			      FILTER_FIX, target_source_path(t), size_text(total, a));
+	/* The runtime's heap record is in .bss: without it nothing is found. */
+	if (mt && mt->size && !target_dumped(t, mh->addr + target_exe_bias(t), mt->size))
+		return ms_err(err, MS_EEMPTY, "%s: the core holds none of the memory mapscan reads "
+			      "(not the runtime's heap record runtime.mheap_, so no heap and no "
+			      "goroutine either; coredump_filter left anonymous memory out); "
+			      FILTER_FIX, target_source_path(t));
+	return 0;
+}
+
+/* Bytes of the heap arenas the core lacks, out of *total; -1 if the arena
+ * list cannot be read. */
+static int64_t arenas_missing(const struct target *t, const struct gtypes *g, uint64_t *total)
+{
+	const struct gvar *mh = gtypes_var(g, "runtime.mheap_");
+	/* Go 1.25 renamed allArenas heapArenas. */
+	const struct gmember *m = mh ? gtypes_member(g, mh->type, "heapArenas") : NULL;
+	if (mh && !m)
+		m = gtypes_member(g, mh->type, "allArenas");
+	const struct gtype *st = m ? gtypes_get(g, gtypes_resolve(g, m->type)) : NULL;
+	const struct gtype *et = st && st->kind == GK_SLICE ? gtypes_get(g, gtypes_resolve(g, st->elem))
+							    : NULL;
+	unsigned char hdr[16];
+	uint64_t lost = 0;
+
+	*total = 0;
+	if (!et || et->size == 0 || et->size > 8 ||
+	    target_read(t, mh->addr + target_exe_bias(t) + m->offset, hdr, sizeof(hdr)))
+		return -1;
+	uint64_t base = le64(hdr), n = le64(hdr + 8);
+	if (n > MAX_ARENAS)
+		return -1;
+	for (uint64_t i = 0; i < n; i++) {
+		unsigned char b[8];
+		if (target_read(t, base + i * et->size, b, et->size))
+			return -1;
+		uint64_t lo = le_u(b, et->size) * HEAP_ARENA_BYTES + ARENA_BASE_OFFSET;
+		*total += HEAP_ARENA_BYTES;
+		lost += target_missing(t, lo, HEAP_ARENA_BYTES);
+	}
+	return (int64_t)lost;
+}
+
+int coverage_report(const struct target *t, const struct gtypes *g, struct report *r)
+{
+	uint64_t total, data = target_exe_data_missing(t, &total), heap_total;
+	int64_t heap = target_pid(t) ? 0 : arenas_missing(t, g, &heap_total);
+	char a[32], b[32], c[32], d[32];
+
+	if (!data && heap <= 0)
+		return 0;
+	r->partial = true;
+	r->missing_bytes = data + (heap > 0 ? (uint64_t)heap : 0);
+	if (heap >= 0)
+		return report_add_warning(r, "the core lacks %s of the memory mapscan reads: %s of "
+					  "the program's %s of variables, %s of its heap arenas "
+					  "(heap objects and goroutine stacks); maps held there are "
+					  "not reported and totals are low; " FILTER_FIX,
+					  size_text(r->missing_bytes, a), size_text(data, b),
+					  size_text(total, c), size_text((uint64_t)heap, d));
+	return report_add_warning(r, "the core lacks %s of the program's %s of variables (so "
+				  "its heap arenas cannot be listed); maps held there are not "
+				  "reported and totals are low; " FILTER_FIX, size_text(data, a),
+				  size_text(total, b));
+}
