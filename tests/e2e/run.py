@@ -355,9 +355,14 @@ TOOLCHAINS = [
     # Groups of 8 keys, then 8 elems (abi.MapType's KeysOff/KeyStride/...).
     Toolchain("go1.27.3-mapsplitgroup", "MAPSCAN_GO127", "go", "go1.27.3", "swiss",
               ["-checklinkname=0"], experiment="mapsplitgroup"),
-    # linux/arm64, cross-built and cored under qemu-user: both map layouts.
+    # linux/arm64, cross-built and cored under qemu-user: the first and
+    # the last Go of each map layout.
     Toolchain("go1.26-arm64", "MAPSCAN_GO126", "go", "local", "swiss", [], goarch="arm64"),
     Toolchain("go1.19-arm64", "MAPSCAN_GO119", "/usr/lib/go-1.19/bin/go", "local", "classic", [],
+              goarch="arm64"),
+    Toolchain("go1.23.12-arm64", "MAPSCAN_GO123", "go", "go1.23.12", "classic", ["-checklinkname=0"],
+              goarch="arm64"),
+    Toolchain("go1.27.3-arm64", "MAPSCAN_GO127", "go", "go1.27.3", "swiss", ["-checklinkname=0"],
               goarch="arm64"),
 ]
 PHASES = [tc.name for tc in TOOLCHAINS] + ["errors", "samples"]
