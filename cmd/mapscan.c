@@ -58,7 +58,7 @@ static const char usage_text[] =
 	"                          --save-core; 0 = none)\n"
 	"  --save-core FILE        with --pid: also write a core file of the process,\n"
 	"                          as it was while stopped, to FILE\n"
-	"  --json                  print one JSON document (schema: docs/json.md)\n"
+	"  --json                  print one JSON document (schema: man mapscan, OUTPUT)\n"
 	"  --top N                 show the N groups and the N maps with most\n"
 	"                          reclaimable bytes (text: 20 groups and 10 maps,\n"
 	"                          JSON: all; 0 = all)\n"
