@@ -77,6 +77,8 @@ static const char usage_text[] =
 	"  --fail-over SIZE        exit with status 10 (and say so on stderr) when the\n"
 	"                          maps something reaches hold SIZE or more\n"
 	"                          reclaimable, e.g. 64M; the report is printed too\n"
+	"  --fail-over-group SIZE  the same when one owner group (with --group type:\n"
+	"                          one type) holds SIZE or more reclaimable\n"
 	"  --pprof FILE            also write the maps as a gzipped pprof profile, by\n"
 	"                          owner path (go tool pprof -top FILE)\n"
 	"  --metrics FILE          also write the totals and the biggest owner groups\n"
@@ -94,7 +96,7 @@ static const char usage_text[] =
 	"exit status: 0 ok, 1 internal error, 2 usage, 3 cannot read a file,\n"
 	"4 not an ELF core or truncated, 5 not a Go program, 6 no usable DWARF,\n"
 	"7 executable does not match the core, 8 the process is gone or cannot be\n"
-	"stopped, 9 not allowed to read the process, 10 --fail-over reached,\n"
+	"stopped, 9 not allowed to read the process, 10 --fail-over(-group) reached,\n"
 	"11 the core holds none of the program's memory, 12 (--strict) the report\n"
 	"is partial.  See mapscan(1).\n";
 
@@ -322,7 +324,7 @@ static int usage_error(const char *msg)
 enum opt_id {
 	OPT_EXE, OPT_DEBUG, OPT_PID, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE, OPT_JSON, OPT_TOP, OPT_MIN,
 	OPT_SORT, OPT_TUI, OPT_HELP, OPT_VERSION, OPT_GROUP, OPT_QUIET, OPT_KEYS,
-	OPT_PPROF, OPT_FAILOVER, OPT_METRICS, OPT_STRICT,
+	OPT_PPROF, OPT_FAILOVER, OPT_FAILGROUP, OPT_METRICS, OPT_STRICT,
 };
 
 struct optdef {
@@ -349,6 +351,7 @@ static const struct optdef optdefs[] = {
 	{ "q", false, OPT_QUIET },
 	{ "pprof", true, OPT_PPROF },
 	{ "fail-over", true, OPT_FAILOVER },
+	{ "fail-over-group", true, OPT_FAILGROUP },
 	{ "metrics", true, OPT_METRICS },
 	{ "strict", false, OPT_STRICT },
 	{ "help", false, OPT_HELP },
@@ -368,6 +371,8 @@ struct cmdline {
 	const char *metrics;      /* --metrics FILE, or NULL */
 	bool fail_over_given;     /* --fail-over SIZE: the gate's threshold in fail_over */
 	uint64_t fail_over;
+	bool fail_group_given;    /* --fail-over-group SIZE: the same for one owner group */
+	uint64_t fail_group;
 	struct format_opts fo;
 	struct analyze_opts po;
 	char err[600];            /* the first problem found, "" if none */
@@ -483,6 +488,11 @@ static void apply(struct cmdline *cl, const struct optdef *d, const char *as, co
 			cl_error(cl, "%s needs a size like 64M or 1.5G, not '%s'", as, v);
 		cl->fail_over_given = true;
 		break;
+	case OPT_FAILGROUP:
+		if (parse_size(v, &cl->fail_group))
+			cl_error(cl, "%s needs a size like 16M or 1.5G, not '%s'", as, v);
+		cl->fail_group_given = true;
+		break;
 	case OPT_HELP:
 		cl->help = on;
 		break;
@@ -574,6 +584,46 @@ static void gate_check(const struct cmdline *cl, const struct report *r, char *m
 	human_size(cl->fail_over, lim, sizeof(lim));
 	snprintf(msg, n, "%s reclaimable in %" PRIu64 " maps, at or over --fail-over %s",
 		 got, r->nmaps - r->unreachable_maps, lim);
+}
+
+/* --fail-over-group: the same for the biggest owner group something
+ * reaches (a leak is often one group growing while the total hides it).
+ * r must be grouped (by owner or type).  The line names the group as the
+ * text report does, escaped: its pattern and type come from the core. */
+static void gate_group_check(const struct cmdline *cl, const struct report *r, char *msg, size_t n)
+{
+	const struct map_group *big = NULL;
+	size_t over = 0;
+	char got[16], lim[16];
+
+	if (!cl->fail_group_given)
+		return;
+	for (size_t i = 0; i < r->ngroups; i++) {
+		const struct map_group *g = &r->groups[i];
+		if (g->unreachable || g->reclaimable_bytes < cl->fail_group)
+			continue;
+		over++;
+		if (!big || g->reclaimable_bytes > big->reclaimable_bytes)
+			big = g;
+	}
+	if (!big)
+		return;
+	char *pat = format_escape(big->pattern ? big->pattern : "", ESCAPE_TEXT);
+	char *type = format_escape(big->type ? big->type : "unknown type", ESCAPE_TEXT);
+	human_size(big->reclaimable_bytes, got, sizeof(got));
+	human_size(cl->fail_group, lim, sizeof(lim));
+	char more[48] = "";
+	if (over > 1)
+		snprintf(more, sizeof(more), " (and %zu more group%s)", over - 1, over > 2 ? "s" : "");
+	if (big->pattern)
+		snprintf(msg, n, "%s reclaimable in %" PRIu64 " maps of group %s (%s), at or over"
+			 " --fail-over-group %s%s", got, big->maps, pat ? pat : "?", type ? type : "?",
+			 lim, more);
+	else
+		snprintf(msg, n, "%s reclaimable in %" PRIu64 " maps of type %s, at or over"
+			 " --fail-over-group %s%s", got, big->maps, type ? type : "?", lim, more);
+	free(pat);
+	free(type);
 }
 
 int main(int argc, char **argv)
@@ -688,8 +738,14 @@ int main(int argc, char **argv)
 		return trc ? fail(err.code ? err.code : MS_EINTERNAL, err.msg) : done;
 	}
 	int rc = json_mode ? format_json(stdout, &r, &fo) : format_text(stdout, &r, &fo);
-	char gate[300] = "";
+	char gate[300] = "", ggate[1200] = "";
 	gate_check(&cl, &r, gate, sizeof(gate));
+	/* --group none shows no groups; the gate still weighs owner groups. */
+	if (cl.fail_group_given && r.group_by == GROUP_NONE && report_group(&r, GROUP_OWNER)) {
+		report_free(&r);
+		return fail(MS_EINTERNAL, "out of memory grouping the maps by owner");
+	}
+	gate_group_check(&cl, &r, ggate, sizeof(ggate));
 	report_free(&r);
 	if (rc || fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "mapscan: cannot write the report: %s\n", strerror(errno));
@@ -697,9 +753,9 @@ int main(int argc, char **argv)
 	}
 	if (orc)
 		return fail(orc, err.msg);
-	if (gate[0]) {
+	if (gate[0])
 		fprintf(stderr, "mapscan: %s\n", gate);
-		return MS_EGATE;
-	}
-	return done;
+	if (ggate[0])
+		fprintf(stderr, "mapscan: %s\n", ggate);
+	return gate[0] || ggate[0] ? MS_EGATE : done;
 }

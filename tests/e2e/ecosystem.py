@@ -19,6 +19,13 @@ gate: --fail-over SIZE exits 10 with one line on stderr at or over the
   JSON's total reclaimable, 0 below it, the report unchanged either way,
   in text and JSON, for a core, a core from a pipe and a live process.
 
+gate_group: --fail-over-group SIZE on cores of the mapstates fixture's
+  service mode (400 tenants' sessions maps, 12 shards, 6 workers): exit 10
+  with one line naming the biggest owner group at or just below its
+  reclaimable bytes in the JSON `groups`, 0 just above, the report
+  unchanged, in text and JSON, with --group type (naming the type) and
+  --group none (still weighing owner groups), and for a live process.
+
 metrics: --metrics FILE read by prometheus_client's OpenMetrics parser
   and its Prometheus text parser (node_exporter's format): totals equal to
   the JSON summary's, label values escaped, `# EOF` last, written through
@@ -48,7 +55,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from run import Report  # noqa: E402
+from run import FIXTURE, TOOLCHAINS, Failure, Report, capture_core  # noqa: E402
 
 SAMPLES = os.path.join(ROOT, "testdata", "samples")
 EXIT_FORMAT = 4
@@ -125,6 +132,7 @@ class Suite:
         self.r = Report(args.k)
         self.work = tempfile.mkdtemp(prefix="mapscan-eco-")
         self.samples = {}
+        self.samples_service = {}
         for name in sorted(os.listdir(SAMPLES)):
             d = os.path.join(SAMPLES, name)
             if not os.path.isfile(os.path.join(d, "core.xz")):
@@ -171,6 +179,27 @@ class Suite:
             with open(core, "rb") as i, open(path, "wb") as o:
                 subprocess.run(cmd, stdin=i, stdout=o, check=True)
         return path
+
+    def service(self, tenants=400):
+        """(exe, core, oracle path) of the mapstates fixture's service mode
+        (tests/e2e/run.py `service`) with `tenants` tenants, built by the
+        default toolchain once and cored once per number of tenants."""
+        key = ("service", tenants)
+        if key not in self.samples_service:
+            tc = TOOLCHAINS[0]
+            d = os.path.join(self.work, "service")
+            exe = os.path.join(d, "mapstates")
+            if not os.path.exists(exe):
+                os.makedirs(d, exist_ok=True)
+                p = tc.run(["build", "-o", exe, "."], cwd=FIXTURE)
+                if p.returncode:
+                    raise Failure("go build of the fixture: %s" % p.stderr[-600:])
+            rundir = os.path.join(d, "run-%d" % tenants)
+            oracle = os.path.join(d, "oracle-%d.json" % tenants)
+            env = dict(os.environ, MAPSCAN_ORACLE=oracle, GOTRACEBACK="crash")
+            core, _ = capture_core([exe, "-service", "-tenants", str(tenants)], rundir, env)
+            self.samples_service[key] = (exe, core, oracle)
+        return self.samples_service[key]
 
     # ---- compressed cores --------------------------------------------------
 
@@ -653,6 +682,101 @@ class Suite:
             prog.wait(timeout=60)
 
 
+    # ---- --fail-over-group -------------------------------------------------
+
+    def gate_group_case(self, name, args, want_rc, base_out, group=None, stdin=subprocess.DEVNULL):
+        """The gate's exit status, its one line naming `group` (a JSON
+        group) when it fires, nothing on stderr otherwise, the report as
+        without the gate."""
+        rc, out, err, _ = self.run(args, stdin=stdin)
+        probs = []
+        if rc != want_rc:
+            probs.append("exit %d, want %d: %s" % (rc, want_rc, err.strip()))
+        lines = err.splitlines()
+        if want_rc == EXIT_GATE:
+            named = "group %s (%s)" % (group["pattern"], group["type"]) if group["pattern"] \
+                else "type " + group["type"]
+            want = r"mapscan: .* reclaimable in %d maps of %s, at or over --fail-over-group .*" \
+                % (group["maps"], re.escape(named))
+            if len(lines) != 1 or not re.fullmatch(want, lines[0]):
+                probs.append("stderr is not one line naming %s: %r" % (named, err))
+        elif err:
+            probs.append("stderr: %r" % err)
+        if base_out is not None and out != base_out:
+            probs.append("the report differs from the one without --fail-over-group")
+        self.r.check(name, probs)
+
+    def gate_group(self):
+        try:
+            exe, core, _ = self.service()
+        except Failure as e:
+            self.r.fail("gate_group: the service fixture", e)
+            return
+        for by in ("owner", "type"):
+            rc, js, err, _ = self.run(["--json", "--group", by, core])
+            if rc:
+                self.r.fail("gate_group --group %s: the JSON report" % by, "exit %d: %s" % (rc, err))
+                continue
+            groups = [g for g in json.loads(js)["groups"] if g["reachable"]]
+            big = max(groups, key=lambda g: g["reclaimable_bytes"])
+            second = max((g for g in groups if g is not big), key=lambda g: g["reclaimable_bytes"])
+            if by == "owner" and big["pattern"] != "main.svcTenants[*].sessions":
+                self.r.fail("gate_group: the tenants' group leads", "the biggest is %r" % big)
+            rc, text, _, _ = self.run(["--group", by, core])
+            top = big["reclaimable_bytes"]
+            for mode, base, extra in (("text", text, []), ("--json", js, ["--json"])):
+                for label, size, want in (("just above", top + 1, 0), ("equal to", top, EXIT_GATE),
+                                          ("just below", top - 1, EXIT_GATE),
+                                          ("above the second biggest group's, below", second["reclaimable_bytes"] + 1,
+                                           EXIT_GATE)):
+                    self.gate_group_case(
+                        "gate_group --group %s %s: a threshold %s the biggest group's %d exits %d"
+                        % (by, mode, label, top, want),
+                        extra + ["--group", by, "--fail-over-group", str(size), core], want, base, big)
+        # The total is over, no group is: only --fail-over fires.
+        rc, js, _, _ = self.run(["--json", core])
+        doc = json.loads(js)
+        total = doc["summary"]["reclaimable_bytes"]
+        top = max(g["reclaimable_bytes"] for g in doc["groups"] if g["reachable"])
+        rc, out, err, _ = self.run(["--fail-over", str(total), "--fail-over-group", str(top + 1), core])
+        self.r.check("gate_group: --fail-over reached, --fail-over-group not: one line, exit 10",
+                     None if rc == EXIT_GATE and len(err.splitlines()) == 1 and "--fail-over " in err
+                     else "exit %d: %r" % (rc, err))
+        # --group none lists no groups, the gate still weighs owner groups.
+        lead = next(g for g in doc["groups"] if g["pattern"] == "main.svcTenants[*].sessions")
+        rc, base, _, _ = self.run(["--group", "none", core])
+        self.gate_group_case("gate_group --group none: owner groups are still weighed",
+                             ["--group", "none", "--fail-over-group", str(lead["reclaimable_bytes"]), core],
+                             EXIT_GATE, base, lead)
+        rc, out, err, _ = self.run(["--fail-over-group", "lots", core])
+        self.r.check("gate_group: a bad SIZE is a usage error",
+                     None if rc == 2 and "--fail-over-group needs a size" in err else "exit %d: %r" % (rc, err))
+        # A live process: the service, waiting on stdin.
+        prog = subprocess.Popen([exe, "-service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                env=dict(os.environ, MAPSCAN_WAIT="1",
+                                         MAPSCAN_ORACLE=os.path.join(self.work, "live-oracle.json")),
+                                text=True)
+        try:
+            if prog.stdout.readline().strip() != "ready":
+                self.r.fail("gate_group --pid: the service", "did not get ready")
+                return
+            pid = str(prog.pid)
+            rc, js, err, _ = self.run(["--json", "--pid", pid])
+            groups = [g for g in json.loads(js)["groups"] if g["reachable"]] if rc == 0 else []
+            if not groups:
+                self.r.fail("gate_group --pid: the JSON report", "exit %d: %s" % (rc, err))
+                return
+            big = max(groups, key=lambda g: g["reclaimable_bytes"])
+            for size, want in ((big["reclaimable_bytes"], EXIT_GATE), (big["reclaimable_bytes"] + 1, 0)):
+                for extra in ([], ["--json"]):
+                    self.gate_group_case("gate_group --pid%s: --fail-over-group %d exits %d"
+                                         % (" --json" if extra else "", size, want),
+                                         extra + ["--pid", pid, "--fail-over-group", str(size)], want, None, big)
+        finally:
+            prog.kill()
+            prog.wait(timeout=60)
+
+
 def parse_metrics(text):
     """The families of an OpenMetrics text by prometheus_client's parsers:
     the OpenMetrics one (strict: `# EOF`, units, escapes) and the
@@ -696,7 +820,7 @@ func main() {
 """
 
 
-PHASES = ["compressed", "install", "pprof", "gate", "metrics"]
+PHASES = ["compressed", "install", "pprof", "gate", "gate_group", "metrics"]
 
 
 def main():
