@@ -713,7 +713,9 @@ int main(int argc, char **argv)
 		return fail(err.code ? err.code : MS_EINTERNAL, err.msg[0] ? err.msg : "analysis failed");
 	}
 	progress_clear();
-	if (report_group(&r, cl.group)) {
+	/* --metrics has owner groups' series even when the report lists none. */
+	enum group_by files_by = cl.metrics && cl.group == GROUP_NONE ? GROUP_OWNER : cl.group;
+	if (report_group(&r, files_by)) {
 		for (size_t i = 0; i < nouts; i++)
 			outfile_drop(&outs[i]);
 		report_free(&r);
@@ -727,6 +729,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nouts; i++)
 		if (outfile_write(&outs[i], &r, &oerr) && !orc)
 			orc = oerr.code, err = oerr;
+	if (files_by != cl.group)
+		report_group(&r, cl.group);   /* GROUP_NONE: cannot fail */
 	if (tui) {
 		struct tui_opts to = { .sort = fo.sort, .min_reclaimable = fo.min_reclaimable };
 		if (orc) {

@@ -29,7 +29,9 @@ gate_group: --fail-over-group SIZE on cores of the mapstates fixture's
 metrics: --metrics FILE read by prometheus_client's OpenMetrics parser
   and its Prometheus text parser (node_exporter's format): totals equal to
   the JSON summary's, label values escaped, `# EOF` last, written through
-  a temporary file renamed into place.
+  a temporary file renamed into place; the series of the 20 biggest owner
+  groups (types with --group type) equal to the JSON `groups`, on the
+  samples and the service fixture (more groups than that).
 
 install: `make install PREFIX=/usr DESTDIR=...` of the build mapscan came
   from puts the binary, the man page and the docs there, `man -l` renders
@@ -575,6 +577,7 @@ class Suite:
                 elif fam.endswith("_bytes") and f.unit != "bytes":
                     probs.append("%s has unit %r" % (fam, f.unit))
             self.r.check(label + ": the totals are the JSON summary's", probs)
+            self.r.check(label + ": the group series are the JSON groups'", metrics_groups_problems(fams, doc))
             info = fams.get("mapscan_info")
             lab = info.samples[0].labels if info and info.samples else {}
             self.r.check(label + ": mapscan_info's labels, escaped, read back as they were",
@@ -591,6 +594,33 @@ class Suite:
                          "left %s" % left if left else
                          None if oct(os.stat(path).st_mode & 0o777) in ("0o644", "0o664", "0o666")
                          else "mode %o" % (os.stat(path).st_mode & 0o777))
+        # The service: more groups than get series, and types with --group
+        # type; --group none still gives the owner groups' series.
+        try:
+            exe, core, _ = self.service()
+        except Failure as e:
+            self.r.fail("metrics service: the fixture", e)
+            exe = None
+        for by in ("owner", "type", "none") if exe else ():
+            path = os.path.join(self.work, "service-%s.prom" % by)
+            rc, js, err, _ = self.run(["--json", "--group", by, "--metrics", path, core])
+            if by == "none":
+                rc2, js, err2, _ = self.run(["--json", core])
+                rc, err = rc or rc2, err + err2
+            label = "metrics service --group %s" % by
+            if rc:
+                self.r.fail(label, "exit %d: %s" % (rc, err))
+                continue
+            with open(path) as f:
+                fams, prob = parse_metrics(f.read())
+            doc = json.loads(js)
+            probs = [prob] if prob else []
+            reach = [g for g in doc["groups"] if g["reachable"]]
+            if by != "type" and len(reach) <= METRICS_GROUPS:
+                probs.append("only %d groups: the cut at %d is not tested" % (len(reach), METRICS_GROUPS))
+            probs += metrics_groups_problems(fams, doc) or []
+            self.r.check(label + ": the %d biggest of %d groups' series are the JSON groups'"
+                         % (min(len(reach), METRICS_GROUPS), len(reach)), probs)
         name, d = next(iter(self.samples.items()))
         exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
         rc, out, err, _ = self.run(["--exe", exe, "--metrics", os.path.join(self.work, "no/dir/m.prom"), core])
@@ -775,6 +805,38 @@ class Suite:
         finally:
             prog.kill()
             prog.wait(timeout=60)
+
+
+METRICS_GROUPS = 20  # groups with series of their own (man/mapscan.1, --metrics)
+
+
+def metrics_groups_problems(fams, doc):
+    """What differs between the mapscan_group_* series and the JSON
+    report's groups something reaches: the METRICS_GROUPS biggest by
+    reclaimable bytes (ties: retained, pattern, type), their figures,
+    labelled by pattern and type ("" for null), and mapscan_groups their
+    number."""
+    reach = [g for g in doc["groups"] if g["reachable"]]
+    reach.sort(key=lambda g: (-g["reclaimable_bytes"], -g["retained_bytes"],
+                              (g["pattern"] or "").encode(), (g["type"] or "").encode()))
+    want = reach[:METRICS_GROUPS]
+    probs = []
+    f = fams.get("mapscan_groups")
+    if not f or len(f.samples) != 1 or f.samples[0].value != len(reach):
+        probs.append("mapscan_groups %r, want %d" % (f and f.samples, len(reach)))
+    for fam, key in (("mapscan_group_reclaimable_bytes", "reclaimable_bytes"),
+                     ("mapscan_group_retained_bytes", "retained_bytes"),
+                     ("mapscan_group_maps", "maps"), ("mapscan_group_entries", "count")):
+        f = fams.get(fam)
+        if not f or f.type != "gauge":
+            probs.append("no gauge %s" % fam)
+            continue
+        got = [(s.labels.get("pattern"), s.labels.get("type"), s.value) for s in f.samples]
+        exp = [(g["pattern"] or "", g["type"] or "", g[key]) for g in want]
+        if got != exp:
+            probs.append("%s: %r, want %r" % (fam, got[:3], exp[:3]) if len(got) == len(exp) else
+                         "%s: %d series, want %d" % (fam, len(got), len(exp)))
+    return probs or None
 
 
 def parse_metrics(text):
