@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "diff.h"
+#include "file.h"
 #include "format.h"
 #include "group.h"
 #include "tui.h"
@@ -27,6 +29,7 @@
 static const char usage_text[] =
 	"usage: mapscan [options] CORE\n"
 	"       mapscan [options] --pid PID\n"
+	"       mapscan diff [--json] [--exe EXE] [--old-exe EXE] [--top N] OLD NEW\n"
 	"\n"
 	"       coredumpctl dump PID | mapscan [options] -\n"
 	"\n"
@@ -39,10 +42,15 @@ static const char usage_text[] =
 	"nothing reaches (garbage not yet freed) are listed apart.  CORE may be\n"
 	"compressed (zstd, gzip, xz, lz4) or - to read it from a pipe.\n"
 	"\n"
+	"mapscan diff lists the owner groups whose maps, entries, retained or\n"
+	"reclaimable bytes changed between OLD and NEW, each a core or a\n"
+	"mapscan --json report of the same program, largest change first.\n"
+	"\n"
 	"options:\n"
 	"  --exe PATH              the executable that produced the core (default:\n"
 	"                          the one the core names, checked to match), or\n"
 	"                          an unstripped copy or rebuild of it\n"
+	"  --old-exe PATH          with diff: the executable of OLD (default: --exe)\n"
 	"  --debug-file PATH       read DWARF from PATH (a debug file or unstripped\n"
 	"                          build of the same program; default: the\n"
 	"                          executable, its .gnu_debuglink, or\n"
@@ -94,11 +102,11 @@ static const char usage_text[] =
 	"--top=5.  A boolean option takes =true or =false (-json=false).\n"
 	"\n"
 	"exit status: 0 ok, 1 internal error, 2 usage, 3 cannot read a file,\n"
-	"4 not an ELF core or truncated, 5 not a Go program, 6 no usable DWARF,\n"
-	"7 executable does not match the core, 8 the process is gone or cannot be\n"
-	"stopped, 9 not allowed to read the process, 10 --fail-over(-group) reached,\n"
-	"11 the core holds none of the program's memory, 12 (--strict) the report\n"
-	"is partial.  See mapscan(1).\n";
+	"4 not an ELF core or truncated (diff: nor a mapscan JSON report), 5 not a\n"
+	"Go program, 6 no usable DWARF, 7 executable does not match the core, 8 the\n"
+	"process is gone or cannot be stopped, 9 not allowed to read the process,\n"
+	"10 --fail-over(-group) reached, 11 the core holds none of the program's\n"
+	"memory, 12 (--strict) the report is partial.  See mapscan(1).\n";
 
 static bool json_mode;
 
@@ -324,7 +332,7 @@ static int usage_error(const char *msg)
 enum opt_id {
 	OPT_EXE, OPT_DEBUG, OPT_PID, OPT_NOSTOP, OPT_SAVE, OPT_MAXPAUSE, OPT_JSON, OPT_TOP, OPT_MIN,
 	OPT_SORT, OPT_TUI, OPT_HELP, OPT_VERSION, OPT_GROUP, OPT_QUIET, OPT_KEYS,
-	OPT_PPROF, OPT_FAILOVER, OPT_FAILGROUP, OPT_METRICS, OPT_STRICT,
+	OPT_PPROF, OPT_FAILOVER, OPT_FAILGROUP, OPT_METRICS, OPT_STRICT, OPT_OLDEXE,
 };
 
 struct optdef {
@@ -335,6 +343,7 @@ struct optdef {
 
 static const struct optdef optdefs[] = {
 	{ "exe", true, OPT_EXE },
+	{ "old-exe", true, OPT_OLDEXE },
 	{ "debug-file", true, OPT_DEBUG },
 	{ "pid", true, OPT_PID },
 	{ "no-stop", false, OPT_NOSTOP },
@@ -363,6 +372,9 @@ static const struct optdef optdefs[] = {
 /* What the command line asks for. */
 struct cmdline {
 	const char *exe, *core;
+	const char *core2;        /* mapscan diff: NEW (core is OLD) */
+	const char *old_exe;      /* mapscan diff --old-exe */
+	unsigned long long given; /* 1 << opt_id of every option given */
 	long pid;
 	bool json, tui, help, version, quiet, keys, strict;
 	enum group_by group;
@@ -410,9 +422,13 @@ static void apply(struct cmdline *cl, const struct optdef *d, const char *as, co
 		cl_error(cl, "option %s takes no value, or true or false, not '%s'", as, v);
 		return;
 	}
+	cl->given |= 1ull << d->id;
 	switch (d->id) {
 	case OPT_EXE:
 		cl->exe = v;
+		break;
+	case OPT_OLDEXE:
+		cl->old_exe = v;
 		break;
 	case OPT_DEBUG:
 		cl->po.debug_file = v;
@@ -515,10 +531,12 @@ static void parse_args(int argc, char **argv, struct cmdline *cl)
 		const char *a = argv[i];
 
 		if (!opts || a[0] != '-' || !a[1]) {
-			if (cl->core)
-				cl->extra_core = true;
-			else
+			if (!cl->core)
 				cl->core = a;
+			else if (!cl->core2)
+				cl->core2 = a;
+			else
+				cl->extra_core = true;
 			continue;
 		}
 		if (!strcmp(a, "--")) {
@@ -626,8 +644,120 @@ static void gate_group_check(const struct cmdline *cl, const struct report *r, c
 	free(type);
 }
 
+/* ---- mapscan diff OLD NEW ---------------------------------------------------
+ *
+ * Each side is a core (analysed as usual) or a `mapscan --json` report,
+ * told apart by content: a report starts with "{" (after any white
+ * space), a core with ELF magic or a compressor's.  "-" is a core from a
+ * pipe. */
+
+static bool looks_like_json(const char *path)
+{
+	struct ms_error ignored;
+	char buf[512];
+	int e;
+
+	if (!strcmp(path, "-"))
+		return false;
+	int fd = file_open_regular(path, "file", &e, &ignored);
+	if (fd < 0)
+		return false;          /* analyze_core says why */
+	ssize_t n = read(fd, buf, sizeof(buf));
+	close(fd);
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')
+			continue;
+		return buf[i] == '{' || buf[i] == '[';
+	}
+	return false;
+}
+
+static int diff_main(int argc, char **argv)
+{
+	struct cmdline cl = { .fo = { .top = 20 }, .group = GROUP_OWNER };
+	const unsigned long long allowed = 1ull << OPT_EXE | 1ull << OPT_OLDEXE | 1ull << OPT_DEBUG |
+		1ull << OPT_JSON | 1ull << OPT_TOP | 1ull << OPT_GROUP | 1ull << OPT_QUIET |
+		1ull << OPT_HELP;
+
+	parse_args(argc, argv, &cl);
+	json_mode = cl.json;
+	if (cl.err[0])
+		return usage_error(cl.err);
+	if (cl.help) {
+		fputs(usage_text, stdout);
+		return fflush(stdout) || ferror(stdout) ? MS_EINTERNAL : 0;
+	}
+	if (cl.given & ~allowed)
+		return usage_error("mapscan diff takes --exe, --old-exe, --debug-file, --json, --top,"
+				   " --group and --quiet only");
+	if (!cl.core2 || cl.extra_core)
+		return usage_error("mapscan diff needs two files: mapscan diff [options] OLD NEW");
+	if (cl.group == GROUP_NONE)
+		return usage_error("mapscan diff compares groups: --group owner (the default) or type");
+	if (!cl.top_given && json_mode)
+		cl.fo.top = 0;
+	cl.fo.quiet = cl.quiet;
+	cl.fo.width = text_width();
+
+	const char *files[2] = { cl.core, cl.core2 };
+	const char *exes[2] = { cl.old_exe ? cl.old_exe : cl.exe, cl.exe };
+	struct report r[2];
+	struct diff_input in[2];
+	struct ms_error err = { 0, "" };
+	int got = 0, rc = 0;
+
+	memset(r, 0, sizeof(r));
+	progress_start(cl.quiet);
+	for (; got < 2; got++) {
+		const char *f = files[got];
+		bool json = looks_like_json(f);
+		in[got] = (struct diff_input){ .file = f, .read_as = json ? "json" : "core", .r = &r[got] };
+		if (json) {
+			if (report_read_json(f, &r[got], &err))
+				break;
+			if (r[got].group_by != cl.group) {
+				ms_err(&err, MS_EFORMAT, "%s: its groups are by %s: give --group %s, or write"
+				       " it again with --group %s", f, group_by_name(r[got].group_by),
+				       group_by_name(r[got].group_by), group_by_name(cl.group));
+				report_free(&r[got]);
+				break;
+			}
+			continue;
+		}
+		struct analyze_opts ao = { .debug_file = cl.po.debug_file, .progress = on_progress };
+		if (analyze_core(f, exes[got], &ao, &r[got], &err))
+			break;
+		progress_clear();
+		if (report_group(&r[got], cl.group)) {
+			ms_err(&err, MS_EINTERNAL, "out of memory grouping the maps by owner");
+			report_free(&r[got]);
+			break;
+		}
+	}
+	if (got < 2) {
+		while (got-- > 0)
+			report_free(&r[got]);
+		return fail(err.code ? err.code : MS_EINTERNAL, err.msg[0] ? err.msg : "analysis failed");
+	}
+	struct diff d;
+	if (diff_reports(&d, &r[0], &r[1], &err))
+		rc = fail(err.code, err.msg);
+	else if ((json_mode ? format_diff_json(stdout, &d, in, &cl.fo)
+			    : format_diff_text(stdout, &d, in, &cl.fo)) || fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "mapscan: cannot write the diff: %s\n", strerror(errno));
+		rc = MS_EINTERNAL;
+	}
+	diff_free(&d);
+	report_free(&r[0]);
+	report_free(&r[1]);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "diff"))
+		return diff_main(argc - 1, argv + 1);
+
 	struct cmdline cl = {
 		.fo = { .top = 20, .top_maps = 10, .sort = SORT_RECLAIMABLE },
 		.group = GROUP_OWNER,
@@ -667,7 +797,9 @@ int main(int argc, char **argv)
 	 * longer pause: by default the pause lasts until the core is written. */
 	if (po.save_core && !cl.pause_given)
 		po.max_pause_ns = 0;
-	if (!pid && (!cl.core || cl.extra_core))
+	if (cl.old_exe)
+		return usage_error("--old-exe is for mapscan diff OLD NEW");
+	if (!pid && (!cl.core || cl.core2 || cl.extra_core))
 		return usage_error(!cl.core ? "no core file given: mapscan [options] CORE"
 				   " or --pid PID" : "give exactly one core file");
 	if (cl.top_given)

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "diff.h"
+#include "error.h"
 #include "report.h"
 
 #ifndef MAPSCAN_VERSION
@@ -60,6 +62,31 @@ int format_metrics(FILE *out, const struct report *r);
 /* A whole JSON document for a failure, so a pipeline reading --json output
  * never gets half a document: {"schema":1,"error":{code,kind,message}}. */
 int format_json_error(FILE *out, int code, const char *kind, const char *message);
+
+/* Read back the groups of a `mapscan --json` report (of this schema,
+ * grouped, every group listed) into r, for mapscan diff: its source, Go
+ * version, grouping and groups; no maps, no totals.  Returns 0 (r freed
+ * by report_free), or -1 with err filled: MS_EOPEN when the file cannot
+ * be read, MS_EFORMAT when it is not such a report (the message says what
+ * it is and what to do). */
+int report_read_json(const char *path, struct report *r, struct ms_error *err);
+
+/* One side of a diff: the file named on the command line, how it was read
+ * ("core" or "json") and the report it gave. */
+struct diff_input {
+	const char *file;
+	const char *read_as;
+	const struct report *r;
+};
+
+/* The groups that changed between in[0] and in[1] (lib/diff.h), the first
+ * o->top of them (0: all), as text (an aligned table, names whole) or as
+ * one JSON document (docs/json.md, "mapscan diff").  Return 0, or -1 with
+ * errno set. */
+int format_diff_text(FILE *out, const struct diff *d, const struct diff_input in[2],
+		     const struct format_opts *o);
+int format_diff_json(FILE *out, const struct diff *d, const struct diff_input in[2],
+		     const struct format_opts *o);
 
 /* "4096", "64K", "64KiB", "64kb", "1.5M", "2G", "1MB": units are powers of
  * 1024 (K M G T P E, optionally followed by B or iB), fractions need a unit

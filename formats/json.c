@@ -7,9 +7,14 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "file.h"
 #include "format.h"
 #include "group.h"
 
@@ -378,5 +383,314 @@ int format_json_error(FILE *out, int code, const char *kind, const char *message
 	add(&b, e, "code", cJSON_CreateNumber(code));
 	add(&b, e, "kind", str(kind));
 	add(&b, e, "message", str(message));
+	return emit(out, doc, b.failed || !doc);
+}
+
+/* ---- Reading a report back (mapscan diff) ----------------------------------
+ *
+ * A JSON report can be hundreds of megabytes (a million maps) and a diff
+ * needs only its groups: the file is mapped, its top-level members are
+ * found by a scanner that only matches quotes and brackets (no recursion,
+ * no allocation), and only the small members are given to cJSON; "maps"
+ * is skipped unparsed.  The file is untrusted like a core: every member is
+ * checked before it is used.  Figures are read as cJSON's doubles, exact
+ * below 2^53 bytes. */
+
+/* The end of the JSON value at p (< end), or NULL if it is cut or not one
+ * value.  Only strings and brackets are matched; cJSON checks the rest of
+ * the members that are read. */
+static const char *skip_value(const char *p, const char *end)
+{
+	size_t depth = 0;
+
+	do {
+		if (p >= end)
+			return NULL;
+		if (*p == '"') {
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			if (p >= end)
+				return NULL;
+			p++;
+		} else if (*p == '{' || *p == '[') {
+			depth++, p++;
+		} else if (*p == '}' || *p == ']') {
+			if (!depth)
+				return NULL;
+			depth--, p++;
+		} else if (depth) {
+			p++;
+		} else {
+			while (p < end && !strchr(",}] \t\r\n", *p))
+				p++;
+		}
+	} while (depth);
+	return p;
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
+enum { M_SCHEMA, M_TOOL, M_SOURCE, M_GO, M_SUMMARY, M_GROUPS, M_ERROR, M_N };
+static const char *const member_names[M_N] = {
+	"schema", "tool", "source", "go", "summary", "groups", "error",
+};
+
+/* The top-level members of the document in [p, end) that a diff reads,
+ * parsed; -1 when it is not one JSON object. */
+static int read_members(const char *p, const char *end, cJSON *m[M_N])
+{
+	p = skip_ws(p, end);
+	if (p >= end || *p++ != '{')
+		return -1;
+	p = skip_ws(p, end);
+	if (p < end && *p == '}')
+		return 0;
+	for (;;) {
+		p = skip_ws(p, end);
+		const char *k = p, *ke = skip_value(p, end);
+		if (!ke || *k != '"')
+			return -1;
+		p = skip_ws(ke, end);
+		if (p >= end || *p++ != ':')
+			return -1;
+		p = skip_ws(p, end);
+		const char *v = p, *ve = skip_value(p, end);
+		if (!ve || ve == v)
+			return -1;
+		for (int i = 0; i < M_N; i++)
+			if ((size_t)(ke - k) == strlen(member_names[i]) + 2 &&
+			    !memcmp(k + 1, member_names[i], (size_t)(ke - k) - 2) && !m[i]) {
+				if (!(m[i] = cJSON_ParseWithLength(v, (size_t)(ve - v))))
+					return -1;
+			}
+		p = skip_ws(ve, end);
+		if (p < end && *p == ',') {
+			p++;
+			continue;
+		}
+		if (p < end && *p == '}')
+			return 0;
+		return -1;
+	}
+}
+
+/* A figure: a whole number from 0 to 2^64 - 1, else -1. */
+static int get_u64(const cJSON *obj, const char *key, uint64_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble < 18446744073709551616.0) ||
+	    v->valuedouble != (double)(uint64_t)v->valuedouble)
+		return -1;
+	*out = (uint64_t)v->valuedouble;
+	return 0;
+}
+
+/* A string member, or NULL when it is null or missing; -1 when it is
+ * something else. */
+static int get_str(const cJSON *obj, const char *key, const char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	*out = NULL;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v))
+		return -1;
+	*out = v->valuestring;
+	return 0;
+}
+
+static int dup_str(const cJSON *obj, const char *key, char **out)
+{
+	const char *s;
+	if (get_str(obj, key, &s))
+		return -1;
+	return s && !(*out = strdup(s)) ? -1 : 0;
+}
+
+static int read_groups(const char *path, cJSON *m[M_N], struct report *r, struct ms_error *err)
+{
+	const cJSON *sum = m[M_SUMMARY], *groups = m[M_GROUPS];
+	const char *by = NULL;
+	uint64_t ngroups, nshown;
+
+	if (get_str(sum, "grouped_by", &by) || !by || parse_group_by(by, &r->group_by) ||
+	    get_u64(sum, "groups", &ngroups) || get_u64(sum, "groups_shown", &nshown) ||
+	    !cJSON_IsArray(groups))
+		return ms_err(err, MS_EFORMAT, "%s: not a mapscan --json report (its summary or"
+			      " groups are not as mapscan writes them)", path);
+	if (r->group_by == GROUP_NONE)
+		return ms_err(err, MS_EFORMAT, "%s: written with --group none, so it has no groups"
+			      " to compare: write it again without --group", path);
+	if (nshown < ngroups)
+		return ms_err(err, MS_EFORMAT, "%s: lists %" PRIu64 " of its %" PRIu64 " groups"
+			      " (written with --top or --min-reclaimable): write it again without them",
+			      path, nshown, ngroups);
+	size_t n = (size_t)cJSON_GetArraySize(groups);
+	if (n && !(r->groups = calloc(n, sizeof(*r->groups))))
+		return ms_err(err, MS_EINTERNAL, "%s: out of memory reading its groups", path);
+	const cJSON *g;
+	cJSON_ArrayForEach(g, groups) {
+		struct map_group *mg = &r->groups[r->ngroups];
+		const char *pattern, *type;
+		const cJSON *reach = cJSON_GetObjectItemCaseSensitive(g, "reachable");
+		if (r->ngroups >= n || !cJSON_IsObject(g) || get_str(g, "pattern", &pattern) ||
+		    get_str(g, "type", &type) || !cJSON_IsBool(reach) || get_u64(g, "maps", &mg->maps) ||
+		    get_u64(g, "count", &mg->count) ||
+		    get_u64(g, "retained_bytes", &mg->retained_bytes) ||
+		    get_u64(g, "reclaimable_bytes", &mg->reclaimable_bytes))
+			return ms_err(err, MS_EFORMAT, "%s: group %zu is not as mapscan writes"
+				      " groups (pattern, type, reachable, maps, count, retained_bytes,"
+				      " reclaimable_bytes)", path, r->ngroups);
+		mg->unreachable = !cJSON_IsTrue(reach);
+		if ((pattern && !(mg->pattern = report_intern(r, pattern))) ||
+		    (type && !(mg->type = report_intern(r, type))))
+			return ms_err(err, MS_EINTERNAL, "%s: out of memory reading its groups", path);
+		r->ngroups++;
+	}
+	return 0;
+}
+
+int report_read_json(const char *path, struct report *r, struct ms_error *err)
+{
+	cJSON *m[M_N] = { 0 };
+	struct stat st;
+	void *map = NULL;
+	int e, rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	int fd = file_open_regular(path, "JSON report", &e, err);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || st.st_size <= 0 ||
+	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+		map = NULL;
+		rc = ms_err(err, st.st_size <= 0 ? MS_EFORMAT : MS_EOPEN, "%s: cannot read it: %s",
+			    path, st.st_size <= 0 ? "empty" : strerror(errno));
+		goto out;
+	}
+	const char *p = map, *end = p + st.st_size;
+	const cJSON *tool_name;
+	if (read_members(p, end, m)) {
+		rc = ms_err(err, MS_EFORMAT, "%s: not a core, and not JSON that can be read"
+			    " (cut short?)", path);
+		goto out;
+	}
+	if (m[M_ERROR]) {
+		const char *msg = NULL;
+		get_str(m[M_ERROR], "message", &msg);
+		rc = ms_err(err, MS_EFORMAT, "%s: the JSON of a mapscan run that failed (%.300s),"
+			    " not a report", path, msg ? msg : "no message");
+		goto out;
+	}
+	tool_name = cJSON_GetObjectItemCaseSensitive(m[M_TOOL], "name");
+	if (!cJSON_IsString(tool_name) || strcmp(tool_name->valuestring, "mapscan") ||
+	    !cJSON_IsNumber(m[M_SCHEMA])) {
+		rc = ms_err(err, MS_EFORMAT, "%s: JSON, but not a mapscan --json report", path);
+		goto out;
+	}
+	if (m[M_SCHEMA]->valuedouble != SCHEMA_VERSION) {
+		rc = ms_err(err, MS_EFORMAT, "%s: a mapscan report of schema %g; this mapscan"
+			    " reads schema %d: write it again with this mapscan, or diff the core",
+			    path, m[M_SCHEMA]->valuedouble, SCHEMA_VERSION);
+		goto out;
+	}
+	if (!m[M_SUMMARY] || dup_str(m[M_SOURCE], "path", &r->source) ||
+	    dup_str(m[M_SOURCE], "kind", &r->source_kind) ||
+	    dup_str(m[M_SOURCE], "executable", &r->executable) ||
+	    dup_str(m[M_GO], "version", &r->go_version)) {
+		rc = ms_err(err, MS_EFORMAT, "%s: not a mapscan --json report (its source or"
+			    " summary is not as mapscan writes them)", path);
+		goto out;
+	}
+	rc = read_groups(path, m, r, err);
+out:
+	for (int i = 0; i < M_N; i++)
+		cJSON_Delete(m[i]);
+	if (map)
+		munmap(map, (size_t)st.st_size);
+	close(fd);
+	if (rc)
+		report_free(r);
+	return rc;
+}
+
+/* ---- A diff (mapscan diff --json) ---------------------------------------- */
+
+static cJSON *i64(int64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, v);
+	return cJSON_CreateRaw(buf);
+}
+
+static cJSON *figures(struct builder *b, uint64_t maps, uint64_t count, uint64_t retained,
+		      uint64_t reclaimable)
+{
+	cJSON *o = cJSON_CreateObject();
+	add(b, o, "maps", u64(maps));
+	add(b, o, "count", u64(count));
+	add(b, o, "retained_bytes", u64(retained));
+	add(b, o, "reclaimable_bytes", u64(reclaimable));
+	return o;
+}
+
+static void deltas(struct builder *b, cJSON *o, const uint64_t maps[2], const uint64_t count[2],
+		   const uint64_t retained[2], const uint64_t reclaimable[2])
+{
+	add(b, o, "maps_delta", i64(diff_delta(maps[0], maps[1])));
+	add(b, o, "count_delta", i64(diff_delta(count[0], count[1])));
+	add(b, o, "retained_bytes_delta", i64(diff_delta(retained[0], retained[1])));
+	add(b, o, "reclaimable_bytes_delta", i64(diff_delta(reclaimable[0], reclaimable[1])));
+}
+
+int format_diff_json(FILE *out, const struct diff *d, const struct diff_input in[2],
+		     const struct format_opts *o)
+{
+	struct builder b = { 0 };
+	cJSON *doc = cJSON_CreateObject(), *t;
+	size_t shown = o && o->top && o->top < d->ngroups ? o->top : d->ngroups;
+
+	add(&b, doc, "schema", u64(SCHEMA_VERSION));
+	add(&b, doc, "kind", cJSON_CreateString("diff"));
+	t = add(&b, doc, "tool", cJSON_CreateObject());
+	add(&b, t, "name", cJSON_CreateString("mapscan"));
+	add(&b, t, "version", cJSON_CreateString(MAPSCAN_VERSION));
+	add(&b, doc, "grouped_by", cJSON_CreateString(group_by_name(d->by)));
+	for (int s = 0; s < 2; s++) {
+		const struct report *r = in[s].r;
+		t = add(&b, doc, s ? "new" : "old", cJSON_CreateObject());
+		add(&b, t, "file", str(in[s].file));
+		add(&b, t, "read_as", cJSON_CreateString(in[s].read_as));
+		add(&b, t, "kind", str(r->source_kind));
+		add(&b, t, "path", str(r->source));
+		add(&b, t, "executable", str(r->executable));
+		add(&b, t, "go_version", str(r->go_version));
+		add(&b, t, "totals", figures(&b, d->maps[s], d->count[s], d->retained_bytes[s],
+					     d->reclaimable_bytes[s]));
+	}
+	t = add(&b, doc, "summary", cJSON_CreateObject());
+	deltas(&b, t, d->maps, d->count, d->retained_bytes, d->reclaimable_bytes);
+	add(&b, t, "groups_changed", u64(d->ngroups));
+	add(&b, t, "groups_unchanged", u64(d->nunchanged));
+	add(&b, t, "groups_shown", u64(shown));
+	cJSON *a = add(&b, doc, "groups", cJSON_CreateArray());
+	for (size_t i = 0; i < shown; i++) {
+		const struct diff_group *g = &d->groups[i];
+		cJSON *j = add(&b, a, NULL, cJSON_CreateObject());
+		add(&b, j, "pattern", str(g->pattern));
+		add(&b, j, "type", str(g->type));
+		add(&b, j, "status", cJSON_CreateString(!g->in[0] ? "new" : !g->in[1] ? "gone" : "changed"));
+		deltas(&b, j, g->maps, g->count, g->retained_bytes, g->reclaimable_bytes);
+		for (int s = 0; s < 2; s++)
+			add(&b, j, s ? "new" : "old", figures(&b, g->maps[s], g->count[s],
+							      g->retained_bytes[s], g->reclaimable_bytes[s]));
+	}
 	return emit(out, doc, b.failed || !doc);
 }

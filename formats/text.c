@@ -7,6 +7,7 @@
  * unescaped.  Names are never cut: a type or path too long for its column
  * goes on over continuation lines, indented two columns more, so that
  * joining them gives it back whole. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1569,4 +1570,139 @@ out:
 	if (fflush(out) != 0 || ferror(out))
 		rc = -1;
 	return rc;
+}
+
+/* ---- A diff (mapscan diff) ----------------------------------------------
+ *
+ * The group table's layout with signed figures: the change of reclaimable
+ * and retained bytes, of maps and of entries, then the type and under it
+ * the pattern (names whole, as in the report), then what the group was
+ * and is. */
+
+#define W_DSIZE 9                /* "+" or "-" and a human_size */
+#define W_DMAPS 7
+#define W_DCOUNT 9
+#define DIFF_COL (W_DSIZE + GAP + W_DSIZE + GAP + W_DMAPS + GAP + W_DCOUNT + GAP)
+
+static void signed_size(int64_t d, char *buf, size_t n)
+{
+	uint64_t m = d < 0 ? (uint64_t)-(d + 1) + 1 : (uint64_t)d;
+
+	if (n < 2)
+		return;
+	buf[0] = d < 0 ? '-' : '+';
+	human_size(m, buf + !!d, n - !!d);   /* 0 B has no sign */
+}
+
+static void signed_count(int64_t d, char *buf, size_t n)
+{
+	snprintf(buf, n, "%+" PRId64, d);
+	if (!d)
+		snprintf(buf, n, "0");
+}
+
+/* "old: FILE (core, go1.26.8): 440 maps, 3.7 MiB reclaimable, 3.9 MiB
+ * retained"; a JSON report names the core it was written from. */
+static void put_diff_side(struct text *T, const struct diff_input *in, const char *label,
+			  uint64_t maps, uint64_t rec, uint64_t ret)
+{
+	const struct report *r = in->r;
+	bool json = !strcmp(in->read_as, "json");
+	char r1[16], r2[16], *line = NULL;
+
+	human_size(rec, r1, sizeof(r1));
+	human_size(ret, r2, sizeof(r2));
+	if (asprintf(&line, "%s %s (%s%s, %s): %" PRIu64 " maps, %s reclaimable, %s retained",
+		     label, in->file, json ? "JSON report of " : "core",
+		     json ? (r->source ? r->source : "?") : "",
+		     r->go_version ? r->go_version : "Go version unknown", maps, r1, r2) < 0) {
+		T->failed = true;
+		return;
+	}
+	char *esc = format_escape(line, ESCAPE_TEXT);
+	free(line);
+	if (!esc) {
+		T->failed = true;
+		return;
+	}
+	put_wrapped(T, 0, 5, esc);
+	free(esc);
+}
+
+int format_diff_text(FILE *out, const struct diff *d, const struct diff_input in[2],
+		     const struct format_opts *o)
+{
+	static const struct format_opts defaults = { .sort = SORT_RECLAIMABLE };
+	if (!o)
+		o = &defaults;
+	struct text T = { .out = out, .r = in[1].r, .o = o, .width = o->width, .col = DIFF_COL };
+	if (T.width && T.width < DIFF_COL + MIN_NAME_W)
+		T.col = NARROW_COL;
+	size_t shown = o->top && o->top < d->ngroups ? o->top : d->ngroups;
+	char a[16], b[16], c[32], e[32], line[300];
+
+	put_diff_side(&T, &in[0], "old:", d->maps[0], d->reclaimable_bytes[0], d->retained_bytes[0]);
+	put_diff_side(&T, &in[1], "new:", d->maps[1], d->reclaimable_bytes[1], d->retained_bytes[1]);
+	signed_size(diff_delta(d->reclaimable_bytes[0], d->reclaimable_bytes[1]), a, sizeof(a));
+	signed_size(diff_delta(d->retained_bytes[0], d->retained_bytes[1]), b, sizeof(b));
+	signed_count(diff_delta(d->maps[0], d->maps[1]), c, sizeof(c));
+	signed_count(diff_delta(d->count[0], d->count[1]), e, sizeof(e));
+	snprintf(line, sizeof(line), "change: %s reclaimable, %s retained, %s maps, %s entries", a,
+		 b, c, e);
+	put_wrapped(&T, 0, 8, line);
+	putc('\n', out);
+	if (!d->ngroups) {
+		snprintf(line, sizeof(line), "No %s changed (%zu the same in both).",
+			 d->by == GROUP_TYPE ? "type" : "owner group", d->nunchanged);
+		put_wrapped(&T, 0, 0, line);
+		return T.failed ? (errno = ENOMEM, -1) : ferror(out) ? -1 : 0;
+	}
+	snprintf(line, sizeof(line), "%s that changed, largest change of reclaimable bytes first"
+		 " (%zu changed, %zu the same):", d->by == GROUP_TYPE ? "Types" : "Owner groups",
+		 d->ngroups, d->nunchanged);
+	put_wrapped(&T, 0, 0, line);
+	fprintf(out, "%*s%*s%*s%*s%*s%*s%*s", W_DSIZE, "RECLAIM", GAP, "", W_DSIZE, "RETAINED",
+		GAP, "", W_DMAPS, "MAPS", GAP, "", W_DCOUNT, "COUNT");
+	if (T.col != NARROW_COL)
+		fprintf(out, "%*s%s", GAP, "", d->by == GROUP_TYPE ? "TYPE" : "TYPE / OWNER");
+	putc('\n', out);
+	for (size_t i = 0; i < shown; i++) {
+		const struct diff_group *g = &d->groups[i];
+		signed_size(diff_delta(g->reclaimable_bytes[0], g->reclaimable_bytes[1]), a, sizeof(a));
+		signed_size(diff_delta(g->retained_bytes[0], g->retained_bytes[1]), b, sizeof(b));
+		signed_count(diff_delta(g->maps[0], g->maps[1]), c, sizeof(c));
+		signed_count(diff_delta(g->count[0], g->count[1]), e, sizeof(e));
+		fprintf(out, "%*s%*s%*s%*s%*s%*s%*s", W_DSIZE, a, GAP, "", W_DSIZE, b, GAP, "",
+			W_DMAPS, c, GAP, "", W_DCOUNT, e);
+		if (T.col == NARROW_COL)
+			putc('\n', out);
+		put_spaces(out, T.col == NARROW_COL ? T.col : GAP);
+		put_name(&T, T.col, g->type ? g->type : "(type unknown)", "");
+		if (g->pattern) {
+			put_spaces(out, T.col);
+			put_name(&T, T.col, g->pattern, "");
+		}
+		char r0[16], r1[16];
+		human_size(g->reclaimable_bytes[0], r0, sizeof(r0));
+		human_size(g->reclaimable_bytes[1], r1, sizeof(r1));
+		if (!g->in[0])
+			snprintf(line, sizeof(line), "new: %" PRIu64 " map%s, %s reclaimable", g->maps[1],
+				 g->maps[1] == 1 ? "" : "s", r1);
+		else if (!g->in[1])
+			snprintf(line, sizeof(line), "gone: had %" PRIu64 " map%s, %s reclaimable",
+				 g->maps[0], g->maps[0] == 1 ? "" : "s", r0);
+		else
+			snprintf(line, sizeof(line), "%" PRIu64 " → %" PRIu64 " maps, %s → %s reclaimable",
+				 g->maps[0], g->maps[1], r0, r1);
+		put_wrapped(&T, T.col, CONT, line);
+	}
+	if (shown < d->ngroups) {
+		snprintf(line, sizeof(line), "(%zu more changed; --top 0 shows all)", d->ngroups - shown);
+		put_wrapped(&T, 0, 0, line);
+	}
+	if (T.failed) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return ferror(out) ? -1 : 0;
 }

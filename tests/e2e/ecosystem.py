@@ -26,6 +26,15 @@ gate_group: --fail-over-group SIZE on cores of the mapstates fixture's
   unchanged, in text and JSON, with --group type (naming the type) and
   --group none (still weighing owner groups), and for a live process.
 
+diff: `mapscan diff OLD NEW` of two cores of the service fixture run with
+  400 and 100 tenants: every group whose figures differ between the two
+  JSON reports is listed with the right deltas and absolute values, no
+  other, largest reclaimable change first; core vs JSON report and JSON vs
+  JSON give the same document but for how each side was read; the text
+  names the groups whole; a missing file, a JSON report of another schema,
+  JSON that is no report and a cut report give one line and their exit
+  status.
+
 metrics: --metrics FILE read by prometheus_client's OpenMetrics parser
   and its Prometheus text parser (node_exporter's format): totals equal to
   the JSON summary's, label values escaped, `# EOF` last, written through
@@ -807,6 +816,119 @@ class Suite:
             prog.wait(timeout=60)
 
 
+    # ---- mapscan diff ------------------------------------------------------
+
+    def diff(self):
+        try:
+            exe, old, _ = self.service(400)
+            _, new, _ = self.service(100)
+        except Failure as e:
+            self.r.fail("diff: the service fixture", e)
+            return
+        reports = []
+        for core in (old, new):
+            rc, js, err, _ = self.run(["--json", core])
+            if rc:
+                self.r.fail("diff: the JSON reports", "exit %d: %s" % (rc, err))
+                return
+            path = core + ".json"
+            with open(path, "w") as f:
+                f.write(js)
+            reports.append((path, json.loads(js)))
+        want = expected_diff(reports[0][1], reports[1][1])
+        docs = {}
+        for label, a, b in (("core vs core", old, new), ("JSON vs core", reports[0][0], new),
+                            ("core vs JSON", old, reports[1][0]),
+                            ("JSON vs JSON", reports[0][0], reports[1][0])):
+            rc, out, err, _ = self.run(["diff", "--json", a, b])
+            if rc:
+                self.r.fail("diff %s" % label, "exit %d: %s" % (rc, err))
+                continue
+            doc = docs[label] = json.loads(out)
+            probs = []
+            got = [(g["pattern"], g["type"], g["maps_delta"], g["count_delta"], g["retained_bytes_delta"],
+                    g["reclaimable_bytes_delta"], tuple(g["old"].values()), tuple(g["new"].values()))
+                   for g in doc["groups"]]
+            if sorted(got, key=repr) != sorted(want, key=repr):
+                probs.append("groups %r,\nwant %r" % (got, want))
+            recl = [abs(g["reclaimable_bytes_delta"]) for g in doc["groups"]]
+            if recl != sorted(recl, reverse=True):
+                probs.append("not the largest reclaimable change first: %r" % recl)
+            for side, (path, rep) in zip(("old", "new"), reports):
+                tot = doc[side]["totals"]
+                summ = rep["summary"]
+                if (tot["maps"], tot["reclaimable_bytes"], tot["retained_bytes"], tot["count"]) != \
+                        (summ["maps"], summ["reclaimable_bytes"], summ["retained_bytes"], summ["count"]):
+                    probs.append("%s totals %r, the report's summary %r" % (side, tot, summ))
+            self.r.check("diff %s: the changed groups and their deltas are the two reports'" % label, probs)
+        lead = docs.get("core vs core", {}).get("groups", [{}])[0]
+        self.r.check("diff: the tenants' group leads, 300 maps fewer",
+                     None if lead.get("pattern") == "main.svcTenants[*].sessions" and lead.get("maps_delta") == -300
+                     else "first group %r" % lead)
+
+        def strip(doc):
+            doc = json.loads(json.dumps(doc))
+            for side in ("old", "new"):
+                doc[side].pop("file"), doc[side].pop("read_as")
+            return doc
+        base = docs.get("core vs core")
+        for label, doc in docs.items():
+            if base and label != "core vs core":
+                self.r.check("diff %s: the same document as core vs core (but for file, read_as)" % label,
+                             None if strip(doc) == strip(base) else "differs")
+        # The text: names whole, the biggest change first, a table.
+        rc, text, err, _ = self.run(["diff", old, new], env={"COLUMNS": "60"})
+        probs = [] if rc == 0 else ["exit %d: %s" % (rc, err)]
+        joined = re.sub(r"\n +", "", text)
+        for g in want:
+            if g[0] and g[0] not in joined:
+                probs.append("the text does not name %r whole" % g[0])
+        if any(len(ln) > 60 for ln in text.splitlines() if " " in ln.strip()):
+            probs.append("lines wider than COLUMNS=60 that could break:\n%s" % text)
+        rows = [ln for ln in text.splitlines() if re.match(r"^ +[-+]?[\d.]+ (B|KiB|MiB|GiB) ", ln)]
+        if not rows or not rows[0].split()[0:2] == ["-1.8", "MiB"]:
+            probs.append("first row %r, want the tenants' -1.8 MiB" % rows[:1])
+        # (a name broken after a space keeps it, as in the report)
+        if any(ln != ln.rstrip() for ln in rows + [ln for ln in text.splitlines() if "RECLAIM" in ln]):
+            probs.append("trailing spaces:\n%s" % text)
+        self.r.check("diff text: an aligned table, the biggest change first, names whole", probs)
+        rc, same, err, _ = self.run(["diff", "--json", old, old])
+        d = json.loads(same) if rc == 0 else {}
+        self.r.check("diff: a core against itself has no changed group",
+                     None if rc == 0 and d["groups"] == [] and d["summary"]["groups_unchanged"] > 20
+                     else "exit %d: %s %s" % (rc, err, same[:300]))
+        # Bad input: one line, its exit status.
+        other = os.path.join(self.work, "schema1.json")
+        with open(other, "w") as f:
+            f.write(json.dumps(dict(reports[0][1], schema=1)))
+        notreport = os.path.join(self.work, "other.json")
+        with open(notreport, "w") as f:
+            f.write('{"name": "not mapscan", "groups": []}\n')
+        cut = os.path.join(self.work, "cut.json")
+        with open(reports[0][0]) as f, open(cut, "w") as o:
+            o.write(f.read()[:5000])
+        topped = os.path.join(self.work, "top.json")
+        with open(topped, "w") as f:
+            f.write(self.run(["--json", "--top", "3", old])[1])
+        bytype = os.path.join(self.work, "bytype.json")
+        with open(bytype, "w") as f:
+            f.write(self.run(["--json", "--group", "type", old])[1])
+        for label, args, code, text in (
+                ("a missing file", [old, os.path.join(self.work, "nope")], 3, r"nope"),
+                ("a report of another schema", [other, new], EXIT_FORMAT, r"schema 1; this mapscan reads schema 2"),
+                ("JSON that is not a report", [notreport, new], EXIT_FORMAT, r"not a mapscan --json report"),
+                ("a cut report", [cut, new], EXIT_FORMAT, r"cut\.json: .*cut short"),
+                ("a report cut by --top", [topped, new], EXIT_FORMAT, r"lists 3 of its \d+ groups"),
+                ("a report grouped by type", [bytype, new], EXIT_FORMAT, r"groups are by type: give --group type"),
+                ("one file", [old], 2, r"needs two files"),
+                ("an option that does not apply", ["--pprof", "x", old, new], 2, r"mapscan diff takes")):
+            self.one_error_line("diff: %s gives one line, exit %d" % (label, code), ["diff"] + args, code, text)
+        rc, out, err, _ = self.run(["diff", "--group", "type", bytype, new])
+        self.r.check("diff --group type: a report by type against a core",
+                     None if rc == 0 and json.loads(self.run(["diff", "--json", "--group", "type", bytype, new])[1])
+                     ["grouped_by"] == "type" else "exit %d: %s" % (rc, err))
+
+
 METRICS_GROUPS = 20  # groups with series of their own (man/mapscan.1, --metrics)
 
 
@@ -837,6 +959,23 @@ def metrics_groups_problems(fams, doc):
             probs.append("%s: %r, want %r" % (fam, got[:3], exp[:3]) if len(got) == len(exp) else
                          "%s: %d series, want %d" % (fam, len(got), len(exp)))
     return probs or None
+
+
+def expected_diff(a, b):
+    """The changed groups of two JSON reports, as the tuples the test
+    compares: pattern, type, the four deltas, old and new figures."""
+    def groups(doc):
+        return {(g["pattern"], g["type"]): g for g in doc["groups"] if g["reachable"]}
+    ga, gb = groups(a), groups(b)
+    zero = dict(maps=0, count=0, retained_bytes=0, reclaimable_bytes=0)
+    keys = ("maps", "count", "retained_bytes", "reclaimable_bytes")
+    out = []
+    for k in set(ga) | set(gb):
+        o, n = ga.get(k, zero), gb.get(k, zero)
+        if all(o[x] == n[x] for x in keys) and k in ga and k in gb:
+            continue
+        out.append(k + tuple(n[x] - o[x] for x in keys) + (tuple(o[x] for x in keys), tuple(n[x] for x in keys)))
+    return out
 
 
 def parse_metrics(text):
@@ -882,7 +1021,7 @@ func main() {
 """
 
 
-PHASES = ["compressed", "install", "pprof", "gate", "gate_group", "metrics"]
+PHASES = ["compressed", "install", "pprof", "gate", "gate_group", "metrics", "diff"]
 
 
 def main():
