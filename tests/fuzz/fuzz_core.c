@@ -21,9 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct target_thread *th = target_threads(t, &n);
 	unsigned char buf[64];
 	for (size_t i = 0; i < n && i < 8; i++) {
-		target_read(t, th[i].rsp, buf, sizeof(buf));
-		target_has(t, th[i].rip, 16);
-		target_view(t, th[i].rbp, 8);
+		target_read(t, th[i].sp, buf, sizeof(buf));
+		target_has(t, th[i].pc, 16);
+		target_view(t, th[i].fp, 8);
 	}
 	uint64_t total, v;
 	target_exe_data_missing(t, &total);
