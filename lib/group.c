@@ -63,6 +63,15 @@ size_t group_pattern(const char *path, char *out, size_t n)
 				p++;
 			PUT('*');
 			continue;
+		} else if (depth == 0 && *p == '+' && is_digit(p[1]) && p[2] != 'x' && len &&
+			   out[len - 1] != ' ') {
+			/* A word of untyped memory, "local+128": often a slot
+			 * of an array mapscan cannot type (sync.Pool's per-P
+			 * locals), an index by another name. */
+			for (p++; is_digit(*p); p++)
+				;
+			PUT('+'), PUT('*');
+			continue;
 		} else if (depth == 0 && *p == '0' && p[1] == 'x' && is_hex(p[2]) &&
 			   ends_with(out, len, "stack word ")) {
 			for (p += 2; is_hex(*p); p++)

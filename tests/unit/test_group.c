@@ -36,7 +36,10 @@ static void test_patterns(void)
 	/* Inside parentheses it is a type or a function: left alone. */
 	check_pattern("main.x.(*[4]main.T)[2].m", "main.x.(*[4]main.T)[*].m");
 	check_pattern("main.h.(closure main.f.func12).seen", "main.h.(closure main.f.func12).seen");
-	check_pattern("main.pool.local+128.(*main.buf).m", "main.pool.local+128.(*main.buf).m");
+	/* A word of untyped memory: sync.Pool's per-P locals are one owner. */
+	check_pattern("main.pool.local+128.(*main.buf).m", "main.pool.local+*.(*main.buf).m");
+	check_pattern("main.pool.local+0.(*main.buf).m", "main.pool.local+*.(*main.buf).m");
+	check_pattern("goroutine 4 (main.f) → frame word at sp+0x28", "goroutine * (main.f) → frame word at sp+0x28");
 	/* A key a path may spell one day. */
 	check_pattern("main.m[\"a\\\"]b\"].x", "main.m[*].x");
 	/* Not an index: left as is. */
