@@ -112,6 +112,7 @@ def type_known(m):
 def group_pattern(path):
     """lib/group.c group_pattern, written again from docs/json.md: indices
     and map keys become [*], goroutine ids and stack word addresses *,
+    words of untyped memory +*,
     except inside parentheses (type and function names)."""
     out, depth, i = "", 0, 0
     while i < len(path):
@@ -124,6 +125,12 @@ def group_pattern(path):
             m = re.match(r'\[(\d+|"(?:[^"\\]|\\.)*")\]', path[i:])
             if m:
                 out += "[*]"
+                i += len(m.group(0))
+                continue
+            # A word of untyped memory, "local+128" (not a frame's sp+0x28).
+            m = re.match(r"\+\d+(?!x)", path[i:]) if out and not out.endswith(" ") else None
+            if m:
+                out += "+*"
                 i += len(m.group(0))
                 continue
             m = re.match(r"\d+", path[i:]) if out.endswith("goroutine ") else None
