@@ -5,6 +5,7 @@
  * are written as raw decimal text instead so that no figure is rounded. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,144 +79,260 @@ static cJSON *strings(struct builder *b, char *const *v, size_t n)
 	return a;
 }
 
+/* The maps and groups are written through a buffer of our own: a report
+ * of a million maps is hundreds of MB of JSON, and stdio's per-call
+ * locking and printf's format parsing were a third of writing it. */
+struct jout {
+	FILE *f;
+	size_t n;
+	int failed;              /* out of memory */
+	int werr;                /* the stream refused a write */
+	char buf[1 << 16];
+};
+
+static void jo_flush(struct jout *o)
+{
+	if (o->n && !o->werr && fwrite(o->buf, 1, o->n, o->f) != o->n)
+		o->werr = 1;
+	o->n = 0;
+}
+
+static void jo_put(struct jout *o, const char *s, size_t len)
+{
+	if (len > sizeof(o->buf) - o->n) {
+		jo_flush(o);
+		if (len > sizeof(o->buf)) {
+			if (!o->werr && fwrite(s, 1, len, o->f) != len)
+				o->werr = 1;
+			return;
+		}
+	}
+	memcpy(o->buf + o->n, s, len);
+	o->n += len;
+}
+
+#define JO_LIT(o, lit) jo_put((o), (lit), sizeof(lit) - 1)
+
+static void jo_str(struct jout *o, const char *s)
+{
+	jo_put(o, s, strlen(s));
+}
+
+static void jo_c(struct jout *o, char c)
+{
+	if (o->n == sizeof(o->buf))
+		jo_flush(o);
+	o->buf[o->n++] = c;
+}
+
+static void jo_u64(struct jout *o, uint64_t v)
+{
+	char b[20];
+	size_t i = sizeof(b);
+	do
+		b[--i] = (char)('0' + v % 10);
+	while ((v /= 10));
+	jo_put(o, b + i, sizeof(b) - i);
+}
+
+static void jo_hex(struct jout *o, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char b[18];
+	size_t i = sizeof(b);
+	do
+		b[--i] = hex[v & 15];
+	while ((v >>= 4));
+	b[--i] = 'x';
+	b[--i] = '0';
+	jo_put(o, b + i, sizeof(b) - i);
+}
+
+static void jo_bool(struct jout *o, bool v)
+{
+	if (v)
+		JO_LIT(o, "true");
+	else
+		JO_LIT(o, "false");
+}
+
 /* A JSON string as cJSON would print it: quotes, backslashes and control
  * characters escaped, everything else as is (format_escape has already
  * turned bytes that are not UTF-8 into \xNN text). */
-static void put_jstr(FILE *out, const char *s, int *failed)
+static void put_jstr(struct jout *o, const char *s)
 {
 	if (!s) {
-		fputs("null", out);
+		JO_LIT(o, "null");
 		return;
 	}
 	const unsigned char *q = (const unsigned char *)s;
-	while (*q >= 0x20 && *q < 0x7f && *q != '"' && *q != '\\')
+	while (*q >= 0x20 && *q < 0x7f)
 		q++;
-	if (!*q) {                /* the usual case: nothing to escape */
-		putc('"', out);
-		fputs(s, out);
-		putc('"', out);
+	if (!*q) {                /* printable ASCII: only " and \ to escape */
+		jo_c(o, '"');
+		const char *run = s;
+		for (const char *p = s; *p; p++)
+			if (*p == '"' || *p == '\\') {
+				jo_put(o, run, (size_t)(p - run));
+				jo_c(o, '\\');
+				jo_c(o, *p);
+				run = p + 1;
+			}
+		jo_str(o, run);
+		jo_c(o, '"');
 		return;
 	}
 	char *esc = format_escape(s, ESCAPE_JSON);
 	if (!esc) {
-		*failed = 1;
+		o->failed = 1;
 		return;
 	}
-	putc('"', out);
+	jo_c(o, '"');
 	for (const unsigned char *p = (const unsigned char *)esc; *p; p++) {
 		switch (*p) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\b': fputs("\\b", out); break;
-		case '\f': fputs("\\f", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\r': fputs("\\r", out); break;
-		case '\t': fputs("\\t", out); break;
+		case '"': JO_LIT(o, "\\\""); break;
+		case '\\': JO_LIT(o, "\\\\"); break;
+		case '\b': JO_LIT(o, "\\b"); break;
+		case '\f': JO_LIT(o, "\\f"); break;
+		case '\n': JO_LIT(o, "\\n"); break;
+		case '\r': JO_LIT(o, "\\r"); break;
+		case '\t': JO_LIT(o, "\\t"); break;
 		default:
-			if (*p < 0x20)
-				fprintf(out, "\\u%04x", *p);
-			else
-				putc(*p, out);
+			if (*p < 0x20) {
+				char u[8];
+				snprintf(u, sizeof(u), "\\u%04x", *p);
+				jo_str(o, u);
+			} else {
+				jo_c(o, (char)*p);
+			}
 		}
 	}
-	putc('"', out);
+	jo_c(o, '"');
 	free(esc);
 }
 
-static void put_jstrs(FILE *out, char *const *v, size_t n, int *failed)
+static void put_jstrs(struct jout *o, char *const *v, size_t n)
 {
-	putc('[', out);
+	jo_c(o, '[');
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			putc(',', out);
-		put_jstr(out, v[i], failed);
+			jo_c(o, ',');
+		put_jstr(o, v[i]);
 	}
-	putc(']', out);
+	jo_c(o, ']');
+}
+
+/* ,"name":N */
+static void jo_field(struct jout *o, const char *name, uint64_t v)
+{
+	jo_c(o, ',');
+	jo_c(o, '"');
+	jo_str(o, name);
+	jo_c(o, '"');
+	jo_c(o, ':');
+	jo_u64(o, v);
 }
 
 /* One map object, written directly: a report can hold millions of maps,
  * and building a cJSON tree for each cost more than finding them. */
-static int put_map_json(FILE *out, const struct map_entry *m)
+static void put_map_json(struct jout *o, const struct map_entry *m)
 {
 	const struct map_figures *f = &m->fig;
-	int failed = 0;
 	size_t nroots = m->nroots < JSON_ROOTS ? m->nroots : JSON_ROOTS;
 	uint64_t more = m->more_roots + (m->nroots - nroots);
 
-	fprintf(out, "{\"address\":\"0x%" PRIx64 "\",\"type\":", m->address);
-	put_jstr(out, m->type, &failed);
-	fputs(",\"key_type\":", out);
-	put_jstr(out, m->key_type, &failed);
-	fputs(",\"elem_type\":", out);
-	put_jstr(out, m->elem_type, &failed);
-	fprintf(out, ",\"layout\":\"%s\",\"type_guessed\":%s,\"type_candidates\":%u,\"roots\":",
-		layout_name(m->layout), m->type_guessed ? "true" : "false",
-		m->type_guessed ? m->type_candidates : 1u);
-	put_jstrs(out, m->roots, nroots, &failed);
-	fprintf(out, ",\"precise_roots\":%zu,\"more_roots\":%" PRIu64 ",\"references\":%" PRIu64
-		",\"reachable\":%s,\"garbage\":%s,\"conservative\":%s,\"on_stack\":%s",
-		m->nprecise < nroots ? m->nprecise : nroots, more, (uint64_t)m->nroots + m->more_roots,
-		m->unreachable ? "false" : "true",
-		m->garbage < 0 ? "null" : m->garbage ? "true" : "false",
-		m->conservative ? "true" : "false", m->on_stack ? "true" : "false");
-	if (m->group)
-		fprintf(out, ",\"group\":%" PRIu32, m->group - 1);
+	JO_LIT(o, "{\"address\":\"");
+	jo_hex(o, m->address);
+	JO_LIT(o, "\",\"type\":");
+	put_jstr(o, m->type);
+	JO_LIT(o, ",\"key_type\":");
+	put_jstr(o, m->key_type);
+	JO_LIT(o, ",\"elem_type\":");
+	put_jstr(o, m->elem_type);
+	JO_LIT(o, ",\"layout\":\"");
+	jo_str(o, layout_name(m->layout));
+	JO_LIT(o, "\",\"type_guessed\":");
+	jo_bool(o, m->type_guessed);
+	jo_field(o, "type_candidates", m->type_guessed ? m->type_candidates : 1u);
+	JO_LIT(o, ",\"roots\":");
+	put_jstrs(o, m->roots, nroots);
+	jo_field(o, "precise_roots", m->nprecise < nroots ? m->nprecise : nroots);
+	jo_field(o, "more_roots", more);
+	jo_field(o, "references", (uint64_t)m->nroots + m->more_roots);
+	JO_LIT(o, ",\"reachable\":");
+	jo_bool(o, !m->unreachable);
+	JO_LIT(o, ",\"garbage\":");
+	if (m->garbage < 0)
+		JO_LIT(o, "null");
 	else
-		fputs(",\"group\":null", out);
-	fputs(",\"sample_keys\":[", out);
+		jo_bool(o, m->garbage);
+	JO_LIT(o, ",\"conservative\":");
+	jo_bool(o, m->conservative);
+	JO_LIT(o, ",\"on_stack\":");
+	jo_bool(o, m->on_stack);
+	if (m->group)
+		jo_field(o, "group", m->group - 1);
+	else
+		JO_LIT(o, ",\"group\":null");
+	JO_LIT(o, ",\"sample_keys\":[");
 	for (unsigned i = 0; i < m->nsample_keys; i++) {
 		if (i)
-			putc(',', out);
-		put_jstr(out, map_sample_key(m, i), &failed);
+			jo_c(o, ',');
+		put_jstr(o, map_sample_key(m, i));
 	}
-	putc(']', out);
-	fprintf(out, ",\"count\":%" PRIu64 ",\"live_slots\":%" PRIu64 ",\"buckets\":%" PRIu64
-		",\"old_buckets\":%" PRIu64 ",\"overflow_buckets\":%" PRIu64
-		",\"spare_overflow_buckets\":%" PRIu64 ",\"empty_buckets\":%" PRIu64
-		",\"tombstones\":%" PRIu64 ",\"tables\":%" PRIu64 ",\"capacity_slots\":%" PRIu64
-		",\"growing\":%s,\"retained_bytes\":%" PRIu64 ",\"ideal_bytes\":%" PRIu64
-		",\"reclaimable_bytes\":%" PRIu64 ",\"warnings\":",
-		f->count, f->live_slots, f->buckets, f->old_buckets, f->overflow_buckets,
-		f->spare_overflow_buckets, f->empty_buckets, f->tombstones, f->tables,
-		f->capacity_slots, f->growing ? "true" : "false", f->retained_bytes,
-		f->ideal_bytes, f->reclaimable_bytes);
-	put_jstrs(out, m->warnings, m->nwarnings, &failed);
-	putc('}', out);
-	if (failed) {
-		errno = ENOMEM;
-		return -1;
-	}
-	return ferror(out) ? -1 : 0;
+	jo_c(o, ']');
+	jo_field(o, "count", f->count);
+	jo_field(o, "live_slots", f->live_slots);
+	jo_field(o, "buckets", f->buckets);
+	jo_field(o, "old_buckets", f->old_buckets);
+	jo_field(o, "overflow_buckets", f->overflow_buckets);
+	jo_field(o, "spare_overflow_buckets", f->spare_overflow_buckets);
+	jo_field(o, "empty_buckets", f->empty_buckets);
+	jo_field(o, "tombstones", f->tombstones);
+	jo_field(o, "tables", f->tables);
+	jo_field(o, "capacity_slots", f->capacity_slots);
+	JO_LIT(o, ",\"growing\":");
+	jo_bool(o, f->growing);
+	jo_field(o, "retained_bytes", f->retained_bytes);
+	jo_field(o, "ideal_bytes", f->ideal_bytes);
+	jo_field(o, "reclaimable_bytes", f->reclaimable_bytes);
+	JO_LIT(o, ",\"warnings\":");
+	put_jstrs(o, m->warnings, m->nwarnings);
+	jo_c(o, '}');
 }
 
-static int put_group_json(FILE *out, const struct report *r, const struct map_group *g)
+static void put_group_json(struct jout *o, const struct report *r, const struct map_group *g)
 {
-	int failed = 0;
-
-	fprintf(out, "{\"id\":%zu,\"pattern\":", (size_t)(g - r->groups));
-	put_jstr(out, g->pattern, &failed);
-	fputs(",\"type\":", out);
-	put_jstr(out, g->type, &failed);
-	fprintf(out, ",\"reachable\":%s,\"maps\":%" PRIu64 ",\"count\":%" PRIu64
-		",\"retained_bytes\":%" PRIu64 ",\"ideal_bytes\":%" PRIu64
-		",\"reclaimable_bytes\":%" PRIu64 ",\"share_of_reclaimable\":",
-		g->unreachable ? "false" : "true", g->maps, g->count, g->retained_bytes,
-		g->ideal_bytes, g->reclaimable_bytes);
-	if (g->unreachable || !r->total_reclaimable)
-		fputs("null", out);
-	else
-		fprintf(out, "%.6g", (double)g->reclaimable_bytes / (double)r->total_reclaimable);
-	fputs(",\"biggest_map\":", out);
-	if (g->maps)
-		fprintf(out, "\"0x%" PRIx64 "\"", r->maps[g->biggest].address);
-	else
-		fputs("null", out);
-	putc('}', out);
-	if (failed) {
-		errno = ENOMEM;
-		return -1;
+	JO_LIT(o, "{\"id\":");
+	jo_u64(o, (uint64_t)(g - r->groups));
+	JO_LIT(o, ",\"pattern\":");
+	put_jstr(o, g->pattern);
+	JO_LIT(o, ",\"type\":");
+	put_jstr(o, g->type);
+	JO_LIT(o, ",\"reachable\":");
+	jo_bool(o, !g->unreachable);
+	jo_field(o, "maps", g->maps);
+	jo_field(o, "count", g->count);
+	jo_field(o, "retained_bytes", g->retained_bytes);
+	jo_field(o, "ideal_bytes", g->ideal_bytes);
+	jo_field(o, "reclaimable_bytes", g->reclaimable_bytes);
+	JO_LIT(o, ",\"share_of_reclaimable\":");
+	if (g->unreachable || !r->total_reclaimable) {
+		JO_LIT(o, "null");
+	} else {
+		char b[32];
+		snprintf(b, sizeof(b), "%.6g", (double)g->reclaimable_bytes / (double)r->total_reclaimable);
+		jo_str(o, b);
 	}
-	return ferror(out) ? -1 : 0;
+	JO_LIT(o, ",\"biggest_map\":");
+	if (g->maps) {
+		jo_c(o, '"');
+		jo_hex(o, r->maps[g->biggest].address);
+		jo_c(o, '"');
+	} else {
+		JO_LIT(o, "null");
+	}
+	jo_c(o, '}');
 }
 
 /* Print doc followed by a newline, free it, and say whether out took it. */
@@ -344,23 +461,34 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 		else
 			rc = emit_part(out, parts[i], b.failed);
 	}
-	if (!rc && fputs(",\"groups\":[", out) == EOF)
+	struct jout *jo = rc ? NULL : malloc(sizeof(*jo));
+	if (!rc && !jo) {
+		errno = ENOMEM;
 		rc = -1;
-	for (size_t i = 0; i < ngsel && !rc; i++) {
-		if (i && putc(',', out) == EOF)
-			rc = -1;
-		else
-			rc = put_group_json(out, r, gsel[i]);
 	}
+	if (!rc) {
+		jo->f = out;
+		jo->n = 0;
+		jo->failed = jo->werr = 0;
+		JO_LIT(jo, ",\"groups\":[");
+		for (size_t i = 0; i < ngsel; i++) {
+			if (i)
+				jo_c(jo, ',');
+			put_group_json(jo, r, gsel[i]);
+		}
+		JO_LIT(jo, "],\"maps\":[");
+		for (size_t i = 0; i < nsel && !jo->failed && !jo->werr; i++) {
+			if (i)
+				jo_c(jo, ',');
+			put_map_json(jo, sel[i]);
+		}
+		jo_flush(jo);
+		if (jo->failed)
+			errno = ENOMEM;
+		rc = jo->failed || jo->werr || ferror(out) ? -1 : 0;
+	}
+	free(jo);
 	free(gsel);
-	if (!rc && fputs("],\"maps\":[", out) == EOF)
-		rc = -1;
-	for (size_t i = 0; i < nsel && !rc; i++) {
-		if (i && putc(',', out) == EOF)
-			rc = -1;
-		else
-			rc = put_map_json(out, sel[i]);
-	}
 	free(sel);
 	if (!rc && fputs("],\"warnings\":", out) == EOF)
 		rc = -1;
