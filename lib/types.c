@@ -1032,7 +1032,7 @@ static int finish_funcs(struct finish *F)
 	return 0;
 }
 
-static void fixpoint(const struct gtypes *g, uint8_t *yes, bool want_map);
+static int fixpoint(const struct gtypes *g, uint8_t *yes, bool want_map);
 
 static int finish_indexes(struct finish *F)
 {
@@ -1099,8 +1099,8 @@ static int finish_indexes(struct finish *F)
 	g->map_cache = calloc(g->ntypes + 1, 1);
 	if (!g->ptr_cache || !g->map_cache)
 		return oom(F);
-	fixpoint(g, g->ptr_cache, false);
-	fixpoint(g, g->map_cache, true);
+	if (fixpoint(g, g->ptr_cache, false) || fixpoint(g, g->map_cache, true))
+		return oom(F);
 	return 0;
 }
 
@@ -1298,17 +1298,97 @@ static bool derive(const struct gtypes *g, const uint8_t *yes, type_id id, bool 
 	}
 }
 
-static void fixpoint(const struct gtypes *g, uint8_t *yes, bool want_map)
+/* The types whose answer follows from id's: what derive reads. */
+static size_t deps_of(const struct gtypes *g, type_id id, const type_id **v, type_id one[1])
 {
-	/* yes[0] stays 0: "no type" holds nothing. */
-	for (bool changed = true; changed;) {
-		changed = false;
-		for (type_id id = 1; id <= g->ntypes; id++)
-			if (!yes[id] && derive(g, yes, id, want_map)) {
-				yes[id] = 1;
-				changed = true;
-			}
+	const struct gtype *t = &g->types[id];
+	switch (t->kind) {
+	case GK_SLICE: case GK_CHAN: case GK_ARRAY:
+		one[0] = t->elem;
+		break;
+	case GK_PTR: case GK_TYPEDEF:
+		one[0] = t->target;
+		break;
+	case GK_STRUCT: {
+		size_t n;
+		const struct gmember *m = gtypes_members(g, id, &n);
+		*v = NULL;
+		return m ? n : 0;
 	}
+	default:
+		return 0;
+	}
+	*v = one;
+	return 1;
+}
+
+static type_id dep_at(const struct gtypes *g, type_id id, const type_id *v, size_t i)
+{
+	if (v)
+		return v[i];
+	size_t n;
+	return gtypes_members(g, id, &n)[i].type;
+}
+
+/* A worklist over the reverse edges: each type is decided once its
+ * dependencies are, in time linear in the types and members (a pass per
+ * change was quadratic in a hostile chain of a million pointer types). */
+static int fixpoint(const struct gtypes *g, uint8_t *yes, bool want_map)
+{
+	size_t n = g->ntypes, e = 0;
+	size_t *off = calloc(n + 2, sizeof(*off));
+	if (!off)
+		return -1;
+	for (type_id id = 1; id <= n; id++) {
+		const type_id *v;
+		type_id one[1];
+		size_t k = deps_of(g, id, &v, one);
+		for (size_t i = 0; i < k; i++) {
+			type_id d = dep_at(g, id, v, i);
+			if (d && d <= n)
+				off[d + 1]++, e++;
+		}
+	}
+	for (size_t d = 1; d <= n + 1; d++)
+		off[d] += off[d - 1];
+	uint32_t *edge = malloc((e ? e : 1) * sizeof(*edge));
+	size_t *fill = malloc((n + 1) * sizeof(*fill));
+	uint32_t *work = malloc((n ? n : 1) * sizeof(*work));
+	if (!edge || !fill || !work) {
+		free(off), free(edge), free(fill), free(work);
+		return -1;
+	}
+	memcpy(fill, off, (n + 1) * sizeof(*fill));
+	for (type_id id = 1; id <= n; id++) {
+		const type_id *v;
+		type_id one[1];
+		size_t k = deps_of(g, id, &v, one);
+		for (size_t i = 0; i < k; i++) {
+			type_id d = dep_at(g, id, v, i);
+			if (d && d <= n)
+				edge[fill[d]++] = id;
+		}
+	}
+	/* yes[0] stays 0: "no type" holds nothing. */
+	size_t top = 0;
+	for (type_id id = 1; id <= n; id++)
+		if (derive(g, yes, id, want_map)) {
+			yes[id] = 1;
+			work[top++] = id;
+		}
+	while (top) {
+		type_id d = work[--top];
+		for (size_t i = off[d]; i < off[d + 1]; i++) {
+			type_id x = edge[i];
+			/* A struct holds one when a member does. */
+			if (!yes[x] && (g->types[x].kind == GK_STRUCT || derive(g, yes, x, want_map))) {
+				yes[x] = 1;
+				work[top++] = x;
+			}
+		}
+	}
+	free(off), free(edge), free(fill), free(work);
+	return 0;
 }
 
 bool gtypes_has_pointers(const struct gtypes *g, type_id id)

@@ -5,6 +5,7 @@
  * sandbox sends round-trips and is refused when damaged. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -299,11 +300,47 @@ static void test_loader_refusals(void)
 	unlink(path);
 }
 
+/* A chain of pointer types, each to the one added after it, the map at
+ * the far end: a fixed-point pass per link was quadratic (a hostile DWARF
+ * of a million such DIEs kept the parent busy for hours). */
+static void test_long_chain(void)
+{
+	enum { N = 60000 };
+	struct gtb *b = gtb_new();
+	CHECK(b != NULL);
+	if (!b)
+		return;
+	for (uint64_t i = 0; i < N; i++)
+		gtb_add_type(b, 1000 + i, &(struct gtb_type){ .kind = GK_PTR, .name = "*p",
+							     .target = i + 1 < N ? 1000 + i + 1 : 2 });
+	type_id intid = gtb_add_type(b, 1, &(struct gtb_type){ .kind = GK_BASE, .name = "int",
+							      .size = 8 });
+	gtb_add_type(b, 2, &(struct gtb_type){ .kind = GK_MAP, .name = "map[int]int", .key = 1,
+					      .elem = 1, .runtime_type = 0x40 });
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct ms_error err = { 0, "" };
+	struct gtypes *g = gtb_finish(b, "chain", &err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	CHECK_MSG(g != NULL, "gtb_finish: %s", err.msg);
+	CHECK_MSG(secs < 2, "a chain of %d pointer types took %.1f s", N, secs);
+	if (g) {
+		/* The far end of the chain reaches the map; the int holds none. */
+		CHECK(gtypes_may_hold_map(g, 1));
+		CHECK(gtypes_has_pointers(g, 1));
+		CHECK(!gtypes_may_hold_map(g, intid));
+		CHECK(!gtypes_has_pointers(g, intid));
+		gtypes_free(g);
+	}
+}
+
 int main(void)
 {
 	test_loader_refusals();
 	test_build();
 	test_flat_form();
 	test_refusals();
+	test_long_chain();
 	return unit_done();
 }
