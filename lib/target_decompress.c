@@ -10,8 +10,9 @@
  * and page cache, not resident memory (the target's trimming works on it as
  * on any core file).  The compressed input is untrusted like the core: a
  * corrupt or cut stream is a one-line MS_EFORMAT error naming where it
- * broke, and what it expands to is bounded by memory and then by the disk
- * the temporary file is on. */
+ * broke, and what it expands to is bounded by what the core's own ELF
+ * headers say it holds (sink_bound), by memory and then by the disk the
+ * temporary file is on. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -227,9 +228,20 @@ struct sink {
 	uint64_t total;           /* bytes decompressed */
 	uint64_t written;         /* of which in the file (holes included) */
 	uint64_t limit;           /* most bytes kept in memory */
+	/* What the core's own headers say it holds (sink_bound): once they
+	 * are in, decompressing further is refused, so a few KB of zstd
+	 * cannot expand into TBs of holes. */
+	uint64_t cap;             /* 0: not known yet */
+	uint64_t need;            /* bytes before the program headers are all in */
 	const char *path;
 	char dir[PATH_MAX];
 };
+
+/* A core of a 64-bit process cannot hold more than the address space. */
+#define CORE_MAX (1ull << 47)
+/* After the last segment a core may carry section headers and their
+ * names (gdb's gcore writes them): room for those. */
+#define CORE_TAIL (64ull << 20)
 
 static const char *spill_dir(char *buf, size_t n)
 {
@@ -358,15 +370,95 @@ static int sink_space(struct sink *s, unsigned char **p, size_t *n, struct ms_er
 	return 0;
 }
 
+/* n decompressed bytes at off (< s->total), wherever they are now. */
+static int sink_peek(const struct sink *s, uint64_t off, void *buf, size_t n)
+{
+	if (off > s->total || n > s->total - off)
+		return -1;
+	if (s->fd < 0) {
+		memcpy(buf, s->mem + off, n);
+		return 0;
+	}
+	unsigned char *b = buf;
+	while (n && off < s->written) {
+		size_t k = s->written - off < n ? (size_t)(s->written - off) : n;
+		ssize_t r = pread(s->fd, b, k, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)   /* a hole at the end, not yet extended */
+			memset(b, 0, k), r = (ssize_t)k;
+		b += r, off += (uint64_t)r, n -= (size_t)r;
+	}
+	if (n)
+		memcpy(b, s->stage + (off - s->written), n);
+	return 0;
+}
+
+static uint64_t rd(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* What the ELF header and program headers say the core's size is: the
+ * end of its last segment (and section headers), plus CORE_TAIL; CORE_MAX
+ * when they cannot say (not a little-endian ELF64; the reader then
+ * refuses it anyway). */
+static void sink_bound(struct sink *s)
+{
+	unsigned char e[64];
+	if (!s->need) {
+		if (s->total < sizeof(e) || sink_peek(s, 0, e, sizeof(e)))
+			return;
+		uint64_t phoff = rd(e + 32, 8), phent = rd(e + 54, 2), phnum = rd(e + 56, 2);
+		if (memcmp(e, "\177ELF", 4) || e[4] != 2 || e[5] != 1 || phnum == 0xffff ||
+		    phent < 56 || phoff > CORE_MAX) {
+			s->cap = CORE_MAX;
+			return;
+		}
+		s->need = phoff + phent * phnum;
+		if (s->need < sizeof(e))
+			s->need = sizeof(e);
+	}
+	if (s->total < s->need)
+		return;
+	if (sink_peek(s, 0, e, sizeof(e)))
+		return;
+	uint64_t phoff = rd(e + 32, 8), phent = rd(e + 54, 2), phnum = rd(e + 56, 2);
+	uint64_t end = s->need, sh = rd(e + 40, 8) + rd(e + 58, 2) * rd(e + 60, 2);
+	if (sh > end && rd(e + 40, 8) < CORE_MAX)
+		end = sh;
+	unsigned char ph[56];
+	for (uint64_t i = 0; i < phnum; i++) {
+		if (sink_peek(s, phoff + i * phent, ph, sizeof(ph)))
+			break;
+		uint64_t o = rd(ph + 8, 8), fsz = rd(ph + 32, 8);
+		if (o < CORE_MAX && fsz < CORE_MAX && o + fsz > end)
+			end = o + fsz;
+	}
+	s->cap = end + CORE_TAIL < CORE_MAX ? end + CORE_TAIL : CORE_MAX;
+}
+
 static int sink_commit(struct sink *s, size_t k, struct ms_error *err)
 {
 	s->total += k;
-	if (s->fd < 0) {
+	if (s->fd < 0)
 		s->len += k;
-		return 0;
+	else
+		s->slen += k;
+	if (!s->cap)
+		sink_bound(s);
+	if (s->cap && s->total > s->cap) {
+		char a[32];
+		return ms_err(err, MS_EFORMAT, "%s: decompresses to more than its ELF headers say "
+			      "the core holds (over %s): damaged, or not a core", s->path,
+			      tg_human_size(s->cap, a));
 	}
-	s->slen += k;
-	if (s->slen == OUT_CHUNK) {
+	if (s->fd >= 0 && s->slen == OUT_CHUNK) {
 		s->slen = 0;
 		return spill_write(s, s->stage, OUT_CHUNK, err);
 	}

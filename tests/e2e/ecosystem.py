@@ -59,9 +59,11 @@ import lzma
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -370,6 +372,26 @@ class Suite:
         self.r.check("compressed: pipe spilled part way",
                      "exit %d: %s" % (rc, err) if rc else
                      None if without_source(out) == without_source(plain) else "JSON differs")
+        # A bomb: an ELF core header naming one 4 KiB segment, then 256 MiB of
+        # zeros, in 10 KB of zstd.  Refused once the bytes pass what the
+        # headers say (plus room for section headers), in memory and spilled.
+        eh = bytearray(64)
+        eh[0:7] = b"\x7fELF\x02\x01\x01"
+        struct.pack_into("<HHIQQQIHHHHHH", eh, 16, 4, 62, 1, 0, 64, 0, 0, 64, 56, 1, 0, 0, 0)
+        ph = struct.pack("<IIQQQQQQ", 1, 4, 4096, 0x400000, 0, 4096, 4096, 4096)
+        bomb = os.path.join(self.work, "bomb.zst")
+        z = subprocess.run(["zstd", "-q", "-c"], input=bytes(eh) + ph + bytes(256 << 20),
+                           stdout=subprocess.PIPE, check=True).stdout
+        with open(bomb, "wb") as f:
+            f.write(z)
+        for label, env in (("in memory", None), ("spilled", {"MAPSCAN_CORE_MEMORY": "2M"})):
+            t0 = time.monotonic()
+            self.one_error_line("compressed: a %d KB zstd bomb, %s" % (len(z) >> 10, label),
+                                ["--exe", exe, bomb], EXIT_FORMAT,
+                                r"bomb\.zst: decompresses to more than its ELF headers say", env=env)
+            secs = time.monotonic() - t0
+            self.r.check("compressed: the bomb refused (%s) within 20 s" % label,
+                         None if secs < 20 else "%.1f s" % secs)
 
 
     # ---- make install ------------------------------------------------------
