@@ -12,10 +12,10 @@
 
 #include "coverage.h"
 
-/* linux/amd64 facts, the same in every Go release mapscan reads
- * (runtime/malloc.go): arenas are 64 MiB, numbered from this base. */
+/* Arenas are 64 MiB on linux/amd64 and arm64 in every Go release mapscan
+ * reads (runtime/malloc.go), numbered from the architecture's
+ * arenaBaseOffset (lib/arch.h). */
 #define HEAP_ARENA_BYTES (64ull << 20)
-#define ARENA_BASE_OFFSET 0xffff800000000000ull
 #define MAX_ARENAS (1u << 22)      /* 256 TiB of heap: beyond is damage */
 
 #define FILTER_FIX "take the core again with coredump_filter 0x33 (the default: " \
@@ -84,7 +84,7 @@ static int64_t arenas_missing(const struct target *t, const struct gtypes *g, ui
 		unsigned char b[8];
 		if (target_read(t, base + i * et->size, b, et->size))
 			return -1;
-		uint64_t lo = le_u(b, et->size) * HEAP_ARENA_BYTES + ARENA_BASE_OFFSET;
+		uint64_t lo = le_u(b, et->size) * HEAP_ARENA_BYTES + target_arch(t)->arena_base_offset;
 		*total += HEAP_ARENA_BYTES;
 		lost += target_missing(t, lo, HEAP_ARENA_BYTES);
 	}
