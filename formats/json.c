@@ -695,7 +695,12 @@ int report_read_json(const char *path, struct report *r, struct ms_error *err)
 	int fd = file_open_regular(path, "JSON report", &e, err);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) || st.st_size <= 0 ||
+	if (fstat(fd, &st)) {
+		st.st_size = 0;
+		rc = ms_err(err, MS_EOPEN, "%s: cannot read it: %s", path, strerror(errno));
+		goto out;
+	}
+	if (st.st_size <= 0 ||
 	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
 		map = NULL;
 		rc = ms_err(err, st.st_size <= 0 ? MS_EFORMAT : MS_EOPEN, "%s: cannot read it: %s",

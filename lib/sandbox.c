@@ -17,6 +17,7 @@
 
 #include <seccomp.h>
 
+#include "error.h"
 #include "sandbox.h"
 
 
@@ -213,7 +214,9 @@ static void child(sandbox_fn fn, void *arg, int in_fd, int out_fd, pid_t parent,
 		_exit(SANDBOX_NO_FILTER);
 	int rc = fn(arg, CHILD_IN, CHILD_OUT);
 	/* _exit: no atexit handlers (LeakSanitizer's would need /proc). */
-	_exit(rc ? STATUS_BASE + (rc & 31) : 0);
+	/* 1-31 in the status's low bits; anything else is an internal error,
+	 * never STATUS_BASE itself, which the parent would read as success. */
+	_exit(rc ? STATUS_BASE + (rc >= 1 && rc <= 31 ? rc : MS_EINTERNAL) : 0);
 }
 
 /* Statuses the child uses for its own setup failures. */
@@ -287,7 +290,7 @@ int sandbox_run(sandbox_fn fn, void *arg, int in_fd, const struct sandbox_limits
 		close(out);
 		return -1;
 	}
-	if (status && (status < STATUS_BASE || status >= STATUS_BASE + 32)) {
+	if (status && (status <= STATUS_BASE || status >= STATUS_BASE + 32)) {
 		/* Not fn's return: something in the child called exit(). */
 		res->end = SANDBOX_KILLED;
 		res->status = status;
