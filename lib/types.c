@@ -11,10 +11,13 @@
  * through any loader.  After that the model is read-only (the caches of
  * gtypes_has_pointers and gtypes_may_hold_map are filled in gtb_finish),
  * so it can be shared between threads. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "grow.h"
 #include "types.h"
@@ -564,17 +567,47 @@ void gtypes_free(struct gtypes *g)
 	free(g);
 }
 
+/* The names and keys hashed come from the executable, and the model from
+ * the sandbox's child: with a fixed hash, a crafted file could put every
+ * name in one chain (FNV's low bits are easy to collide) and make building
+ * the tables quadratic.  A seed drawn per process, mixed through every bit,
+ * keeps chains short whatever the input; nothing depends on the table
+ * order, so the report does not change from run to run. */
+static uint64_t hash_seed;
+static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
+
+static void hash_seed_init(void)
+{
+	uint64_t v = 0;
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		v = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)(uintptr_t)&v;
+	}
+	hash_seed = v;
+}
+
+static uint64_t fmix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
 static uint64_t hash_str(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = 1469598103934665603ull ^ hash_seed;
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+	return fmix64(h);
 }
 
 static size_t hash_u64(uint64_t v)
 {
-	return (size_t)(v * 0x9e3779b97f4a7c15ull >> 20);
+	return (size_t)fmix64(v ^ hash_seed);
 }
 
 /* Slots for an open-addressing table of n entries: a power of two, at most
@@ -1108,6 +1141,8 @@ struct gtypes *gtb_finish(struct gtb *b, const char *what, struct ms_error *err)
 {
 	struct finish F = { b, NULL, what ? what : "executable", err, { 0 } };
 	int rc = -1;
+
+	pthread_once(&hash_once, hash_seed_init);
 
 	if (!b) {
 		ms_err(err, MS_EINTERNAL, "out of memory loading the types of %s", F.what);
