@@ -2561,14 +2561,26 @@ enum { PREFETCH = 8 };
 
 static void drain(struct roots *R)
 {
+	/* The arrays are kept from level to level: freed, a big level's
+	 * pages went back to the kernel and were faulted in and zeroed again
+	 * for the next (a tenth of the system time on a GiB heap). */
+	struct qitem *spare = NULL, *tmp = NULL;
+	size_t sparecap = 0, tmpcap = 0;
 	while (R->qhead < R->qlen && !R->oom) {
 		struct qitem *buf = R->q, *cur = R->q + R->qhead;
-		size_t n = R->qlen - R->qhead;
+		size_t n = R->qlen - R->qhead, bufcap = R->qcap;
 		/* Take the level out of the queue: what it pushes is the next. */
-		R->q = NULL;
-		R->qhead = R->qlen = R->qcap = 0;
-		struct qitem *tmp = n > 1 ? malloc(n * sizeof(*tmp)) : NULL;
-		if (tmp)
+		R->q = spare;
+		R->qcap = sparecap;
+		R->qhead = R->qlen = 0;
+		spare = NULL;
+		sparecap = 0;
+		if (n > 1 && tmpcap < n) {
+			free(tmp);
+			tmp = malloc(n * sizeof(*tmp));
+			tmpcap = tmp ? n : 0;
+		}
+		if (n > 1 && tmp)
 			cur = sort_level(cur, tmp, n);
 		for (size_t i = 0; i < n && !R->oom; i++) {
 			if (!(i & 4095))
@@ -2585,9 +2597,11 @@ static void drain(struct roots *R)
 			}
 			drain_one(R, &cur[i]);
 		}
-		free(tmp);
-		free(buf);
+		spare = buf;
+		sparecap = bufcap;
 	}
+	free(spare);
+	free(tmp);
 }
 
 /* Candidates no root reached: maps the heap holds that nothing mapscan can
