@@ -386,9 +386,60 @@ int tg_image_read(const struct target *t, uint64_t addr, void *buf, size_t n)
 	return 0;
 }
 
-/* A read reached granule g, not mapped: map it in the ring, dropping the
- * granule under the hand that has not been used since the hand last
- * passed (CLOCK) when the ring is full. */
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Drop granules the hand finds unused since it last passed (CLOCK), a
+ * batch at a time, adjacent ones in one madvise: the walks go through
+ * memory in address order, so a batch is mostly one run. */
+static void touch_evict(const struct target *t, struct touch *tc)
+{
+	uint32_t victim[TRIM_BATCH];
+	unsigned nv = 0, want = tc->limit / 4 < TRIM_BATCH ? (unsigned)(tc->limit / 4) : TRIM_BATCH;
+	if (!want)
+		want = 1;
+	for (uint64_t steps = 0; nv < want && steps < 2 * tc->nring + want; steps++) {
+		uint64_t v = tc->ring[tc->hand], vb = 1ull << (v & 63);
+		if (!(tc->bits[v / 64] & vb)) {
+			/* a victim of this batch already, met again */
+		} else if (__atomic_load_n(&tc->ref[v / 64], __ATOMIC_RELAXED) & vb) {
+			__atomic_fetch_and(&tc->ref[v / 64], ~vb, __ATOMIC_RELAXED);
+		} else {
+			__atomic_fetch_and(&tc->bits[v / 64], ~vb, __ATOMIC_RELAXED);
+			victim[nv] = (uint32_t)v;
+			tc->freeslot[nv++] = (uint32_t)tc->hand;
+		}
+		tc->hand = (tc->hand + 1) % tc->nring;
+	}
+	if (!nv) {
+		/* Other threads kept every granule in use for two rounds:
+		 * the one under the hand goes all the same. */
+		uint64_t v = tc->ring[tc->hand];
+		__atomic_fetch_and(&tc->bits[v / 64], ~(1ull << (v & 63)), __ATOMIC_RELAXED);
+		victim[nv] = (uint32_t)v;
+		tc->freeslot[nv++] = (uint32_t)tc->hand;
+		tc->hand = (tc->hand + 1) % tc->nring;
+	}
+	tc->nfree = nv;
+	qsort(victim, nv, sizeof(*victim), cmp_u32);
+	for (unsigned i = 0; i < nv;) {
+		unsigned j = i + 1;
+		while (j < nv && victim[j] == victim[j - 1] + 1)
+			j++;
+		uint64_t off = (uint64_t)victim[i] << TRIM_GRANULE_SHIFT;
+		uint64_t len = (uint64_t)(j - i) << TRIM_GRANULE_SHIFT;
+		if (len > t->core.size - off)
+			len = t->core.size - off;
+		madvise((void *)(t->core.base + off), len, MADV_DONTNEED);
+		i = j;
+	}
+}
+
+/* A read reached granule g, not mapped: map it in the ring, in a slot
+ * the last batch of drops emptied when the ring is full. */
 static void touch_new(const struct target *t, struct touch *tc, size_t g)
 {
 	uint64_t bit = 1ull << (g & 63);
@@ -397,22 +448,9 @@ static void touch_new(const struct target *t, struct touch *tc, size_t g)
 		if (tc->nring < tc->limit) {
 			tc->ring[tc->nring++] = (uint32_t)g;
 		} else {
-			for (;;) {
-				uint64_t v = tc->ring[tc->hand], vb = 1ull << (v & 63);
-				if (__atomic_load_n(&tc->ref[v / 64], __ATOMIC_RELAXED) & vb) {
-					__atomic_fetch_and(&tc->ref[v / 64], ~vb, __ATOMIC_RELAXED);
-					tc->hand = (tc->hand + 1) % tc->nring;
-					continue;
-				}
-				uint64_t off = v << TRIM_GRANULE_SHIFT, len = (uint64_t)1 << TRIM_GRANULE_SHIFT;
-				if (len > t->core.size - off)
-					len = t->core.size - off;
-				__atomic_fetch_and(&tc->bits[v / 64], ~vb, __ATOMIC_RELAXED);
-				madvise((void *)(t->core.base + off), len, MADV_DONTNEED);
-				tc->ring[tc->hand] = (uint32_t)g;
-				tc->hand = (tc->hand + 1) % tc->nring;
-				break;
-			}
+			if (!tc->nfree)
+				touch_evict(t, tc);
+			tc->ring[tc->freeslot[--tc->nfree]] = (uint32_t)g;
 		}
 		__atomic_fetch_or(&tc->bits[g / 64], bit, __ATOMIC_RELAXED);
 	}

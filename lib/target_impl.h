@@ -61,6 +61,10 @@ struct mapping {
  * 6.18).  The limit is 1/16 of the core, at least 16 MiB and at most 512
  * MiB.  Kept behind a pointer so const readers can count; new granules
  * take a lock (reads run in threads). */
+/* Granules dropped together: one madvise, so one TLB shootdown across
+ * the threads' CPUs (an IPI, costly in a VM), per run of adjacent ones. */
+#define TRIM_BATCH 16u
+
 struct touch {
 	uint64_t *bits;            /* mapped granules (read without the lock) */
 	uint64_t *ref;             /* used since the hand passed them */
@@ -68,6 +72,8 @@ struct touch {
 	uint32_t *ring;            /* the mapped granules; the hand goes round it */
 	uint64_t nring, hand;
 	uint64_t limit;            /* ring capacity */
+	uint32_t freeslot[TRIM_BATCH]; /* ring slots emptied by the last batch */
+	unsigned nfree;
 	pthread_mutex_t lock;
 };
 
