@@ -144,6 +144,22 @@ static uint64_t now_ns(void)
 
 static void progress_draw(void);
 
+/* Held while a line is drawn, and by fork() (pthread_atfork): the DWARF
+ * sandbox's child is forked while the thread runs, and a child that
+ * inherits a lock the thread held inside malloc or stdio waits for it
+ * forever (seen under ASan: the child hung in its first malloc). */
+static pthread_mutex_t draw_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&draw_lock);
+}
+
+static void fork_done(void)
+{
+	pthread_mutex_unlock(&draw_lock);
+}
+
 static void on_progress(void *arg, enum analyze_phase phase, uint64_t done, uint64_t total)
 {
 	(void)arg;
@@ -171,6 +187,7 @@ static void progress_draw(void)
 
 	if (phase < 0 || (size_t)phase >= sizeof(names) / sizeof(names[0]))
 		return;
+	pthread_mutex_lock(&draw_lock);
 	n = snprintf(line, sizeof(line), "\r\x1b[Kmapscan: %s", names[phase]);
 	if (total)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " %3u%%",
@@ -182,6 +199,7 @@ static void progress_draw(void)
 	fputs(line, stderr);
 	fflush(stderr);
 	atomic_store(&progress.shown, true);
+	pthread_mutex_unlock(&draw_lock);
 }
 
 static void *progress_thread(void *arg)
@@ -209,6 +227,10 @@ static void progress_start(bool quiet)
 	progress.sync = getenv("MAPSCAN_TEST_PROGRESS") != NULL;
 	if (!progress.on || progress.sync)
 		return;
+	static bool registered;
+	if (!registered && pthread_atfork(fork_prepare, fork_done, fork_done) != 0)
+		return;       /* no thread rather than a child that may hang */
+	registered = true;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	progress.running = pthread_create(&progress.thread, NULL, progress_thread, NULL) == 0;
