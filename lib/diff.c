@@ -132,7 +132,8 @@ int diff_reports(struct diff *d, const struct report *old, const struct report *
 		d->ngroups++;
 	}
 	free(all);
-	qsort(d->groups, d->ngroups, sizeof(*d->groups), by_change);
+	if (d->ngroups)
+		qsort(d->groups, d->ngroups, sizeof(*d->groups), by_change);
 	return 0;
 }
 

@@ -150,7 +150,8 @@ struct golayout *golayout_load(const struct golayout_variant *v, struct ms_error
 			mb->embedded = me[0] == '1';
 		}
 	}
-	qsort(L->types, L->ntypes, sizeof *L->types, by_name);
+	if (L->ntypes)
+		qsort(L->types, L->ntypes, sizeof *L->types, by_name);
 	return L;
 bad:
 	golayout_free(L);

@@ -166,7 +166,8 @@ struct pclntab *pclntab_open(const struct target *t, uint64_t hdr, uint64_t text
 			pf->pcsp = 0;
 	}
 	free(ftab);
-	qsort(p->funcs, p->nfuncs, sizeof *p->funcs, by_entry);
+	if (p->nfuncs)
+		qsort(p->funcs, p->nfuncs, sizeof *p->funcs, by_entry);
 	return p;
 fail:
 	free(ftab);

@@ -577,7 +577,8 @@ static int collect(struct td *T)
 		T->descs[T->ndescs++] = (struct desc){ a, k, false, NULL };
 		references(T, a, k);
 	}
-	qsort(T->descs, T->ndescs, sizeof(*T->descs), cmp_desc);
+	if (T->ndescs)    /* qsort(NULL, 0) is undefined */
+		qsort(T->descs, T->ndescs, sizeof(*T->descs), cmp_desc);
 	/* A classic map's bucket type gets the member names DWARF gives it. */
 	for (size_t i = 0; i < T->ndescs && !T->D.swiss; i++) {
 		if (T->descs[i].kind != K_MAP)
@@ -1203,8 +1204,10 @@ static void scan_code(struct td *T, const struct pclntab *p, const struct vars *
 	    target_read(T->t, T->text, code, T->etext - T->text))
 		goto out;
 	qsort(calls, ncalls, sizeof(*calls), cmp_u64);
-	qsort(wb, nwb, sizeof(*wb), cmp_u64);
-	qsort(mallocs, nmallocs, sizeof(*mallocs), cmp_u64);
+	if (nwb)
+		qsort(wb, nwb, sizeof(*wb), cmp_u64);
+	if (nmallocs)
+		qsort(mallocs, nmallocs, sizeof(*mallocs), cmp_u64);
 	for (size_t i = 0; i < n; i++) {
 		if (f[i].entry < T->text || f[i].end > T->etext || f[i].end <= f[i].entry)
 			continue;
