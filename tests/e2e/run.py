@@ -59,6 +59,7 @@ import re
 import resource
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -839,6 +840,7 @@ class Suite:
         self.text_smoke(tc.name + "/text", fx, oracle)
         if tc.emulated:
             self.debug_file_variant(tc, fx, oracle)
+            self.partial_variant(tc, fx)
         if tc.name in ZSTD_TOOLCHAINS:
             self.zstd_variant(tc, fx, oracle)
         if tc.name in GCORE_TOOLCHAINS:
@@ -1012,6 +1014,43 @@ class Suite:
         elif "-ldflags" in lines[0] or "without -w" in lines[0]:
             p.append("stderr %r advises a rebuild without -w, but the DWARF is there" % lines[0])
         r.check(name + "/damaged", p)
+
+    def partial_variant(self, tc, fx):
+        """The core with half of each heap segment that holds a map cut
+        off (its p_filesz halved, as a coredump_filter or a full disk
+        leaves it): the report is flagged partial.  On arm64 the heap's
+        arenas are numbered from another base than on x86-64."""
+        name = tc.name + "/partial"
+        try:
+            doc = self.mapscan_json(["--exe", fx["exe"], fx["core"]])
+            maps = [int(m["address"], 16) for m in doc.get("maps", [])]
+            with open(fx["core"], "rb") as f:
+                b = bytearray(f.read())
+            phoff, = struct.unpack_from("<Q", b, 32)
+            phent, phnum = struct.unpack_from("<HH", b, 54)
+            cut = 0
+            for i in range(phnum):
+                o = phoff + i * phent
+                typ, flags, _, vaddr, _, filesz, memsz, _ = struct.unpack_from("<IIQQQQQQ", b, o)
+                if typ == 1 and filesz == memsz and filesz >= 1 << 20 and flags & 2 and \
+                        any(vaddr <= a < vaddr + filesz for a in maps):
+                    struct.pack_into("<Q", b, o + 32, filesz // 2)
+                    cut += 1
+            part = fx["core"] + ".half-heap"
+            with open(part, "wb") as f:
+                f.write(b)
+            del b
+            try:
+                doc = self.mapscan_json(["--exe", fx["exe"], part])
+            finally:
+                os.unlink(part)
+        except Failure as e:
+            self.report.fail(name, e)
+            return
+        src = doc.get("source", {})
+        self.report.check(name, None if cut and src.get("partial") is True and src.get("missing_bytes")
+                          else "%d heap segments cut; source.partial %r, missing_bytes %r: want true, > 0"
+                          % (cut, src.get("partial"), src.get("missing_bytes")))
 
     def debug_file_variant(self, tc, fx, oracle):
         """The executable stripped, its DWARF in a debug file (the host's
