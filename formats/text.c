@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "format.h"
+#include "utf8.h"
 
 /* Prose (advice, notes) is wrapped to this when there is no width. */
 #define PROSE_WIDTH 80
@@ -426,30 +427,7 @@ int parse_sort_key(const char *s, enum sort_key *out)
 
 int format_utf8_decode(const unsigned char *s, uint32_t *cp)
 {
-	uint32_t v, min;
-	int len;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2, v = s[0] & 0x1f, min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3, v = s[0] & 0x0f, min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4, v = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (int i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
+	return utf8_decode(s, SIZE_MAX, cp);
 }
 
 /* Code points a terminal shows as nothing, or uses to reorder or hide the
