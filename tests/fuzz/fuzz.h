@@ -19,6 +19,7 @@
 
 #include "error.h"
 #include "goruntime.h"
+#include "mapwalk.h"
 #include "target.h"
 #include "types.h"
 #include "types_build.h"
@@ -245,6 +246,50 @@ static inline struct maptype fuzz_swiss_type(uint64_t ksize, uint64_t vsize)
 	mt.val_stride = ksize + vsize;
 	mt.group_size = 8 + 8 * (ksize + vsize);
 	return mt;
+}
+
+/* The classic and Swiss harnesses: byte 0 picks the key and value sizes
+ * (and whether slots are visited); the rest is memory at FZ_HEAP, where
+ * the map header is, with whatever its pointers reach. */
+static inline void fz_on_slot(void *arg, uint64_t k, uint64_t v)
+{
+	*(uint64_t *)arg += k ^ v;
+}
+
+static inline void fz_on_alloc(void *arg, uint64_t a)
+{
+	*(uint64_t *)arg += a;
+}
+
+static inline int fuzz_map_walk(const uint8_t *data, size_t size, bool swiss)
+{
+	static const uint64_t sizes[][2] = { { 8, 8 }, { 16, 8 }, { 8, 0 }, { 4, 24 }, { 1, 1 },
+					     { 24, 256 }, { 256, 8 }, { 0, 8 } };
+	if (size < 2)
+		return 0;
+	const uint64_t *kv = sizes[data[0] % 8];
+	uint64_t ks = kv[0] > 128 ? 8 : kv[0], vs = kv[1] > 128 ? 8 : kv[1];
+	struct goruntime rt = fuzz_runtime(swiss);
+	struct maptype mt = swiss ? fuzz_swiss_type(ks, vs) : fuzz_classic_type(ks, vs);
+	mt.key_indirect = kv[0] > 128;
+	mt.elem_indirect = kv[1] > 128;
+	struct fz_region r = { FZ_HEAP, data + 1, size - 1 };
+	struct target *t = fuzz_target(&r, 1);
+	if (!t)
+		return 0;
+	uint64_t acc = 0;
+	struct walk_cb cb = { fz_on_slot, fz_on_alloc, &acc };
+	struct map_entry m;
+	memset(&m, 0, sizeof(m));
+	m.address = FZ_HEAP;
+	map_walk(t, &rt, &mt, FZ_HEAP, &m, data[0] & 8 ? &cb : NULL);
+	map_entry_clear(&m);
+	if (swiss)
+		swiss_ideal(&rt, &mt, acc);
+	else
+		classic_ideal(&rt, &mt, acc);
+	target_close(t);
+	return 0;
 }
 
 #endif
