@@ -1590,6 +1590,47 @@ static void *walk_some(void *arg)
 	}
 }
 
+/* LSD radix sort of n items of type T by their uint64_t KEY, over the
+ * bits in which the keys differ (a few passes of 11 bits; a comparison
+ * sort was a tenth of the scan on a big heap).  tmp has room for n items.
+ * Returns where the sorted items are (a or tmp). */
+#define RADIX_SORT(name, T, KEY)                                                   \
+	static T *name(T *a, T *tmp, size_t n)                                     \
+	{                                                                          \
+		enum { BITS = 11, BUCKETS = 1 << BITS };                           \
+		uint64_t lo = UINT64_MAX, hi = 0;                                  \
+		for (size_t i = 0; i < n; i++) {                                   \
+			lo = a[i].KEY < lo ? a[i].KEY : lo;                        \
+			hi = a[i].KEY > hi ? a[i].KEY : hi;                        \
+		}                                                                  \
+		if (n < 2 || lo == hi)                                             \
+			return a;                                                  \
+		unsigned bits = 64 - (unsigned)__builtin_clzll(hi - lo);           \
+		size_t count[BUCKETS];                                             \
+		for (unsigned shift = 0; shift < bits; shift += BITS) {            \
+			memset(count, 0, sizeof(count));                           \
+			for (size_t i = 0; i < n; i++)                             \
+				count[((a[i].KEY - lo) >> shift) & (BUCKETS - 1)]++; \
+			size_t sum = 0;                                            \
+			for (size_t b = 0; b < BUCKETS; b++) {                     \
+				size_t c = count[b];                               \
+				count[b] = sum;                                    \
+				sum += c;                                          \
+			}                                                          \
+			for (size_t i = 0; i < n; i++)                             \
+				tmp[count[((a[i].KEY - lo) >> shift) & (BUCKETS - 1)]++] = a[i]; \
+			T *x = a;                                                  \
+			a = tmp;                                                   \
+			tmp = x;                                                   \
+		}                                                                  \
+		return a;                                                          \
+	}
+
+/* A level of the walk, by address. */
+RADIX_SORT(sort_level, struct qitem, addr)
+
+RADIX_SORT(sort_pend, struct pend, key)
+
 /* Sort the waiting maps by storage address (LSD radix sort, 11 bits a
  * pass over the bits that differ): the walks then read the core in one
  * sweep.  In the order maps were found, a walk's header, storage and
@@ -1598,37 +1639,13 @@ static void *walk_some(void *arg)
  * needed: 62,693 trims for a million maps. */
 static void pending_sort(struct roots *R)
 {
-	enum { BITS = 11, BUCKETS = 1 << BITS };
-	size_t n = R->npending, count[BUCKETS];
-	struct pend *a = R->pending, *tmp = n > 1 ? malloc(n * sizeof(*tmp)) : NULL;
-	uint64_t lo = UINT64_MAX, hi = 0;
+	size_t n = R->npending;
+	struct pend *tmp = n > 1 ? malloc(n * sizeof(*tmp)) : NULL;
 	if (!tmp)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		lo = a[i].key < lo ? a[i].key : lo;
-		hi = a[i].key > hi ? a[i].key : hi;
-	}
-	unsigned bits = lo < hi ? 64 - (unsigned)__builtin_clzll(hi - lo) : 0;
-	for (unsigned shift = 0; shift < bits; shift += BITS) {
-		memset(count, 0, sizeof(count));
-		for (size_t i = 0; i < n; i++)
-			count[((a[i].key - lo) >> shift) & (BUCKETS - 1)]++;
-		size_t sum = 0;
-		for (size_t b = 0; b < BUCKETS; b++) {
-			size_t c = count[b];
-			count[b] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			tmp[count[((a[i].key - lo) >> shift) & (BUCKETS - 1)]++] = a[i];
-		struct pend *x = a;
-		a = tmp;
-		tmp = x;
-	}
-	if (a != R->pending) {
+	struct pend *a = sort_pend(R->pending, tmp, n);
+	if (a != R->pending)
 		memcpy(R->pending, a, n * sizeof(*a));
-		tmp = a;
-	}
 	free(tmp);
 }
 
@@ -2502,42 +2519,6 @@ static void frame_header(struct roots *R, const struct stackword *w)
 }
 
 /* ---- the scan ------------------------------------------------------------- */
-
-/* Sort a level by address: LSD radix sort over the bits in which the
- * addresses differ (a few passes of 11 bits; a comparison sort was a
- * tenth of the scan on a big heap).  tmp has room for n items.  Returns
- * where the sorted items are (a or tmp). */
-static struct qitem *sort_level(struct qitem *a, struct qitem *tmp, size_t n)
-{
-	enum { BITS = 11, BUCKETS = 1 << BITS };
-	uint64_t lo = UINT64_MAX, hi = 0;
-	for (size_t i = 0; i < n; i++) {
-		lo = a[i].addr < lo ? a[i].addr : lo;
-		hi = a[i].addr > hi ? a[i].addr : hi;
-	}
-	if (n < 2 || lo == hi)
-		return a;
-	uint64_t span = hi - lo;
-	unsigned bits = 64 - (unsigned)__builtin_clzll(span);
-	size_t count[BUCKETS];
-	for (unsigned shift = 0; shift < bits; shift += BITS) {
-		memset(count, 0, sizeof(count));
-		for (size_t i = 0; i < n; i++)
-			count[((a[i].addr - lo) >> shift) & (BUCKETS - 1)]++;
-		size_t sum = 0;
-		for (size_t b = 0; b < BUCKETS; b++) {
-			size_t c = count[b];
-			count[b] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			tmp[count[((a[i].addr - lo) >> shift) & (BUCKETS - 1)]++] = a[i];
-		struct qitem *x = a;
-		a = tmp;
-		tmp = x;
-	}
-	return a;
-}
 
 static void drain_one(struct roots *R, const struct qitem *it)
 {
