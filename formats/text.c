@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bits.h"
 #include "format.h"
 #include "utf8.h"
 
@@ -849,11 +850,6 @@ static void fmt_share(uint64_t part, uint64_t total, char *buf, size_t n)
 		snprintf(buf, n, "100%%");
 	else
 		snprintf(buf, n, "%.1f%%", pct > 99.9 ? 99.9 : pct);
-}
-
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
 /* " +3 more", " (conservative)": what follows a map's first path. */

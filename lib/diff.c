@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bits.h"
 #include "diff.h"
 #include "group.h"
 
@@ -30,11 +31,6 @@ static int by_key(const void *x, const void *y)
 	const struct side_group *a = x, *b = y;
 	int c = cmp_key(a->g, b->g);
 	return c ? c : a->side - b->side;
-}
-
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
 int64_t diff_delta(uint64_t old, uint64_t new)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bits.h"
 #include "group.h"
 
 static bool is_digit(char c)
@@ -109,24 +110,9 @@ int parse_group_by(const char *s, enum group_by *out)
 	return -1;
 }
 
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 static uint64_t key_hash(const char *pattern, const char *type, bool unreachable)
 {
-	return mix((uint64_t)(uintptr_t)pattern * 31 + (uint64_t)(uintptr_t)type * 7 + unreachable);
+	return mix64((uint64_t)(uintptr_t)pattern * 31 + (uint64_t)(uintptr_t)type * 7 + unreachable);
 }
 
 /* The member to show for a group: most reclaimable, then most retained,

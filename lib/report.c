@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bits.h"
 #include "report.h"
 
 /* Beyond this many paths a user learns nothing new from the list; the rest
@@ -240,11 +241,6 @@ int report_add_warning(struct report *r, const char *fmt, ...)
 
 /* Figures come from a core and may be garbage: a total that would wrap
  * sticks at UINT64_MAX instead of showing a small, believable number. */
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 void report_finish(struct report *r)
 {
 	r->total_retained = r->total_ideal = 0;

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "bits.h"
 #include "grow.h"
 #include "heap.h"
 #include "keys.h"
@@ -187,16 +188,6 @@ struct roots {
 	size_t ndeferred, capdeferred;
 };
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 /* Returns true if (addr, type) was new (and records it). addr is never 0. */
 static bool seen_add(struct roots *R, uint64_t addr, type_id type)
 {
@@ -211,7 +202,7 @@ static bool seen_add(struct roots *R, uint64_t addr, type_id type)
 		for (size_t i = 0; i < s->cap; i++) {
 			if (!s->keys[i].addr)
 				continue;
-			size_t h = mix(s->keys[i].addr ^ ((uint64_t)s->keys[i].type << 48)) & (nc - 1);
+			size_t h = mix64(s->keys[i].addr ^ ((uint64_t)s->keys[i].type << 48)) & (nc - 1);
 			while (nk[h].addr)
 				h = (h + 1) & (nc - 1);
 			nk[h] = s->keys[i];
@@ -220,7 +211,7 @@ static bool seen_add(struct roots *R, uint64_t addr, type_id type)
 		s->keys = nk;
 		s->cap = nc;
 	}
-	size_t h = mix(addr ^ ((uint64_t)type << 48)) & (s->cap - 1);
+	size_t h = mix64(addr ^ ((uint64_t)type << 48)) & (s->cap - 1);
 	while (s->keys[h].addr) {
 		if (s->keys[h].addr == addr && s->keys[h].type == type)
 			return false;
@@ -258,7 +249,7 @@ static size_t map_index(struct roots *R, uint64_t addr)
 		return *slot ? *slot - 1 : SIZE_MAX;
 	if (!R->mapcap)
 		return SIZE_MAX;
-	size_t h = mix(addr) & (R->mapcap - 1);
+	size_t h = mix64(addr) & (R->mapcap - 1);
 	while (R->maps[h].addr) {
 		if (R->maps[h].addr == addr)
 			return R->maps[h].idx;
@@ -288,7 +279,7 @@ static bool map_index_set(struct roots *R, uint64_t addr, size_t idx)
 		for (size_t i = 0; i < R->mapcap; i++) {
 			if (!R->maps[i].addr)
 				continue;
-			size_t h = mix(R->maps[i].addr) & (nc - 1);
+			size_t h = mix64(R->maps[i].addr) & (nc - 1);
 			while (nm[h].addr)
 				h = (h + 1) & (nc - 1);
 			nm[h] = R->maps[i];
@@ -297,7 +288,7 @@ static bool map_index_set(struct roots *R, uint64_t addr, size_t idx)
 		R->maps = nm;
 		R->mapcap = nc;
 	}
-	size_t h = mix(addr) & (R->mapcap - 1);
+	size_t h = mix64(addr) & (R->mapcap - 1);
 	while (R->maps[h].addr && R->maps[h].addr != addr)
 		h = (h + 1) & (R->mapcap - 1);
 	if (!R->maps[h].addr)

@@ -19,6 +19,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "bits.h"
 #include "grow.h"
 #include "types.h"
 #include "types_build.h"
@@ -587,27 +588,17 @@ static void hash_seed_init(void)
 	hash_seed = v;
 }
 
-static uint64_t fmix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
 static uint64_t hash_str(const char *s)
 {
 	uint64_t h = 1469598103934665603ull ^ hash_seed;
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return fmix64(h);
+	return mix64(h);
 }
 
 static size_t hash_u64(uint64_t v)
 {
-	return (size_t)fmix64(v ^ hash_seed);
+	return (size_t)mix64(v ^ hash_seed);
 }
 
 /* Slots for an open-addressing table of n entries: a power of two, at most
