@@ -392,74 +392,147 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Drop granules the hand finds unused since it last passed (CLOCK), a
- * batch at a time, adjacent ones in one madvise: the walks go through
- * memory in address order, so a batch is mostly one run. */
-static void touch_evict(const struct target *t, struct touch *tc)
+/* The process's resident set: file pages (the core's and the program's)
+ * and anonymous memory, in bytes.  False when /proc cannot say. */
+static bool rss_read(struct touch *tc, uint64_t *file, uint64_t *anon)
 {
-	uint32_t victim[TRIM_BATCH];
-	unsigned nv = 0, want = tc->limit / 4 < TRIM_BATCH ? (unsigned)(tc->limit / 4) : TRIM_BATCH;
-	if (!want)
-		want = 1;
-	for (uint64_t steps = 0; nv < want && steps < 2 * tc->nring + want; steps++) {
-		uint64_t v = tc->ring[tc->hand], vb = 1ull << (v & 63);
-		if (!(tc->bits[v / 64] & vb)) {
-			/* a victim of this batch already, met again */
-		} else if (__atomic_load_n(&tc->ref[v / 64], __ATOMIC_RELAXED) & vb) {
-			__atomic_fetch_and(&tc->ref[v / 64], ~vb, __ATOMIC_RELAXED);
-		} else {
-			__atomic_fetch_and(&tc->bits[v / 64], ~vb, __ATOMIC_RELAXED);
-			victim[nv] = (uint32_t)v;
-			tc->freeslot[nv++] = (uint32_t)tc->hand;
+	char buf[160];
+	ssize_t n;
+	unsigned long long f[3];
+	if (tc->statm < 0 || (n = pread(tc->statm, buf, sizeof(buf) - 1, 0)) <= 0)
+		return false;
+	buf[n] = 0;
+	if (sscanf(buf, "%llu %llu %llu", &f[0], &f[1], &f[2]) != 3 || f[2] > f[1])
+		return false;
+	long pg = sysconf(_SC_PAGESIZE);
+	*file = (uint64_t)f[2] * (uint64_t)(pg > 0 ? pg : 4096);
+	*anon = (uint64_t)(f[1] - f[2]) * (uint64_t)(pg > 0 ? pg : 4096);
+	tc->checks++;
+	return true;
+}
+
+/* Drop granule v: its blocks count as untouched again. */
+_Static_assert(64 % TRIM_BLOCKS_PER_GRANULE == 0, "a granule's blocks share one bitmap word");
+static void drop_granule(struct touch *tc, uint64_t v)
+{
+	uint64_t b0 = v * TRIM_BLOCKS_PER_GRANULE;
+	uint64_t m = (TRIM_BLOCKS_PER_GRANULE == 64 ? ~0ull : (1ull << TRIM_BLOCKS_PER_GRANULE) - 1)
+		     << (b0 % 64);
+	__atomic_fetch_and(&tc->bits[b0 / 64], ~m, __ATOMIC_RELAXED);
+	tc->blocks -= tc->nblk[v];
+	tc->nblk[v] = 0;
+}
+
+/* Drop granules the hand finds unused since it last passed (CLOCK) until
+ * about `bytes` of them are gone, a batch at a time, adjacent ones in one
+ * madvise: the walks go through memory in address order, so a batch is
+ * mostly one run.  Granules leave the ring (the last takes their slot). */
+static void touch_evict(const struct target *t, struct touch *tc, uint64_t bytes)
+{
+	uint64_t keep = TRIM_MIN_WINDOW >> TRIM_BLOCK_SHIFT, want = (bytes >> TRIM_BLOCK_SHIFT) + 1;
+	while (want && tc->blocks > keep && tc->nring) {
+		uint32_t victim[TRIM_BATCH];
+		unsigned nv = 0;
+		for (uint64_t steps = 0; nv < TRIM_BATCH && want && tc->blocks > keep && tc->nring &&
+					 steps < 2 * tc->nring + 1; steps++) {
+			if (tc->hand >= tc->nring)
+				tc->hand = 0;
+			uint64_t v = tc->ring[tc->hand], vb = 1ull << (v & 63);
+			if ((__atomic_load_n(&tc->ref[v / 64], __ATOMIC_RELAXED) & vb) && steps < 2 * tc->nring) {
+				__atomic_fetch_and(&tc->ref[v / 64], ~vb, __ATOMIC_RELAXED);
+				tc->hand++;
+				continue;
+			}
+			/* Unused for a whole round (or every granule was in use
+			 * for two: the one under the hand goes all the same). */
+			want = want > tc->nblk[v] ? want - tc->nblk[v] : 0;
+			drop_granule(tc, v);
+			victim[nv++] = (uint32_t)v;
+			tc->ring[tc->hand] = tc->ring[--tc->nring];
 		}
-		tc->hand = (tc->hand + 1) % tc->nring;
-	}
-	if (!nv) {
-		/* Other threads kept every granule in use for two rounds:
-		 * the one under the hand goes all the same. */
-		uint64_t v = tc->ring[tc->hand];
-		__atomic_fetch_and(&tc->bits[v / 64], ~(1ull << (v & 63)), __ATOMIC_RELAXED);
-		victim[nv] = (uint32_t)v;
-		tc->freeslot[nv++] = (uint32_t)tc->hand;
-		tc->hand = (tc->hand + 1) % tc->nring;
-	}
-	tc->nfree = nv;
-	qsort(victim, nv, sizeof(*victim), cmp_u32);
-	for (unsigned i = 0; i < nv;) {
-		unsigned j = i + 1;
-		while (j < nv && victim[j] == victim[j - 1] + 1)
-			j++;
-		uint64_t off = (uint64_t)victim[i] << TRIM_GRANULE_SHIFT;
-		uint64_t len = (uint64_t)(j - i) << TRIM_GRANULE_SHIFT;
-		if (len > t->core.size - off)
-			len = t->core.size - off;
-		madvise((void *)(t->core.base + off), len, MADV_DONTNEED);
-		i = j;
+		if (!nv)
+			break;
+		qsort(victim, nv, sizeof(*victim), cmp_u32);
+		for (unsigned i = 0; i < nv;) {
+			unsigned j = i + 1;
+			while (j < nv && victim[j] == victim[j - 1] + 1)
+				j++;
+			uint64_t off = (uint64_t)victim[i] << TRIM_GRANULE_SHIFT;
+			uint64_t len = (uint64_t)(j - i) << TRIM_GRANULE_SHIFT;
+			if (len > t->core.size - off)
+				len = t->core.size - off;
+			madvise((void *)(t->core.base + off), len, MADV_DONTNEED);
+			tc->trims++;
+			i = j;
+		}
 	}
 }
 
-/* A read reached granule g, not mapped: map it in the ring, in a slot
- * the last batch of drops emptied when the ring is full. */
-static void touch_new(const struct target *t, struct touch *tc, size_t g)
+/* Is the resident set over its goal?  Drop granules for what it is over,
+ * and an eighth of the goal more, so that the next check is not at once
+ * over again. */
+static void touch_check(const struct target *t, struct touch *tc)
 {
-	uint64_t bit = 1ull << (g & 63);
+	uint64_t file, anon, have = tc->blocks << TRIM_BLOCK_SHIFT;
+	tc->since_check = 0;
+	if (!rss_read(tc, &file, &anon)) {
+		anon = 0;
+		file = have;
+	}
+	if (file + anon <= tc->goal)
+		return;
+	touch_evict(t, tc, file + anon - tc->goal + tc->goal / 8);
+}
+
+/* A read reached block b, untouched: count it (its granule joins the ring
+ * with its first), and read the resident set every few new blocks. */
+static void touch_new(const struct target *t, struct touch *tc, uint64_t b)
+{
+	uint64_t bit = 1ull << (b & 63), g = b / TRIM_BLOCKS_PER_GRANULE;
 	pthread_mutex_lock(&tc->lock);
-	if (!(tc->bits[g / 64] & bit)) {
-		if (tc->nring < tc->limit) {
+	if (!(tc->bits[b / 64] & bit)) {
+		/* A granule joins used: the hand passes it once before it
+		 * can go (the slot it takes may be the hand's). */
+		if (!tc->nblk[g]++) {
 			tc->ring[tc->nring++] = (uint32_t)g;
-		} else {
-			if (!tc->nfree)
-				touch_evict(t, tc);
-			tc->ring[tc->freeslot[--tc->nfree]] = (uint32_t)g;
+			__atomic_fetch_or(&tc->ref[g / 64], 1ull << (g & 63), __ATOMIC_RELAXED);
 		}
-		__atomic_fetch_or(&tc->bits[g / 64], bit, __ATOMIC_RELAXED);
+		tc->blocks++;
+		__atomic_fetch_or(&tc->bits[b / 64], bit, __ATOMIC_RELAXED);
+		if (++tc->since_check >= TRIM_CHECK_BLOCKS || (tc->blocks << TRIM_BLOCK_SHIFT) > tc->goal)
+			touch_check(t, tc);
 	}
 	pthread_mutex_unlock(&tc->lock);
 }
 
+/* Count the blocks of the core's bytes [p, p+n) as touched. */
+static _Thread_local uint32_t reads;
+static void touch(const struct target *t, const unsigned char *p, uint64_t n)
+{
+	struct touch *tc = t->touch;
+	if (!tc->bits)
+		return;
+	uint64_t off = (uint64_t)(p - t->core.base), b = off >> TRIM_BLOCK_SHIFT;
+	uint64_t last = (off + (n ? n - 1 : 0)) >> TRIM_BLOCK_SHIFT;
+	/* mapscan's own memory grows while the reads stay in what is
+	 * mapped: look at the resident set every so many reads too. */
+	if (!(++reads & (TRIM_CHECK_READS - 1))) {
+		pthread_mutex_lock(&tc->lock);
+		touch_check(t, tc);
+		pthread_mutex_unlock(&tc->lock);
+	}
+	for (; b <= last && b < tc->nblocks; b++) {
+		uint64_t g = b / TRIM_BLOCKS_PER_GRANULE, gb = 1ull << (g & 63);
+		if (!(__atomic_load_n(&tc->bits[b / 64], __ATOMIC_RELAXED) & (1ull << (b & 63))))
+			touch_new(t, tc, b);
+		else if (!(__atomic_load_n(&tc->ref[g / 64], __ATOMIC_RELAXED) & gb))
+			__atomic_fetch_or(&tc->ref[g / 64], gb, __ATOMIC_RELAXED);
+	}
+}
+
 /* Where the image's byte at addr lives, and how many bytes from there on
  * come from the same place.  NULL when addr is unreadable. */
-static const unsigned char *locate(const struct target *t, uint64_t addr,
+static const unsigned char *locate(const struct target *t, uint64_t addr, uint64_t n,
 				   uint64_t *avail)
 {
 	const unsigned char *p;
@@ -468,15 +541,7 @@ static const unsigned char *locate(const struct target *t, uint64_t addr,
 
 	p = locate_core(t, addr, avail, &i);
 	if (p) {
-		struct touch *tc = t->touch;
-		size_t g = (size_t)(p - t->core.base) >> TRIM_GRANULE_SHIFT;
-		uint64_t bit = 1ull << (g & 63);
-		if (tc->bits && g / 64 < tc->nwords) {
-			if (!(__atomic_load_n(&tc->bits[g / 64], __ATOMIC_RELAXED) & bit))
-				touch_new(t, tc, g);
-			else if (!(__atomic_load_n(&tc->ref[g / 64], __ATOMIC_RELAXED) & bit))
-				__atomic_fetch_or(&tc->ref[g / 64], bit, __ATOMIC_RELAXED);
-		}
+		touch(t, p, n < *avail ? n : *avail);
 		return p;
 	}
 	/* The executable serves addr, up to the next core segment (whose
@@ -652,7 +717,7 @@ int target_read(const struct target *t, uint64_t addr, void *buf, size_t n)
 		return -1;
 	if (t->live)
 		return tg_live_read(t, addr, buf, n);
-	p = locate(t, addr, &avail);
+	p = locate(t, addr, n, &avail);
 	if (!p)
 		return -1;
 	if (avail >= n) { /* the common case: one piece */
@@ -661,7 +726,7 @@ int target_read(const struct target *t, uint64_t addr, void *buf, size_t n)
 	}
 	/* Check the whole range before copying anything. */
 	for (cur = addr + avail, left = n - avail; left;) {
-		if (!locate(t, cur, &avail))
+		if (!locate(t, cur, left, &avail))
 			return -1;
 		if (avail >= left)
 			break;
@@ -671,7 +736,7 @@ int target_read(const struct target *t, uint64_t addr, void *buf, size_t n)
 	for (cur = addr, left = n; left;) {
 		uint64_t k;
 
-		p = locate(t, cur, &avail);
+		p = locate(t, cur, left, &avail);
 		k = avail < left ? avail : left;
 		memcpy(out, p, k);
 		out += k;
@@ -689,7 +754,7 @@ const void *target_view(const struct target *t, uint64_t addr, size_t n)
 	/* A live target has no stable bytes to point at: readers copy. */
 	if (!t || t->live || (n && n - 1 > UINT64_MAX - addr))
 		return NULL;
-	p = locate(t, addr, &avail);
+	p = locate(t, addr, n, &avail);
 	if (!p || avail < n)
 		return NULL;
 	return p;
@@ -708,6 +773,12 @@ int target_read_u64(const struct target *t, uint64_t addr, uint64_t *out)
 		return -1;
 	*out = le64(b);
 	return 0;
+}
+
+void target_trim_counts(const struct target *t, uint64_t *trims, uint64_t *checks)
+{
+	*trims = t && t->touch ? t->touch->trims : 0;
+	*checks = t && t->touch ? t->touch->checks : 0;
 }
 
 const char *target_exe_path(const struct target *t)
@@ -784,6 +855,9 @@ void target_close(struct target *t)
 		free(t->touch->bits);
 		free(t->touch->ref);
 		free(t->touch->ring);
+		free(t->touch->nblk);
+		if (t->touch->statm >= 0)
+			close(t->touch->statm);
 		pthread_mutex_destroy(&t->touch->lock);
 	}
 	free(t->touch);

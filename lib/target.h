@@ -106,6 +106,11 @@ static inline uint32_t le32(const void *p)
 /* Convenience: little-endian 8-byte read; returns -1 when unreadable. */
 int target_read_u64(const struct target *t, uint64_t addr, uint64_t *out);
 
+/* How often reads of a core dropped part of its mapping again (madvise
+ * calls), and read the process's resident set to decide: for tests and
+ * the bench.  0 for a live process or a core in memory. */
+void target_trim_counts(const struct target *t, uint64_t *trims, uint64_t *checks);
+
 /* Path of the executable in use (the override or the one found in the
  * core).  Owned by the target. */
 const char *target_exe_path(const struct target *t);

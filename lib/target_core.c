@@ -432,23 +432,24 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 	if (tg_open_core_image(core_path, t->core_path, &t->core, &t->compression, err) < 0 ||
 	    load_core(t, err) < 0)
 		goto fail;
-	/* Without the bitmap (no memory) reads work, just without trimming. */
-	t->touch->nwords = ((t->core.size >> TRIM_GRANULE_SHIFT) + 64) / 64;
-	t->touch->limit = (t->core.size >> TRIM_GRANULE_SHIFT) / 16;
-	if (t->touch->limit < TRIM_MIN_GRANULES)
-		t->touch->limit = TRIM_MIN_GRANULES;
-	if (t->touch->limit > TRIM_MAX_GRANULES)
-		t->touch->limit = TRIM_MAX_GRANULES;
-	/* A decompressed core in anonymous memory is never trimmed:
+	/* Without the bitmaps (no memory) reads work, just without trimming.
+	 * A decompressed core in anonymous memory is never trimmed:
 	 * MADV_DONTNEED would zero it. */
-	if (!t->core.anon) {
-		t->touch->bits = calloc(t->touch->nwords, sizeof(*t->touch->bits));
-		t->touch->ref = calloc(t->touch->nwords, sizeof(*t->touch->ref));
-		t->touch->ring = malloc(t->touch->limit * sizeof(*t->touch->ring));
+	struct touch *tc = t->touch;
+	tc->statm = -1;
+	tc->nblocks = (t->core.size >> TRIM_BLOCK_SHIFT) + 1;
+	tc->ngranules = (t->core.size >> TRIM_GRANULE_SHIFT) + 1;
+	tc->goal = t->core.size / 100 * TRIM_GOAL_PERCENT;
+	if (!t->core.anon && tc->ngranules <= UINT32_MAX) {
+		tc->bits = calloc((tc->nblocks + 63) / 64, sizeof(*tc->bits));
+		tc->ref = calloc((tc->ngranules + 63) / 64, sizeof(*tc->ref));
+		tc->nblk = calloc(tc->ngranules, sizeof(*tc->nblk));
+		tc->ring = malloc(tc->ngranules * sizeof(*tc->ring));
+		tc->statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
 	}
-	if (!t->touch->ref || !t->touch->ring) {
-		free(t->touch->bits);
-		t->touch->bits = NULL;   /* reads still work, untrimmed */
+	if (!tc->ref || !tc->nblk || !tc->ring) {
+		free(tc->bits);
+		tc->bits = NULL;   /* reads still work, untrimmed */
 	}
 	if (exe_path) {
 		enum exe_match m;

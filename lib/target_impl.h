@@ -47,39 +47,53 @@ struct mapping {
 				    * madvise(MADV_DONTNEED) it, that would zero it */
 };
 
-/* The core's 2 MiB granules mapscan keeps mapped, at most `limit` of
- * them: when a read reaches a new one and the set is full, one is dropped
- * (madvise; it stays in the page cache and faults back in cheaply), by
- * CLOCK: the oldest that no read has used since the hand last passed it.
- * The granules every walk needs (map headers, allocation bitmaps) stay;
- * dropping all of them at once made a million map walks fault the same
- * granules in again and again (62,693 trims).  mapscan's resident set
- * stays a small fraction of a many-GiB core instead of growing to its
- * size.  A granule is 2 MiB because a fault maps the whole page-cache
- * folio around the address, and on current kernels those are up to 2 MiB
- * (one byte read per MiB of a core mapped 675 KiB per byte on Linux
- * 6.18).  The limit is 1/16 of the core, at least 16 MiB and at most 512
- * MiB.  Kept behind a pointer so const readers can count; new granules
- * take a lock (reads run in threads). */
+/* What of the core mapscan keeps mapped.  A read's first touch of a 64
+ * KiB block maps it (a fault maps the fault-around window, 64 KiB, or the
+ * page-cache folio around the address, up to 2 MiB); granules of 2 MiB
+ * are dropped again (madvise(MADV_DONTNEED): the pages stay in the page
+ * cache and fault back in cheaply) by CLOCK, the oldest no read has used
+ * since the hand last passed them, whenever the process's resident set
+ * (file pages and anonymous memory, from /proc/self/statm) goes over its
+ * goal, a fifth of the core's bytes.  So the bound is the memory's own:
+ * the core's mapped part is what the goal leaves beside mapscan's
+ * anonymous memory (which grows with the heap it describes), at least 16
+ * MiB.  Counting granules instead (at most 1/16 of the core) left a
+ * million-map heap's walk faulting the same pages back in 450,000 times
+ * with a third of the allowed memory unused, since a granule a few reads
+ * touched holds a few blocks.  The granules every walk needs (map
+ * headers, allocation bitmaps) stay, by their reference bits.  Kept
+ * behind a pointer so const readers can count; new blocks take a lock
+ * (reads run in threads). */
+#define TRIM_BLOCK_SHIFT 16
+#define TRIM_GRANULE_SHIFT 21
+#define TRIM_BLOCKS_PER_GRANULE (1u << (TRIM_GRANULE_SHIFT - TRIM_BLOCK_SHIFT))
+#define TRIM_MIN_WINDOW (16ull << 20)
+#ifndef TRIM_GOAL_PERCENT
+#define TRIM_GOAL_PERCENT 21u
+#endif
+/* The resident set is read again after this many new blocks. */
+#define TRIM_CHECK_BLOCKS 32u
+/* ... and after this many reads (a power of two) of any kind. */
+#define TRIM_CHECK_READS 65536u
 /* Granules dropped together: one madvise, so one TLB shootdown across
  * the threads' CPUs (an IPI, costly in a VM), per run of adjacent ones. */
 #define TRIM_BATCH 16u
 
 struct touch {
-	uint64_t *bits;            /* mapped granules (read without the lock) */
-	uint64_t *ref;             /* used since the hand passed them */
-	size_t nwords;
-	uint32_t *ring;            /* the mapped granules; the hand goes round it */
+	uint64_t *bits;            /* per block: touched since its granule was dropped
+				    * (read without the lock) */
+	uint64_t *ref;             /* per granule: used since the hand passed it */
+	uint8_t *nblk;             /* per granule: its touched blocks */
+	size_t nblocks, ngranules;
+	uint32_t *ring;            /* the granules with touched blocks; the hand goes round */
 	uint64_t nring, hand;
-	uint64_t limit;            /* ring capacity */
-	uint32_t freeslot[TRIM_BATCH]; /* ring slots emptied by the last batch */
-	unsigned nfree;
+	uint64_t blocks;           /* touched blocks, all granules */
+	uint64_t goal;             /* resident set to stay under, bytes */
+	unsigned since_check;      /* new blocks since the resident set was read */
+	int statm;                 /* /proc/self/statm, or -1 (then blocks are the measure) */
+	uint64_t trims, checks;    /* madvise calls and resident-set reads, for tests */
 	pthread_mutex_t lock;
 };
-
-#define TRIM_GRANULE_SHIFT 21
-#define TRIM_MIN_GRANULES 8u
-#define TRIM_MAX_GRANULES 256u
 
 struct live;
 

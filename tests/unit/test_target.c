@@ -10,6 +10,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -244,10 +245,14 @@ struct core_opt {
 	int flip_first_page;         /* >= 0: corrupt this byte of page 1 */
 	uint64_t rodata_pgoff;       /* NT_FILE page offset of rodata (2) */
 	bool overlap;                /* make two segments overlap */
+	uint64_t big;                /* > 0: a heap segment of this size at BIG, its
+				      * bytes a hole at the file's end (zeros) */
 	const struct ntfile *raw_ntfile; /* replaces the generated one */
 };
 
 #define HEAP 0xc000000000ull
+#define BIG 0xc100000000ull
+#define BIG_OFF 0x100000ull
 
 /* Core layout: headers, notes at 0x400, segment data from 0x2000:
  *   A rt+0x0000 filesz 0x1000 memsz 0x2000 (first exe page)   @0x2000
@@ -306,6 +311,8 @@ static struct buf make_core(const struct core_opt *o)
 		phdr(&b, nph++, PT_LOAD, PF_R | PF_W, 0x3000, rt + 0x3000, 0x2000, 0x2000);
 	phdr(&b, nph++, PT_LOAD, PF_R | PF_W, 0xa000, HEAP + 0x11000, 0x1000, 0x1000);
 	phdr(&b, nph++, PT_LOAD, PF_R | PF_W, 0x8000, HEAP + 0x4000, 0x1000, 0x1000);
+	if (o->big)
+		phdr(&b, nph++, PT_LOAD, PF_R | PF_W, BIG_OFF, BIG, o->big, o->big);
 	ehdr(&b, ET_CORE, 0, nph);
 
 	put(&b, 0x2000, o->exe->p, 0x1000);
@@ -607,6 +614,72 @@ static void test_good(void)
 	CHECK(target_read(t, 0x400000 + RODATA_OFF, buf, sizeof RODATA_STR) == 0);
 	target_close(t);
 out:
+	free(exe.p);
+	free(core.p);
+}
+
+/* The resident set (file pages and anonymous memory), from statm. */
+static void rss(uint64_t *file, uint64_t *anon)
+{
+	unsigned long long size, res = 0, shared = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	*file = *anon = 0;
+	if (!f)
+		return;
+	if (fscanf(f, "%llu %llu %llu", &size, &res, &shared) == 3 && shared <= res) {
+		*file = shared * (uint64_t)sysconf(_SC_PAGESIZE);
+		*anon = (res - shared) * (uint64_t)sysconf(_SC_PAGESIZE);
+	}
+	fclose(f);
+}
+
+/* Reading a core much bigger than its goal (a fifth of it) keeps the
+ * mapped part under it: a 512 MiB core read through twice, page by
+ * page, never has much more than its goal of file pages mapped, and
+ * every byte reads right after its granule was dropped. */
+static void test_trim(void)
+{
+	struct buf exe = make_exe(&EXE);
+	struct core_opt o = core_opt(&exe, "/nonexistent/prog");
+	o.big = 512ull << 20;
+	struct buf core = make_core(&o);
+	const char *path = path_in("big.core");
+	struct ms_error err;
+	write_buf(path, core.p, core.n);
+	CHECK(truncate(path, (off_t)(BIG_OFF + o.big)) == 0);
+	write_buf(path_in("big.exe"), exe.p, exe.n);
+	struct target *t = OPEN(path, path_in("big.exe"), MS_OK, &err);
+	if (!t)
+		goto out;
+	uint64_t file0, anon0, file, anon, most = 0, bad = 0, v;
+	rss(&file0, &anon0);
+	for (int round = 0; round < 2; round++) {
+		for (uint64_t off = 0; off < o.big; off += 4096) {
+			if (target_read_u64(t, BIG + off + (off >> 12) % 512 * 8, &v) || v)
+				bad++;
+			if (!(off & ((4ull << 20) - 1))) {
+				rss(&file, &anon);
+				if (file > most)
+					most = file;
+			}
+		}
+	}
+	uint64_t trims, checks;
+	target_trim_counts(t, &trims, &checks);
+	CHECK_MSG(bad == 0, "%" PRIu64 " reads failed or read other than zeros", bad);
+	/* The goal is 21% of the file (108 MiB) for file and anonymous
+	 * memory together; the program's own file pages (file0) come on top,
+	 * and one check's worth (2 MiB, or a granule's folio each). */
+	uint64_t goal = (BIG_OFF + o.big) / 100 * 21;
+	CHECK_MSG(most <= file0 + goal + (24ull << 20),
+		  "%" PRIu64 " MiB of file pages mapped, goal %" PRIu64 " MiB (+%" PRIu64 " at the start)",
+		  most >> 20, goal >> 20, file0 >> 20);
+	CHECK_MSG(most >= file0 + (16ull << 20), "only %" PRIu64 " MiB mapped: the window was not used",
+		  (most - file0) >> 20);
+	CHECK_MSG(trims > 0 && checks > 0, "trims %" PRIu64 ", checks %" PRIu64, trims, checks);
+	target_close(t);
+out:
+	unlink(path);
 	free(exe.p);
 	free(core.p);
 }
@@ -1353,6 +1426,7 @@ int main(void)
 	test_special_files();
 	test_coverage();
 	test_good();
+	test_trim();
 	test_exe_bss();
 	test_pie();
 	test_mismatch();
