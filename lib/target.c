@@ -105,6 +105,7 @@ int tg_map_file(const char *path, const char *role, struct mapping *m,
 	madvise(p, (size_t)st.st_size, MADV_DONTFORK);
 	m->base = p;
 	m->size = (size_t)st.st_size;
+	m->stored = (uint64_t)st.st_blocks * 512;
 	return 0;
 }
 

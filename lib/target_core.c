@@ -439,7 +439,8 @@ struct target *target_open_core(const char *core_path, const char *exe_path,
 	tc->statm = -1;
 	tc->nblocks = (t->core.size >> TRIM_BLOCK_SHIFT) + 1;
 	tc->ngranules = (t->core.size >> TRIM_GRANULE_SHIFT) + 1;
-	tc->goal = t->core.size / 100 * TRIM_GOAL_PERCENT;
+	uint64_t stored = t->core.stored && t->core.stored < t->core.size ? t->core.stored : t->core.size;
+	tc->goal = stored / 100 * TRIM_GOAL_PERCENT;
 	if (!t->core.anon && tc->ngranules <= UINT32_MAX) {
 		tc->bits = calloc((tc->nblocks + 63) / 64, sizeof(*tc->bits));
 		tc->ref = calloc((tc->ngranules + 63) / 64, sizeof(*tc->ref));

@@ -832,6 +832,7 @@ int tg_open_core_image(const char *path, const char *shown, struct mapping *m,
 		madvise(p, (size_t)st.st_size, MADV_DONTFORK);
 		m->base = p;
 		m->size = (size_t)st.st_size;
+		m->stored = (uint64_t)st.st_blocks * 512;
 		return maybe_inflate_mapped(shown, m, compression, err);
 	}
 	if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))

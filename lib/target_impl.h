@@ -43,6 +43,7 @@ struct file_map {
 struct mapping {
 	const unsigned char *base;
 	size_t size;
+	uint64_t stored;           /* bytes the file has on disk (a core is sparse), 0: size */
 	bool anon;                 /* anonymous memory (a decompressed core): never
 				    * madvise(MADV_DONTNEED) it, that would zero it */
 };
@@ -54,7 +55,8 @@ struct mapping {
  * cache and fault back in cheaply) by CLOCK, the oldest no read has used
  * since the hand last passed them, whenever the process's resident set
  * (file pages and anonymous memory, from /proc/self/statm) goes over its
- * goal, a fifth of the core's bytes.  So the bound is the memory's own:
+ * goal, a fifth of the bytes the core file stores (a core is sparse:
+ * its apparent size can be much more).  So the bound is the memory's own:
  * the core's mapped part is what the goal leaves beside mapscan's
  * anonymous memory (which grows with the heap it describes), at least 16
  * MiB.  Counting granules instead (at most 1/16 of the core) left a
