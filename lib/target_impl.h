@@ -55,11 +55,14 @@ struct mapping {
  * cache and fault back in cheaply) by CLOCK, the oldest no read has used
  * since the hand last passed them, whenever the process's resident set
  * (file pages and anonymous memory, from /proc/self/statm) goes over its
- * goal, a fifth of the bytes the core file stores (a core is sparse:
- * its apparent size can be much more).  So the bound is the memory's own:
+ * goal, 21% of the bytes the core file stores (a core is sparse: its
+ * apparent size can be much more).  So the bound is the memory's own:
  * the core's mapped part is what the goal leaves beside mapscan's
- * anonymous memory (which grows with the heap it describes), at least 16
- * MiB.  Counting granules instead (at most 1/16 of the core) left a
+ * anonymous memory (which grows with the heap it describes), at most half
+ * the goal, at least 2 MiB (where mapscan's own memory alone is over the
+ * goal, a wider floor only added to the peak: 1/64 of the core made the
+ * million-map bench's peak 23-25% of the core instead of 21.5-22%).
+ * Counting granules instead (at most 1/16 of the core) left a
  * million-map heap's walk faulting the same pages back in 450,000 times
  * with a third of the allowed memory unused, since a granule a few reads
  * touched holds a few blocks.  The granules every walk needs (map
@@ -69,7 +72,7 @@ struct mapping {
 #define TRIM_BLOCK_SHIFT 16
 #define TRIM_GRANULE_SHIFT 21
 #define TRIM_BLOCKS_PER_GRANULE (1u << (TRIM_GRANULE_SHIFT - TRIM_BLOCK_SHIFT))
-#define TRIM_MIN_WINDOW (16ull << 20)
+#define TRIM_MIN_WINDOW (2ull << 20)
 #ifndef TRIM_GOAL_PERCENT
 #define TRIM_GOAL_PERCENT 21u
 #endif

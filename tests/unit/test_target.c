@@ -639,7 +639,7 @@ static void rss(uint64_t *file, uint64_t *anon)
  * mapped, and every byte reads right after its granule was dropped.  With
  * its 512 MiB stored (allocated), the goal is 21% of them; as a hole (a
  * sparse core, as the kernel writes them), what it stores is a few KiB
- * and the mapping stays at its floor, 16 MiB. */
+ * and the mapping stays at its floor, 2 MiB. */
 static void trim_case(bool sparse)
 {
 	struct buf exe = make_exe(&EXE);
@@ -686,7 +686,7 @@ static void trim_case(bool sparse)
 	/* The goal is for file and anonymous memory together; the program's
 	 * own file pages (file0) come on top, and one check's worth (2 MiB,
 	 * or a granule's folio each). */
-	uint64_t goal = sparse ? 16ull << 20 : (BIG_OFF + o.big) / 100 * 21;
+	uint64_t goal = sparse ? 2ull << 20 : (BIG_OFF + o.big) / 100 * 21;
 	CHECK_MSG(most <= file0 + goal + (sparse ? 8ull << 20 : 24ull << 20),
 		  "sparse %d: %" PRIu64 " MiB of file pages mapped, goal %" PRIu64
 		  " MiB (+%" PRIu64 " at the start)", sparse, most >> 20, goal >> 20, file0 >> 20);
