@@ -133,6 +133,53 @@ static void msort(const struct map_entry **v, const struct map_entry **tmp,
 	memcpy(v, tmp, n * sizeof(*v));
 }
 
+static int by_position(const void *a, const void *b)
+{
+	const struct map_entry *x = *(const struct map_entry *const *)a,
+			       *y = *(const struct map_entry *const *)b;
+	return (x > y) - (x < y);
+}
+
+/* cmp, with ties in array order: what the stable merge sort keeps. */
+static int cmp_at(cmp_fn *cmp, const struct map_entry *a, const struct map_entry *b)
+{
+	int c = cmp(a, b);
+	return c ? c : (a > b) - (a < b);
+}
+
+static void heap_down(const struct map_entry **h, size_t n, size_t i, cmp_fn *cmp)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && cmp_at(cmp, h[l], h[m]) > 0)
+			m = l;
+		if (r < n && cmp_at(cmp, h[r], h[m]) > 0)
+			m = r;
+		if (m == i)
+			return;
+		const struct map_entry *t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+/* Move the k entries of v[0..n) that sort first to v[0..k), in no
+ * particular order; returns k.  v's entries are in array order (the
+ * order ties keep). */
+static size_t select_top(const struct map_entry **v, size_t n, size_t k, cmp_fn *cmp)
+{
+	for (size_t i = k / 2; i-- > 0;)
+		heap_down(v, k, i, cmp);
+	for (size_t i = k; i < n; i++) {
+		if (cmp_at(cmp, v[i], v[0]) < 0) {
+			v[0] = v[i];
+			heap_down(v, k, 0, cmp);
+		}
+	}
+	return k;
+}
+
 int format_select(const struct report *r, const struct format_opts *o,
 		  const struct map_entry ***sel, size_t *nsel)
 {
@@ -159,10 +206,17 @@ int format_select(const struct report *r, const struct format_opts *o,
 
 	cmp_fn *cmp = (unsigned)o->sort < sizeof(sorters) / sizeof(sorters[0])
 		      ? sorters[o->sort] : by_reclaimable;
+	if (o->top && n > o->top) {
+		/* Only the first `top` are shown: keep them in a heap whose
+		 * root is the last of them (n log top, not n log n; a million
+		 * maps sorted to print 20 was a tenth of a text run), then
+		 * sort those, from array order, so that ties fall as the
+		 * stable sort of all of them put them. */
+		n = select_top(v, n, o->top, cmp);
+		qsort(v, n, sizeof(*v), by_position);
+	}
 	msort(v, tmp, n, cmp);
 	free(tmp);
-	if (o->top && n > o->top)
-		n = o->top;
 	*sel = v;
 	*nsel = n;
 	return 0;
