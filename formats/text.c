@@ -209,7 +209,7 @@ int format_select(const struct report *r, const struct format_opts *o,
 	if (o->top && n > o->top) {
 		/* Only the first `top` are shown: keep them in a heap whose
 		 * root is the last of them (n log top, not n log n; a million
-		 * maps sorted to print 20 was a tenth of a text run), then
+		 * maps sorted to print 20 was about 6% of a text run), then
 		 * sort those, from array order, so that ties fall as the
 		 * stable sort of all of them put them. */
 		n = select_top(v, n, o->top, cmp);

@@ -25,10 +25,6 @@ enum {
 
 /* ---- strconv.Quote ------------------------------------------------------ */
 
-/* Runes Go's unicode.IsPrint rejects that a key may plausibly hold:
- * controls, spaces other than ' ', format characters (the invisible and
- * bidirectional ones among them), private use. */
-
 /* v in decimal at out (room for 21 bytes), terminated. */
 static void fmt_u64(char *out, uint64_t v)
 {
@@ -42,6 +38,9 @@ static void fmt_u64(char *out, uint64_t v)
 	out[n] = 0;
 }
 
+/* Runes Go's unicode.IsPrint rejects that a key may plausibly hold:
+ * controls, spaces other than ' ', format characters (the invisible and
+ * bidirectional ones among them), private use. */
 static bool not_print(uint32_t c)
 {
 	static const uint32_t ranges[][2] = {

@@ -469,9 +469,9 @@ static void touch_evict(const struct target *t, struct touch *tc, uint64_t bytes
 	}
 }
 
-/* Is the resident set over its goal?  Drop granules for what it is over,
- * and an eighth of the goal more, so that the next check is not at once
- * over again. */
+/* Is the resident set over its goal, or the core's part over half of it?
+ * Drop granules for what it is over, and an eighth of the goal more, so
+ * that the next check is not at once over again. */
 static void touch_check(const struct target *t, struct touch *tc)
 {
 	uint64_t file, anon, have = tc->blocks << TRIM_BLOCK_SHIFT;

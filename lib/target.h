@@ -107,8 +107,8 @@ static inline uint32_t le32(const void *p)
 int target_read_u64(const struct target *t, uint64_t addr, uint64_t *out);
 
 /* How often reads of a core dropped part of its mapping again (madvise
- * calls), and read the process's resident set to decide: for tests and
- * the bench.  0 for a live process or a core in memory. */
+ * calls), and read the process's resident set to decide: for tests.  0
+ * for a live process or a core in memory. */
 void target_trim_counts(const struct target *t, uint64_t *trims, uint64_t *checks);
 
 /* Path of the executable in use (the override or the one found in the

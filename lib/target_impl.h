@@ -63,9 +63,9 @@ struct mapping {
  * goal, a wider floor only added to the peak: 1/64 of the core made the
  * million-map bench's peak 23-25% of the core instead of 21.5-22%).
  * Counting granules instead (at most 1/16 of the core) left a
- * million-map heap's walk faulting the same pages back in 450,000 times
- * with a third of the allowed memory unused, since a granule a few reads
- * touched holds a few blocks.  The granules every walk needs (map
+ * gopls's walk faulting the same pages back in 450,000 times with about
+ * half of its window unmapped, since a granule a few reads touched holds
+ * a few blocks.  The granules every walk needs (map
  * headers, allocation bitmaps) stay, by their reference bits.  Kept
  * behind a pointer so const readers can count; new blocks take a lock
  * (reads run in threads). */
