@@ -55,7 +55,7 @@ $(BUILD)/libmapscan.a: $(LIB_OBJ)
 $(BUILD)/mapscan: $(BUILD)/cmd/mapscan.o $(BUILD)/libmapscan.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libmapscan.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/elfbuild.h $(BUILD)/libmapscan.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libmapscan.a $(LDLIBS)
 
@@ -131,11 +131,11 @@ fuzz-build:
 	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS='$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link' build-fuzz/libmapscan.a
 	$(MAKE) CC=$(FUZZ_CC) $(FUZZ_BIN)
 
-build-fuzz/fuzz/fuzz_dwarf_local: tests/fuzz/fuzz_dwarf.c tests/fuzz/fuzz.h build-fuzz/libmapscan.a
+build-fuzz/fuzz/fuzz_dwarf_local: tests/fuzz/fuzz_dwarf.c tests/fuzz/fuzz.h tests/unit/elfbuild.h build-fuzz/libmapscan.a
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -DFUZZ_IN_PROCESS -Itests/fuzz -o $@ $< build-fuzz/libmapscan.a $(LDLIBS)
 
-build-fuzz/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build-fuzz/libmapscan.a
+build-fuzz/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/unit/elfbuild.h build-fuzz/libmapscan.a
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< build-fuzz/libmapscan.a $(LDLIBS)
 

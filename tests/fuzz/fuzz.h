@@ -1,5 +1,5 @@
 /* Helpers shared by the fuzzing harnesses (tests/fuzz/fuzz_*.c, libFuzzer):
- * ELF files built in memory, written to memory files, a synthetic
+ * ELF files (tests/unit/elfbuild.h) written to memory files, a synthetic
  * executable that any core without NT_FILE matches, cores whose PT_LOAD
  * segments hold chosen bytes at chosen addresses (the "synthetic memory"
  * the walkers and the span table are fuzzed over), and the runtime facts
@@ -17,67 +17,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../unit/elfbuild.h"
 #include "error.h"
 #include "goruntime.h"
 #include "mapwalk.h"
 #include "target.h"
 #include "types.h"
 #include "types_build.h"
-
-struct fbuf {
-	unsigned char *p;
-	size_t n, cap;
-};
-
-static inline void fb_put(struct fbuf *b, size_t off, const void *src, size_t len)
-{
-	if (off + len > b->cap) {
-		size_t cap = (off + len) * 2;
-		b->p = realloc(b->p, cap);
-		if (!b->p)
-			abort();
-		memset(b->p + b->cap, 0, cap - b->cap);
-		b->cap = cap;
-	}
-	if (len)
-		memcpy(b->p + off, src, len);
-	if (off + len > b->n)
-		b->n = off + len;
-}
-
-static inline void fb_ehdr(struct fbuf *b, uint16_t type, uint64_t entry, size_t nph)
-{
-	Elf64_Ehdr eh;
-	memset(&eh, 0, sizeof eh);
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_type = type;
-	eh.e_machine = EM_X86_64;
-	eh.e_version = EV_CURRENT;
-	eh.e_entry = entry;
-	eh.e_phoff = sizeof eh;
-	eh.e_ehsize = sizeof eh;
-	eh.e_phentsize = sizeof(Elf64_Phdr);
-	eh.e_phnum = (uint16_t)nph;
-	fb_put(b, 0, &eh, sizeof eh);
-}
-
-static inline void fb_phdr(struct fbuf *b, size_t i, uint32_t type, uint32_t flags, uint64_t off,
-		    uint64_t vaddr, uint64_t filesz, uint64_t memsz)
-{
-	Elf64_Phdr p;
-	memset(&p, 0, sizeof p);
-	p.p_type = type;
-	p.p_flags = flags;
-	p.p_offset = off;
-	p.p_vaddr = vaddr;
-	p.p_filesz = filesz;
-	p.p_memsz = memsz;
-	p.p_align = type == PT_NOTE ? 4 : 0x1000;
-	fb_put(b, sizeof(Elf64_Ehdr) + i * sizeof p, &p, sizeof p);
-}
 
 /* A memory file holding the bytes given; its path (/proc/self/fd/N) is
  * what mapscan opens.  One per slot, reused across inputs. */
@@ -103,15 +49,15 @@ static inline const char *fuzz_file(int slot, const void *p, size_t n)
 #define FZ_DATA_SIZE 0x10000ull
 #define FZ_HEAP 0xc000000000ull
 
-static inline struct fbuf fuzz_exe_image(void)
+static inline struct ebuf fuzz_exe_image(void)
 {
-	struct fbuf b = { 0 };
-	fb_ehdr(&b, ET_EXEC, FZ_TEXT + 0x1000, 2);
-	fb_phdr(&b, 0, PT_LOAD, PF_R | PF_X, 0, FZ_TEXT, 0x2000, 0x2000);
-	fb_phdr(&b, 1, PT_LOAD, PF_R | PF_W, 0x2000, FZ_DATA, 0x100, FZ_DATA_SIZE);
+	struct ebuf b = { 0 };
+	eb_ehdr(&b, ET_EXEC, FZ_TEXT + 0x1000, 2);
+	eb_phdr(&b, 0, PT_LOAD, PF_R | PF_X, 0, FZ_TEXT, 0x2000, 0x2000);
+	eb_phdr(&b, 1, PT_LOAD, PF_R | PF_W, 0x2000, FZ_DATA, 0x100, FZ_DATA_SIZE);
 	for (size_t i = 0x1000; i < 0x2100; i++) {
 		unsigned char c = (unsigned char)(i * 7 + 3);
-		fb_put(&b, i, &c, 1);
+		eb_put(&b, i, &c, 1);
 	}
 	return b;
 }
@@ -124,11 +70,11 @@ struct fz_region {
 	size_t n;
 };
 
-static inline struct fbuf fuzz_core_image(const struct fz_region *r, size_t nr)
+static inline struct ebuf fuzz_core_image(const struct fz_region *r, size_t nr)
 {
-	struct fbuf b = { 0 };
+	struct ebuf b = { 0 };
 	size_t nph = nr + 1, off = 0x1000;
-	fb_ehdr(&b, ET_CORE, 0, nph);
+	eb_ehdr(&b, ET_CORE, 0, nph);
 	/* NT_PRSTATUS of one thread, registers pointing into the heap. */
 	unsigned char note[12 + 8 + 336] = { 0 };
 	uint32_t namesz = 5, descsz = 336, type = NT_PRSTATUS;
@@ -141,12 +87,12 @@ static inline struct fbuf fuzz_core_image(const struct fz_region *r, size_t nr)
 	memcpy(note + 20 + 32, &tid, 4);
 	memcpy(note + 20 + 112 + 16 * 8, &pc, 8);
 	memcpy(note + 20 + 112 + 19 * 8, &sp, 8);
-	fb_put(&b, 0x400, note, sizeof(note));
-	fb_phdr(&b, 0, PT_NOTE, 0, 0x400, 0, sizeof(note), 0);
+	eb_put(&b, 0x400, note, sizeof(note));
+	eb_phdr(&b, 0, PT_NOTE, 0, 0x400, 0, sizeof(note), 0);
 	for (size_t i = 0; i < nr; i++) {
 		size_t mem = (r[i].n + 0xfff) & ~(size_t)0xfff;
-		fb_phdr(&b, i + 1, PT_LOAD, PF_R | PF_W, off, r[i].addr, r[i].n, mem ? mem : 0x1000);
-		fb_put(&b, off, r[i].p, r[i].n);
+		eb_phdr(&b, i + 1, PT_LOAD, PF_R | PF_W, off, r[i].addr, r[i].n, mem ? mem : 0x1000);
+		eb_put(&b, off, r[i].p, r[i].n);
 		off += mem;
 	}
 	return b;
@@ -158,11 +104,11 @@ static inline struct target *fuzz_target(const struct fz_region *r, size_t nr)
 {
 	static const char *exe;
 	if (!exe) {
-		struct fbuf e = fuzz_exe_image();
+		struct ebuf e = fuzz_exe_image();
 		exe = fuzz_file(0, e.p, e.n);
 		free(e.p);
 	}
-	struct fbuf c = fuzz_core_image(r, nr);
+	struct ebuf c = fuzz_core_image(r, nr);
 	const char *core = fuzz_file(1, c.p, c.n);
 	free(c.p);
 	struct ms_error err;

@@ -8,7 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *exe;
 	if (!exe) {
-		struct fbuf e = fuzz_exe_image();
+		struct ebuf e = fuzz_exe_image();
 		exe = fuzz_file(0, e.p, e.n);
 		free(e.p);
 	}

@@ -7,14 +7,14 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *core;
-	static struct fbuf good;
+	static struct ebuf good;
 	if (!core) {
 		good = fuzz_exe_image();
 		/* The core dumps the good executable's first page and data: a
 		 * fuzzed file matches only as far as it agrees with them. */
 		struct fz_region r[2] = { { FZ_TEXT, good.p, 0x1000 },
 					  { FZ_DATA, good.p + 0x2000, 0x100 } };
-		struct fbuf c = fuzz_core_image(r, 2);
+		struct ebuf c = fuzz_core_image(r, 2);
 		core = fuzz_file(1, c.p, c.n);
 		free(c.p);
 	}

@@ -37,21 +37,21 @@ static void put64(unsigned char *b, size_t off, uint64_t v)
 
 /* ---- cores and executables ---------------------------------------------- */
 
-static void note(struct fbuf *b, size_t *off, const char *name, uint32_t type, const void *d,
+static void note(struct ebuf *b, size_t *off, const char *name, uint32_t type, const void *d,
 		 size_t n)
 {
 	uint32_t hdr[3] = { (uint32_t)strlen(name) + 1, (uint32_t)n, type };
-	fb_put(b, *off, hdr, 12);
-	fb_put(b, *off + 12, name, hdr[0]);
+	eb_put(b, *off, hdr, 12);
+	eb_put(b, *off + 12, name, hdr[0]);
 	*off += 12 + ((hdr[0] + 3) & ~3u);
-	fb_put(b, *off, d, n);
+	eb_put(b, *off, d, n);
 	*off += (n + 3) & ~(size_t)3;
 }
 
 /* A core with every note mapscan reads and NT_FILE naming exe_name. */
-static struct fbuf rich_core(const struct fbuf *exe, const char *exe_name)
+static struct ebuf rich_core(const struct ebuf *exe, const char *exe_name)
 {
-	struct fbuf b = { 0 };
+	struct ebuf b = { 0 };
 	size_t off = 0x400;
 	unsigned char pr[336] = { 0 };
 	int32_t tid = 7;
@@ -77,42 +77,42 @@ static struct fbuf rich_core(const struct fbuf *exe, const char *exe_name)
 	}
 	note(&b, &off, "CORE", 0x46494c45, nf, nn);
 	note(&b, &off, "CORE", NT_PRSTATUS, pr, sizeof(pr));
-	fb_ehdr(&b, ET_CORE, 0, 4);
-	fb_phdr(&b, 0, PT_NOTE, 0, 0x400, 0, off - 0x400, 0);
-	fb_phdr(&b, 1, PT_LOAD, PF_R | PF_X, 0x1000, FZ_TEXT, 0x1000, 0x2000);
-	fb_phdr(&b, 2, PT_LOAD, PF_R | PF_W, 0x2000, FZ_DATA, 0x1000, FZ_DATA_SIZE);
-	fb_phdr(&b, 3, PT_LOAD, PF_R | PF_W, 0x3000, FZ_HEAP, 0x1000, 0x2000);
-	fb_put(&b, 0x1000, exe->p, 0x1000);
-	fb_put(&b, 0x2000, exe->p + 0x2000, 0x100);
+	eb_ehdr(&b, ET_CORE, 0, 4);
+	eb_phdr(&b, 0, PT_NOTE, 0, 0x400, 0, off - 0x400, 0);
+	eb_phdr(&b, 1, PT_LOAD, PF_R | PF_X, 0x1000, FZ_TEXT, 0x1000, 0x2000);
+	eb_phdr(&b, 2, PT_LOAD, PF_R | PF_W, 0x2000, FZ_DATA, 0x1000, FZ_DATA_SIZE);
+	eb_phdr(&b, 3, PT_LOAD, PF_R | PF_W, 0x3000, FZ_HEAP, 0x1000, 0x2000);
+	eb_put(&b, 0x1000, exe->p, 0x1000);
+	eb_put(&b, 0x2000, exe->p + 0x2000, 0x100);
 	unsigned char z[0x1000] = { 0 };
-	fb_put(&b, 0x3000, z, sizeof(z));
+	eb_put(&b, 0x3000, z, sizeof(z));
 	return b;
 }
 
 static void cores_and_exes(void)
 {
-	struct fbuf exe = fuzz_exe_image();
+	struct ebuf exe = fuzz_exe_image();
 	save("exe", "synthetic", exe.p, exe.n);
 	/* With a GNU build ID note in a PT_NOTE segment. */
-	struct fbuf e2 = { 0 };
-	fb_put(&e2, 0, exe.p, exe.n);
-	fb_ehdr(&e2, ET_EXEC, FZ_TEXT + 0x1000, 3);
-	fb_phdr(&e2, 0, PT_LOAD, PF_R | PF_X, 0, FZ_TEXT, 0x2000, 0x2000);
-	fb_phdr(&e2, 1, PT_LOAD, PF_R | PF_W, 0x2000, FZ_DATA, 0x100, FZ_DATA_SIZE);
-	fb_phdr(&e2, 2, PT_NOTE, PF_R, 0x200, FZ_TEXT + 0x200, 36, 36);
+	struct ebuf e2 = { 0 };
+	eb_put(&e2, 0, exe.p, exe.n);
+	eb_ehdr(&e2, ET_EXEC, FZ_TEXT + 0x1000, 3);
+	eb_phdr(&e2, 0, PT_LOAD, PF_R | PF_X, 0, FZ_TEXT, 0x2000, 0x2000);
+	eb_phdr(&e2, 1, PT_LOAD, PF_R | PF_W, 0x2000, FZ_DATA, 0x100, FZ_DATA_SIZE);
+	eb_phdr(&e2, 2, PT_NOTE, PF_R, 0x200, FZ_TEXT + 0x200, 36, 36);
 	unsigned char id[36] = { 4, 0, 0, 0, 20, 0, 0, 0, 3, 0, 0, 0, 'G', 'N', 'U', 0 };
 	for (int i = 16; i < 36; i++)
 		id[i] = (unsigned char)i;
-	fb_put(&e2, 0x200, id, sizeof(id));
+	eb_put(&e2, 0x200, id, sizeof(id));
 	save("exe", "build-id", e2.p, e2.n);
 
-	struct fbuf c = rich_core(&exe, "/srv/app");
+	struct ebuf c = rich_core(&exe, "/srv/app");
 	save("core", "notes", c.p, c.n);
 	unsigned char heap[256];
 	for (int i = 0; i < 256; i++)
 		heap[i] = (unsigned char)i;
 	struct fz_region r[2] = { { FZ_DATA, exe.p + 0x2000, 0x100 }, { FZ_HEAP, heap, sizeof(heap) } };
-	struct fbuf c2 = fuzz_core_image(r, 2);
+	struct ebuf c2 = fuzz_core_image(r, 2);
 	save("core", "plain", c2.p, c2.n);
 	free(exe.p);
 	free(e2.p);
@@ -219,10 +219,10 @@ static void swiss_seed(void)
 
 /* ---- DWARF and its flat form -------------------------------------------- */
 
-static int to_fbuf(void *arg, const void *p, size_t n)
+static int to_ebuf(void *arg, const void *p, size_t n)
 {
-	struct fbuf *o = arg;
-	fb_put(o, o->n, p, n);
+	struct ebuf *o = arg;
+	eb_put(o, o->n, p, n);
 	return 0;
 }
 
@@ -246,8 +246,8 @@ static void dwarf_seeds(const char *elf)
 		exit(1);
 	}
 	close(fd);
-	struct fbuf o = { 0 };
-	gtb_serialize(b, to_fbuf, &o);
+	struct ebuf o = { 0 };
+	gtb_serialize(b, to_ebuf, &o);
 	gtb_free(b);
 	save("flat", "c-program", o.p, o.n);
 	free(o.p);
@@ -277,8 +277,8 @@ static void flat_seed(void)
 	struct gcfa_row rows[2] = { { 0, 8 }, { 4, 40 } };
 	gtb_add_cfa(b, 0x401000, 0x401100, rows, 2);
 	gtb_set_dwarf_version(b, 5);
-	struct fbuf o = { 0 };
-	gtb_serialize(b, to_fbuf, &o);
+	struct ebuf o = { 0 };
+	gtb_serialize(b, to_ebuf, &o);
 	gtb_free(b);
 	save("flat", "sample", o.p, o.n);
 	free(o.p);

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "elfbuild.h"
 #include "error.h"
 #include "file.h"
 #include "target.h"
@@ -32,31 +33,9 @@ static char dir[256];
 
 /* ---- buffers ---------------------------------------------------------- */
 
-struct buf {
-	unsigned char *p;
-	size_t n;
-};
-
-static void put(struct buf *b, size_t off, const void *src, size_t len)
+static void put32(struct ebuf *b, size_t off, uint32_t v)
 {
-	if (off + len > b->n) {
-		unsigned char *q = realloc(b->p, off + len);
-
-		if (!q) {
-			perror("realloc");
-			exit(2);
-		}
-		memset(q + b->n, 0, off + len - b->n);
-		b->p = q;
-		b->n = off + len;
-	}
-	if (len)
-		memcpy(b->p + off, src, len);
-}
-
-static void put32(struct buf *b, size_t off, uint32_t v)
-{
-	put(b, off, &v, 4); /* the tests run on little-endian x86-64 */
+	eb_put(b, off, &v, 4); /* the tests run on little-endian x86-64 */
 }
 
 static void write_buf(const char *path, const void *p, size_t n)
@@ -89,42 +68,6 @@ static const char *path_in(const char *name)
 	return paths[n++];
 }
 
-static void ehdr(struct buf *b, uint16_t type, uint64_t entry, size_t nph)
-{
-	Elf64_Ehdr eh;
-
-	memset(&eh, 0, sizeof eh);
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_type = type;
-	eh.e_machine = EM_X86_64;
-	eh.e_version = EV_CURRENT;
-	eh.e_entry = entry;
-	eh.e_phoff = nph ? sizeof eh : 0;
-	eh.e_ehsize = sizeof eh;
-	eh.e_phentsize = sizeof(Elf64_Phdr);
-	eh.e_phnum = (uint16_t)nph;
-	put(b, 0, &eh, sizeof eh);
-}
-
-static void phdr(struct buf *b, size_t i, uint32_t type, uint32_t flags,
-		 uint64_t off, uint64_t vaddr, uint64_t filesz, uint64_t memsz)
-{
-	Elf64_Phdr p;
-
-	memset(&p, 0, sizeof p);
-	p.p_type = type;
-	p.p_flags = flags;
-	p.p_offset = off;
-	p.p_vaddr = vaddr;
-	p.p_filesz = filesz;
-	p.p_memsz = memsz;
-	p.p_align = type == PT_NOTE ? 4 : 0x1000;
-	put(b, sizeof(Elf64_Ehdr) + i * sizeof p, &p, sizeof p);
-}
-
 /* ---- the synthetic program -------------------------------------------- */
 
 /* Executable layout (relative to its link base):
@@ -147,37 +90,37 @@ struct exe_opt {
 	char build_id;       /* a byte of the "build ID" in the first page */
 };
 
-static struct buf make_exe(const struct exe_opt *o)
+static struct ebuf make_exe(const struct exe_opt *o)
 {
-	struct buf b = { 0 };
+	struct ebuf b = { 0 };
 	uint64_t base = o->link_base, i;
 	char id[32];
 
-	ehdr(&b, o->type, base + ENTRY_OFF + o->entry_adj, 3);
-	phdr(&b, 0, PT_LOAD, PF_R | PF_X, 0, base, 0x2000, 0x2000);
-	phdr(&b, 1, PT_LOAD, PF_R, 0x2000, base + 0x2000, 0x1000, 0x1000);
-	phdr(&b, 2, PT_LOAD, PF_R | PF_W, 0x3000, base + 0x3000, 0x100, 0x2000);
+	eb_ehdr(&b, o->type, base + ENTRY_OFF + o->entry_adj, 3);
+	eb_phdr(&b, 0, PT_LOAD, PF_R | PF_X, 0, base, 0x2000, 0x2000);
+	eb_phdr(&b, 1, PT_LOAD, PF_R, 0x2000, base + 0x2000, 0x1000, 0x1000);
+	eb_phdr(&b, 2, PT_LOAD, PF_R | PF_W, 0x3000, base + 0x3000, 0x100, 0x2000);
 	snprintf(id, sizeof id, "BUILDID-%c%c%c%c", o->build_id, o->build_id,
 		 o->build_id, o->build_id);
-	put(&b, BUILDID_OFF, id, strlen(id));
+	eb_put(&b, BUILDID_OFF, id, strlen(id));
 	for (i = 0x1000; i < 0x2000; i++) {
 		uint8_t c = text_byte(i);
-		put(&b, i, &c, 1);
+		eb_put(&b, i, &c, 1);
 	}
 	for (i = 0x2000; i < 0x3000; i++) {
 		uint8_t c = (uint8_t)(i * 13 + 1);
-		put(&b, i, &c, 1);
+		eb_put(&b, i, &c, 1);
 	}
-	put(&b, RODATA_OFF, RODATA_STR, sizeof RODATA_STR);
+	eb_put(&b, RODATA_OFF, RODATA_STR, sizeof RODATA_STR);
 	for (i = 0x3000; i < 0x3100; i++) {
 		uint8_t c = (uint8_t)(i * 3 + 0x40);
-		put(&b, i, &c, 1);
+		eb_put(&b, i, &c, 1);
 	}
 	return b;
 }
 
 /* Notes. */
-static void note(struct buf *b, size_t *off, const char *name, uint32_t type,
+static void note(struct ebuf *b, size_t *off, const char *name, uint32_t type,
 		 const void *desc, size_t descsz)
 {
 	size_t namesz = strlen(name) + 1;
@@ -185,14 +128,14 @@ static void note(struct buf *b, size_t *off, const char *name, uint32_t type,
 	put32(b, *off, (uint32_t)namesz);
 	put32(b, *off + 4, (uint32_t)descsz);
 	put32(b, *off + 8, type);
-	put(b, *off + 12, name, namesz);
+	eb_put(b, *off + 12, name, namesz);
 	*off += 12 + ((namesz + 3) & ~(size_t)3);
-	put(b, *off, desc, descsz);
+	eb_put(b, *off, desc, descsz);
 	*off += (descsz + 3) & ~(size_t)3;
-	put(b, *off, "", 0);
+	eb_put(b, *off, "", 0);
 }
 
-static void prstatus(struct buf *b, size_t *off, int32_t tid, uint64_t rip,
+static void prstatus(struct ebuf *b, size_t *off, int32_t tid, uint64_t rip,
 		     uint64_t rsp)
 {
 	unsigned char d[336];
@@ -237,7 +180,7 @@ static void ntfile_name(struct ntfile *f, const char *name)
 }
 
 struct core_opt {
-	const struct buf *exe;       /* for the dumped first page */
+	const struct ebuf *exe;       /* for the dumped first page */
 	uint64_t rt_base;            /* runtime address of the exe */
 	const char *exe_name;        /* name in NT_FILE; NULL: no NT_FILE */
 	bool no_auxv, no_prpsinfo;
@@ -263,9 +206,9 @@ struct core_opt {
  *   F HEAP+0x10000 filesz 0x1000                              @0x9000
  *   G HEAP+0x11000 filesz 0x1000 (adjacent to F)              @0xa000
  * Program headers are written out of address order on purpose. */
-static struct buf make_core(const struct core_opt *o)
+static struct ebuf make_core(const struct core_opt *o)
 {
-	struct buf b = { 0 };
+	struct ebuf b = { 0 };
 	uint64_t rt = o->rt_base, a;
 	size_t noff = 0x400, nph = 0, i;
 	struct ntfile f;
@@ -301,41 +244,41 @@ static struct buf make_core(const struct core_opt *o)
 	prstatus(&b, &noff, 1235, rt + ENTRY_OFF + 4, HEAP + 0x2000);
 
 	/* segments */
-	phdr(&b, nph++, PT_LOAD, PF_R | PF_W, 0x5000, HEAP, 0x3000,
+	eb_phdr(&b, nph++, PT_LOAD, PF_R | PF_W, 0x5000, HEAP, 0x3000,
 	     o->overlap ? 0x4800 : 0x4000);
-	phdr(&b, nph++, PT_LOAD, PF_R | PF_W, 0x9000, HEAP + 0x10000, 0x1000, 0x1000);
-	phdr(&b, nph++, PT_NOTE, 0, 0x400, 0, noff - 0x400, 0);
-	phdr(&b, nph++, PT_LOAD, PF_R | PF_X, 0x2000, rt, 0x1000, 0x2000);
-	phdr(&b, nph++, PT_LOAD, PF_R, 0x3000, rt + 0x2000, 0, 0x1000);
+	eb_phdr(&b, nph++, PT_LOAD, PF_R | PF_W, 0x9000, HEAP + 0x10000, 0x1000, 0x1000);
+	eb_phdr(&b, nph++, PT_NOTE, 0, 0x400, 0, noff - 0x400, 0);
+	eb_phdr(&b, nph++, PT_LOAD, PF_R | PF_X, 0x2000, rt, 0x1000, 0x2000);
+	eb_phdr(&b, nph++, PT_LOAD, PF_R, 0x3000, rt + 0x2000, 0, 0x1000);
 	if (!o->no_data_seg)
-		phdr(&b, nph++, PT_LOAD, PF_R | PF_W, 0x3000, rt + 0x3000, 0x2000, 0x2000);
-	phdr(&b, nph++, PT_LOAD, PF_R | PF_W, 0xa000, HEAP + 0x11000, 0x1000, 0x1000);
-	phdr(&b, nph++, PT_LOAD, PF_R | PF_W, 0x8000, HEAP + 0x4000, 0x1000, 0x1000);
+		eb_phdr(&b, nph++, PT_LOAD, PF_R | PF_W, 0x3000, rt + 0x3000, 0x2000, 0x2000);
+	eb_phdr(&b, nph++, PT_LOAD, PF_R | PF_W, 0xa000, HEAP + 0x11000, 0x1000, 0x1000);
+	eb_phdr(&b, nph++, PT_LOAD, PF_R | PF_W, 0x8000, HEAP + 0x4000, 0x1000, 0x1000);
 	if (o->big)
-		phdr(&b, nph++, PT_LOAD, PF_R | PF_W, BIG_OFF, BIG, o->big, o->big);
-	ehdr(&b, ET_CORE, 0, nph);
+		eb_phdr(&b, nph++, PT_LOAD, PF_R | PF_W, BIG_OFF, BIG, o->big, o->big);
+	eb_ehdr(&b, ET_CORE, 0, nph);
 
-	put(&b, 0x2000, o->exe->p, 0x1000);
+	eb_put(&b, 0x2000, o->exe->p, 0x1000);
 	if (o->flip_first_page >= 0)
 		b.p[0x2000 + o->flip_first_page] ^= 0x20;
 	for (a = 0; a < 0x2000; a++) {
 		uint8_t c = cdata_byte(rt + 0x3000 + a);
-		put(&b, 0x3000 + a, &c, 1);
+		eb_put(&b, 0x3000 + a, &c, 1);
 	}
 	for (a = 0; a < 0x4000; a++) {
 		uint8_t c = heap_byte(HEAP + a);
-		put(&b, 0x5000 + a, &c, 1);
+		eb_put(&b, 0x5000 + a, &c, 1);
 	}
 	for (a = 0; a < 0x2000; a++) {
 		uint8_t c = heap_byte(HEAP + 0x10000 + a);
-		put(&b, 0x9000 + a, &c, 1);
+		eb_put(&b, 0x9000 + a, &c, 1);
 	}
 	return b;
 }
 
 static const struct exe_opt EXE = { ET_EXEC, 0x400000, 0, 'a' };
 
-static struct core_opt core_opt(const struct buf *exe, const char *name)
+static struct core_opt core_opt(const struct ebuf *exe, const char *name)
 {
 	struct core_opt o;
 
@@ -348,7 +291,7 @@ static struct core_opt core_opt(const struct buf *exe, const char *name)
 }
 
 /* Write exe and core into dir; returns the core's path. */
-static const char *write_pair(const struct buf *exe, const struct buf *core,
+static const char *write_pair(const struct ebuf *exe, const struct ebuf *core,
 			      const char *exe_file, const char *core_file)
 {
 	if (exe)
@@ -429,9 +372,9 @@ static void test_null_safe(void)
 static void test_open_errors(void)
 {
 	struct ms_error e;
-	struct buf exe = make_exe(&EXE);
+	struct ebuf exe = make_exe(&EXE);
 	struct core_opt co = core_opt(&exe, path_in("prog"));
-	struct buf core = make_core(&co);
+	struct ebuf core = make_core(&co);
 	const char *missing = path_in("no-such-core");
 
 	OPEN(missing, NULL, MS_EOPEN, &e);
@@ -456,9 +399,9 @@ static void test_open_errors(void)
 
 	/* wrong class, byte order, machine */
 	{
-		struct buf c = { 0 };
+		struct ebuf c = { 0 };
 
-		put(&c, 0, core.p, core.n);
+		eb_put(&c, 0, core.p, core.n);
 		c.p[EI_CLASS] = ELFCLASS32;
 		write_buf(path_in("c32"), c.p, c.n);
 		OPEN(path_in("c32"), NULL, MS_EFORMAT, &e);
@@ -509,9 +452,9 @@ static void check_bytes(const struct target *t, uint64_t addr, size_t n,
 static void test_good(void)
 {
 	struct ms_error e;
-	struct buf exe = make_exe(&EXE);
+	struct ebuf exe = make_exe(&EXE);
 	struct core_opt co = core_opt(&exe, path_in("prog"));
-	struct buf core = make_core(&co);
+	struct ebuf core = make_core(&co);
 	const char *cp = write_pair(&exe, &core, "prog", "core");
 	const struct target_thread *th;
 	struct target *t;
@@ -643,10 +586,10 @@ static void rss(uint64_t *file, uint64_t *anon)
  * core's pages at most. */
 static void trim_case(bool sparse)
 {
-	struct buf exe = make_exe(&EXE);
+	struct ebuf exe = make_exe(&EXE);
 	struct core_opt o = core_opt(&exe, "/nonexistent/prog");
 	o.big = 512ull << 20;
-	struct buf core = make_core(&o);
+	struct ebuf core = make_core(&o);
 	const char *path = path_in("big.core");
 	struct ms_error err;
 	write_buf(path, core.p, core.n);
@@ -717,9 +660,9 @@ static void test_trim(void)
 static void test_exe_bss(void)
 {
 	struct ms_error e;
-	struct buf exe = make_exe(&EXE);
+	struct ebuf exe = make_exe(&EXE);
 	struct core_opt co = core_opt(&exe, path_in("prog"));
-	struct buf core;
+	struct ebuf core;
 	struct target *t;
 	unsigned char buf[0x200];
 
@@ -744,9 +687,9 @@ static void test_pie(void)
 	const struct exe_opt pie = { ET_DYN, 0, 0, 'p' };
 	const uint64_t rt = 0x555555554000ull;
 	struct ms_error e;
-	struct buf exe = make_exe(&pie);
+	struct ebuf exe = make_exe(&pie);
 	struct core_opt co = core_opt(&exe, path_in("pie"));
-	struct buf core;
+	struct ebuf core;
 	struct target *t;
 	unsigned char buf[32];
 
@@ -778,9 +721,9 @@ static void test_pie(void)
 static void test_mismatch(void)
 {
 	struct ms_error e;
-	struct buf exe = make_exe(&EXE), other;
+	struct ebuf exe = make_exe(&EXE), other;
 	struct core_opt co = core_opt(&exe, path_in("prog"));
-	struct buf core = make_core(&co);
+	struct ebuf core = make_core(&co);
 	const char *cp = write_pair(&exe, &core, "prog", "core");
 	struct exe_opt eo;
 
@@ -845,14 +788,14 @@ static void test_mismatch(void)
 }
 
 /* An executable with a Go build ID note in its first page. */
-static struct buf make_exe_id(const char *id)
+static struct ebuf make_exe_id(const char *id)
 {
-	struct buf b = make_exe(&EXE);
+	struct ebuf b = make_exe(&EXE);
 	size_t off = 0x300;
 
-	ehdr(&b, ET_EXEC, 0x400000 + ENTRY_OFF, 4);
+	eb_ehdr(&b, ET_EXEC, 0x400000 + ENTRY_OFF, 4);
 	note(&b, &off, "Go\0", 4, id, strlen(id));
-	phdr(&b, 3, PT_NOTE, PF_R, 0x300, 0x400300, off - 0x300, off - 0x300);
+	eb_phdr(&b, 3, PT_NOTE, PF_R, 0x300, 0x400300, off - 0x300, off - 0x300);
 	return b;
 }
 
@@ -862,9 +805,9 @@ static struct buf make_exe_id(const char *id)
 static void test_build_ids(void)
 {
 	struct ms_error e;
-	struct buf a = make_exe_id("go-build-A"), b = make_exe_id("go-build-B");
+	struct ebuf a = make_exe_id("go-build-A"), b = make_exe_id("go-build-B");
 	struct core_opt co = core_opt(&a, path_in("prog-a"));
-	struct buf core;
+	struct ebuf core;
 	struct target *t;
 	const char *cp;
 
@@ -921,9 +864,9 @@ static void test_build_ids(void)
 static void test_find_exe(void)
 {
 	struct ms_error e;
-	struct buf exe = make_exe(&EXE);
+	struct ebuf exe = make_exe(&EXE);
 	struct core_opt co;
-	struct buf core;
+	struct ebuf core;
 	struct target *t;
 	char name[600];
 
@@ -981,9 +924,9 @@ static void test_find_exe(void)
 static void test_truncated(void)
 {
 	struct ms_error e;
-	struct buf exe = make_exe(&EXE);
+	struct ebuf exe = make_exe(&EXE);
 	struct core_opt co = core_opt(&exe, path_in("prog"));
-	struct buf core = make_core(&co);
+	struct ebuf core = make_core(&co);
 	const char *cp = path_in("core-trunc");
 
 	write_buf(path_in("prog"), exe.p, exe.n);
@@ -1040,9 +983,9 @@ static void test_truncated(void)
 static void test_ntfile_corrupt(void)
 {
 	struct ms_error e;
-	struct buf exe = make_exe(&EXE);
+	struct ebuf exe = make_exe(&EXE);
 	struct core_opt co = core_opt(&exe, path_in("prog"));
-	struct buf core;
+	struct ebuf core;
 	struct ntfile f;
 	const char *cp;
 
@@ -1126,9 +1069,9 @@ static void test_ntfile_corrupt(void)
 static void test_segments_corrupt(void)
 {
 	struct ms_error e;
-	struct buf exe = make_exe(&EXE);
+	struct ebuf exe = make_exe(&EXE);
 	struct core_opt co = core_opt(&exe, path_in("prog"));
-	struct buf core;
+	struct ebuf core;
 	Elf64_Phdr ph;
 	const char *cp;
 
@@ -1220,9 +1163,9 @@ static void test_segments_corrupt(void)
  * either open (reads then work or fail cleanly) or fail with a message. */
 static void test_fuzz(void)
 {
-	struct buf exe = make_exe(&EXE);
+	struct ebuf exe = make_exe(&EXE);
 	struct core_opt co = core_opt(&exe, path_in("prog"));
-	struct buf core = make_core(&co), m = { 0 };
+	struct ebuf core = make_core(&co), m = { 0 };
 	char cp[512], exe_path[512];
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
 	int iter, bad = 0, opened = 0;
@@ -1230,7 +1173,7 @@ static void test_fuzz(void)
 	snprintf(cp, sizeof cp, "%s", path_in("core-fuzz"));
 	snprintf(exe_path, sizeof exe_path, "%s", path_in("prog"));
 	write_buf(exe_path, exe.p, exe.n);
-	put(&m, 0, core.p, core.n);
+	eb_put(&m, 0, core.p, core.n);
 	for (iter = 0; iter < 2000; iter++) {
 		struct ms_error e;
 		struct target *t;
@@ -1391,9 +1334,9 @@ static void test_special_files(void)
 	/* The core and the executable, by either name. */
 	OPEN(fifo, NULL, MS_EOPEN, &e);
 	CHECK_CONTAINS(e.msg, "FIFO");
-	struct buf exe = make_exe(&EXE);
+	struct ebuf exe = make_exe(&EXE);
 	struct core_opt co = core_opt(&exe, fifo);
-	struct buf core = make_core(&co);
+	struct ebuf core = make_core(&co);
 	const char *cp = write_pair(NULL, &core, NULL, "core-fifo-exe");
 	OPEN(cp, NULL, MS_EOPEN, &e);      /* NT_FILE names the FIFO */
 	CHECK_CONTAINS(e.msg, fifo);
@@ -1408,9 +1351,9 @@ static void test_special_files(void)
 static void test_coverage(void)
 {
 	struct ms_error e;
-	struct buf exe = make_exe(&EXE);
+	struct ebuf exe = make_exe(&EXE);
 	struct core_opt co = core_opt(&exe, path_in("prog"));
-	struct buf core = make_core(&co);
+	struct ebuf core = make_core(&co);
 	struct target *t = OPEN(write_pair(&exe, &core, "prog", "core"), NULL, MS_OK, &e);
 	uint64_t total = 0;
 
