@@ -1359,22 +1359,37 @@ static type_id dep_at(const struct gtypes *g, type_id id, const type_id *v, size
 /* A worklist over the reverse edges: each type is decided once its
  * dependencies are, in time linear in the types and members (a pass per
  * change was quadratic in a hostile chain of a million pointer types). */
-static int fixpoint(const struct gtypes *g, uint8_t *yes, bool want_map)
+/* The reverse edges, type d -> the types that depend on it: counted into
+ * off[d + 1] when edge is NULL, else written at edge[fill[d]++].  Returns
+ * how many there are. */
+static size_t reverse_edges(const struct gtypes *g, size_t *off, size_t *fill, uint32_t *edge)
 {
 	size_t n = g->ntypes, e = 0;
-	size_t *off = calloc(n + 2, sizeof(*off));
-	if (!off)
-		return -1;
 	for (type_id id = 1; id <= n; id++) {
 		const type_id *v;
 		type_id one[1];
 		size_t k = deps_of(g, id, &v, one);
 		for (size_t i = 0; i < k; i++) {
 			type_id d = dep_at(g, id, v, i);
-			if (d && d <= n)
-				off[d + 1]++, e++;
+			if (!d || d > n)
+				continue;
+			if (edge)
+				edge[fill[d]++] = id;
+			else
+				off[d + 1]++;
+			e++;
 		}
 	}
+	return e;
+}
+
+static int fixpoint(const struct gtypes *g, uint8_t *yes, bool want_map)
+{
+	size_t n = g->ntypes;
+	size_t *off = calloc(n + 2, sizeof(*off));
+	if (!off)
+		return -1;
+	size_t e = reverse_edges(g, off, NULL, NULL);
 	for (size_t d = 1; d <= n + 1; d++)
 		off[d] += off[d - 1];
 	uint32_t *edge = malloc((e ? e : 1) * sizeof(*edge));
@@ -1385,16 +1400,7 @@ static int fixpoint(const struct gtypes *g, uint8_t *yes, bool want_map)
 		return -1;
 	}
 	memcpy(fill, off, (n + 1) * sizeof(*fill));
-	for (type_id id = 1; id <= n; id++) {
-		const type_id *v;
-		type_id one[1];
-		size_t k = deps_of(g, id, &v, one);
-		for (size_t i = 0; i < k; i++) {
-			type_id d = dep_at(g, id, v, i);
-			if (d && d <= n)
-				edge[fill[d]++] = id;
-		}
-	}
+	reverse_edges(g, off, fill, edge);
 	/* yes[0] stays 0: "no type" holds nothing. */
 	size_t top = 0;
 	for (type_id id = 1; id <= n; id++)
