@@ -641,54 +641,42 @@ bool target_region(const struct target *t, uint64_t addr, uint64_t *lo, uint64_t
 	return in_segs(t->cseg, t->ncseg, addr, lo, hi);
 }
 
-uint64_t target_dumped(const struct target *t, uint64_t addr, uint64_t n)
+/* Bytes of [addr, addr+n) the core's segments hold in the file (dumped),
+ * or that a segment maps but the file lacks (!dumped: memsz past filesz,
+ * in segments that were memory at all). */
+static uint64_t seg_bytes(const struct target *t, uint64_t addr, uint64_t n, bool dumped)
 {
-	uint64_t got = 0, end;
-
-	if (!t || !n)
-		return 0;
-	if (t->live)
-		return n;
-	end = n > UINT64_MAX - addr ? UINT64_MAX : addr + n;
+	uint64_t sum = 0, end = n > UINT64_MAX - addr ? UINT64_MAX : addr + n;
 	size_t i = tg_upper(t->cseg, t->ncseg, addr);
 	if (i > 0)
 		i--;
 	for (; i < t->ncseg && t->cseg[i].vaddr < end; i++) {
 		const struct seg *s = &t->cseg[i];
-		uint64_t lo = s->vaddr > addr ? s->vaddr : addr;
-		uint64_t hi = s->filesz < end - s->vaddr ? s->vaddr + s->filesz : end;
-
-		if (hi > lo)
-			got += hi - lo;
-	}
-	return got;
-}
-
-uint64_t target_missing(const struct target *t, uint64_t addr, uint64_t n)
-{
-	uint64_t lost = 0, end;
-
-	if (!t || !n || t->live)
-		return 0;
-	end = n > UINT64_MAX - addr ? UINT64_MAX : addr + n;
-	size_t i = tg_upper(t->cseg, t->ncseg, addr);
-	if (i > 0)
-		i--;
-	for (; i < t->ncseg && t->cseg[i].vaddr < end; i++) {
-		const struct seg *s = &t->cseg[i];
-		uint64_t lo = s->vaddr + s->filesz, hi = s->vaddr + s->memsz;
-
 		/* Reserved address space (no access) was never memory. */
-		if (!(s->flags & (PF_R | PF_W)))
+		if (!dumped && !(s->flags & (PF_R | PF_W)))
 			continue;
+		uint64_t lo = dumped ? s->vaddr : s->vaddr + s->filesz;
+		uint64_t hi = dumped ? s->vaddr + s->filesz : s->vaddr + s->memsz;
 		if (lo < addr)
 			lo = addr;
 		if (hi > end)
 			hi = end;
 		if (hi > lo)
-			lost += hi - lo;
+			sum += hi - lo;
 	}
-	return lost;
+	return sum;
+}
+
+uint64_t target_dumped(const struct target *t, uint64_t addr, uint64_t n)
+{
+	if (!t || !n)
+		return 0;
+	return t->live ? n : seg_bytes(t, addr, n, true);
+}
+
+uint64_t target_missing(const struct target *t, uint64_t addr, uint64_t n)
+{
+	return !t || !n || t->live ? 0 : seg_bytes(t, addr, n, false);
 }
 
 uint64_t target_exe_data_missing(const struct target *t, uint64_t *total)
