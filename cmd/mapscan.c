@@ -267,6 +267,12 @@ static int fail(int code, const char *msg)
 	return code;
 }
 
+/* A failed analysis: its error, or a generic one when it left none. */
+static int fail_analysis(const struct ms_error *err)
+{
+	return fail(err->code ? err->code : MS_EINTERNAL, err->msg[0] ? err->msg : "analysis failed");
+}
+
 /* ---- files written besides the report (--pprof, --metrics) -----------------
  *
  * Written to a temporary file beside FILE that is renamed over it when
@@ -694,6 +700,21 @@ static bool looks_like_json(const char *path)
 	return false;
 }
 
+/* Parse the command line into cl; a bad option or --help ends the run
+ * there: returns its exit status, or -1 to go on. */
+static int parse_cmdline(int argc, char **argv, struct cmdline *cl)
+{
+	parse_args(argc, argv, cl);
+	json_mode = cl->json;
+	if (cl->err[0])
+		return usage_error(cl->err);
+	if (cl->help) {
+		fputs(usage_text, stdout);
+		return fflush(stdout) || ferror(stdout) ? MS_EINTERNAL : 0;
+	}
+	return -1;
+}
+
 static int diff_main(int argc, char **argv)
 {
 	struct cmdline cl = { .fo = { .top = 20 }, .group = GROUP_OWNER };
@@ -701,14 +722,9 @@ static int diff_main(int argc, char **argv)
 		1ull << OPT_JSON | 1ull << OPT_TOP | 1ull << OPT_GROUP | 1ull << OPT_QUIET |
 		1ull << OPT_HELP;
 
-	parse_args(argc, argv, &cl);
-	json_mode = cl.json;
-	if (cl.err[0])
-		return usage_error(cl.err);
-	if (cl.help) {
-		fputs(usage_text, stdout);
-		return fflush(stdout) || ferror(stdout) ? MS_EINTERNAL : 0;
-	}
+	int early = parse_cmdline(argc, argv, &cl);
+	if (early >= 0)
+		return early;
 	if (cl.given & ~allowed)
 		return usage_error("mapscan diff takes --exe, --old-exe, --debug-file, --json, --top,"
 				   " --group and --quiet only");
@@ -759,7 +775,7 @@ static int diff_main(int argc, char **argv)
 	if (got < 2) {
 		while (got-- > 0)
 			report_free(&r[got]);
-		return fail(err.code ? err.code : MS_EINTERNAL, err.msg[0] ? err.msg : "analysis failed");
+		return fail_analysis(&err);
 	}
 	struct diff d;
 	if (diff_reports(&d, &r[0], &r[1], &err))
@@ -786,14 +802,9 @@ int main(int argc, char **argv)
 		.po = { .max_pause_ns = 10000000000ull },
 	};
 
-	parse_args(argc, argv, &cl);
-	json_mode = cl.json;
-	if (cl.err[0])
-		return usage_error(cl.err);
-	if (cl.help) {
-		fputs(usage_text, stdout);
-		return fflush(stdout) || ferror(stdout) ? MS_EINTERNAL : 0;
-	}
+	int early = parse_cmdline(argc, argv, &cl);
+	if (early >= 0)
+		return early;
 	if (cl.version) {
 		char libs[300];
 		analyze_library_versions(libs, sizeof(libs));
@@ -864,7 +875,7 @@ int main(int argc, char **argv)
 		: analyze_core(cl.core, exe, &ao, &r, &err)) {
 		for (size_t i = 0; i < nouts; i++)
 			outfile_drop(&outs[i]);
-		return fail(err.code ? err.code : MS_EINTERNAL, err.msg[0] ? err.msg : "analysis failed");
+		return fail_analysis(&err);
 	}
 	progress_clear();
 	/* --metrics has owner groups' series even when the report lists none. */
