@@ -85,6 +85,8 @@ each failure, with the exact bytes written and the mapscan command line.
 """
 import argparse, bisect, json, os, random, resource, shutil, struct, subprocess, sys, tempfile, time
 
+from run import set_filesz
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURE = os.path.join(ROOT, "testdata", "fixtures", "mapstates")
 TIMEOUT = 120  # seconds per run; ASan builds are slow but a hang is far slower
@@ -983,28 +985,6 @@ def hostile_dwarf(mapscan, go, work, asan, name):
         if asan and res.rc == EXIT_NODWARF and foreign_sanitizer_only(res.err, res.pid):
             res.err = b""        # the child's report: the crash it was made for
         expect(label, res, asan, EXIT_NODWARF, [bad, "DWARF reader"])
-
-
-def set_filesz(core, out, pick):
-    """Copy core to out with each PT_LOAD's p_filesz replaced by
-    pick(vaddr, filesz, memsz, flags) (None: unchanged)."""
-    with open(core, "rb") as f:
-        b = bytearray(f.read())
-    phoff, = struct.unpack_from("<Q", b, 32)
-    phentsize, phnum = struct.unpack_from("<HH", b, 54)
-    changed = 0
-    for i in range(phnum):
-        o = phoff + i * phentsize
-        p_type, flags, _, vaddr, _, filesz, memsz, _ = struct.unpack_from("<IIQQQQQQ", b, o)
-        if p_type != 1:
-            continue
-        new = pick(vaddr, filesz, memsz, flags)
-        if new is not None and new != filesz:
-            struct.pack_into("<Q", b, o + 32, new)
-            changed += 1
-    with open(out, "wb") as f:
-        f.write(b)
-    return changed
 
 
 def capture_filtered(exe, workdir, name, coredump_filter):

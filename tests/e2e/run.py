@@ -101,6 +101,28 @@ MAIN_ROOT = re.compile(r"main\.|goroutine \d+ \(main\.[^)]*\) → local ")
 MAIN_TYPE = re.compile(r"(?<![\w./])main\.")
 
 
+def set_filesz(core, out, pick):
+    """Copy core to out with each PT_LOAD's p_filesz replaced by
+    pick(vaddr, filesz, memsz, flags) (None: unchanged)."""
+    with open(core, "rb") as f:
+        b = bytearray(f.read())
+    phoff, = struct.unpack_from("<Q", b, 32)
+    phentsize, phnum = struct.unpack_from("<HH", b, 54)
+    changed = 0
+    for i in range(phnum):
+        o = phoff + i * phentsize
+        p_type, flags, _, vaddr, _, filesz, memsz, _ = struct.unpack_from("<IIQQQQQQ", b, o)
+        if p_type != 1:
+            continue
+        new = pick(vaddr, filesz, memsz, flags)
+        if new is not None and new != filesz:
+            struct.pack_into("<Q", b, o + 32, new)
+            changed += 1
+    with open(out, "wb") as f:
+        f.write(b)
+    return changed
+
+
 def reachable(m):
     """Does mapscan say m is held (not garbage)?  Yes unless it says no."""
     return m.get("reachable") is not False
@@ -1024,22 +1046,10 @@ class Suite:
         try:
             doc = self.mapscan_json(["--exe", fx["exe"], fx["core"]])
             maps = [int(m["address"], 16) for m in doc.get("maps", [])]
-            with open(fx["core"], "rb") as f:
-                b = bytearray(f.read())
-            phoff, = struct.unpack_from("<Q", b, 32)
-            phent, phnum = struct.unpack_from("<HH", b, 54)
-            cut = 0
-            for i in range(phnum):
-                o = phoff + i * phent
-                typ, flags, _, vaddr, _, filesz, memsz, _ = struct.unpack_from("<IIQQQQQQ", b, o)
-                if typ == 1 and filesz == memsz and filesz >= 1 << 20 and flags & 2 and \
-                        any(vaddr <= a < vaddr + filesz for a in maps):
-                    struct.pack_into("<Q", b, o + 32, filesz // 2)
-                    cut += 1
             part = fx["core"] + ".half-heap"
-            with open(part, "wb") as f:
-                f.write(b)
-            del b
+            cut = set_filesz(fx["core"], part, lambda vaddr, filesz, memsz, flags:
+                             filesz // 2 if filesz == memsz and filesz >= 1 << 20 and flags & 2 and
+                             any(vaddr <= a < vaddr + filesz for a in maps) else None)
             try:
                 doc = self.mapscan_json(["--exe", fx["exe"], part])
             finally:
