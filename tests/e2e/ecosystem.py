@@ -670,21 +670,28 @@ class Suite:
 
     # ---- --fail-over -------------------------------------------------------
 
-    def gate_case(self, name, args, want_rc, base_out, stdin=subprocess.DEVNULL):
+    def gate_check(self, name, args, want_rc, base_out, stdin, line_re, what, flag):
+        """The gate's exit status, its one stderr line (matching line_re,
+        `what` it should say) when it fires, nothing on stderr otherwise,
+        the report as without the gate (`flag`)."""
         rc, out, err, _ = self.run(args, stdin=stdin)
         probs = []
         if rc != want_rc:
             probs.append("exit %d, want %d: %s" % (rc, want_rc, err.strip()))
         lines = err.splitlines()
         if want_rc == EXIT_GATE:
-            if len(lines) != 1 or not re.fullmatch(r"mapscan: .* reclaimable in \d+ maps, at or over "
-                                                   r"--fail-over .*", lines[0]):
-                probs.append("stderr is not one line saying why: %r" % err)
+            if len(lines) != 1 or not re.fullmatch(line_re, lines[0]):
+                probs.append("stderr is not one line %s: %r" % (what, err))
         elif err:
             probs.append("stderr: %r" % err)
         if base_out is not None and out != base_out:
-            probs.append("the report differs from the one without --fail-over")
+            probs.append("the report differs from the one without %s" % flag)
         self.r.check(name, probs)
+
+    def gate_case(self, name, args, want_rc, base_out, stdin=subprocess.DEVNULL):
+        self.gate_check(name, args, want_rc, base_out, stdin,
+                        r"mapscan: .* reclaimable in \d+ maps, at or over --fail-over .*",
+                        "saying why", "--fail-over")
 
     def gate(self):
         name, d = next(iter(self.samples.items()))
@@ -746,26 +753,15 @@ class Suite:
     # ---- --fail-over-group -------------------------------------------------
 
     def gate_group_case(self, name, args, want_rc, base_out, group=None, stdin=subprocess.DEVNULL):
-        """The gate's exit status, its one line naming `group` (a JSON
-        group) when it fires, nothing on stderr otherwise, the report as
-        without the gate."""
-        rc, out, err, _ = self.run(args, stdin=stdin)
-        probs = []
-        if rc != want_rc:
-            probs.append("exit %d, want %d: %s" % (rc, want_rc, err.strip()))
-        lines = err.splitlines()
+        """The gate's one line names `group` (a JSON group) when it fires."""
+        named = line_re = None
         if want_rc == EXIT_GATE:
             named = "group %s (%s)" % (group["pattern"], group["type"]) if group["pattern"] \
                 else "type " + group["type"]
-            want = r"mapscan: .* reclaimable in %d maps of %s, at or over --fail-over-group .*" \
+            line_re = r"mapscan: .* reclaimable in %d maps of %s, at or over --fail-over-group .*" \
                 % (group["maps"], re.escape(named))
-            if len(lines) != 1 or not re.fullmatch(want, lines[0]):
-                probs.append("stderr is not one line naming %s: %r" % (named, err))
-        elif err:
-            probs.append("stderr: %r" % err)
-        if base_out is not None and out != base_out:
-            probs.append("the report differs from the one without --fail-over-group")
-        self.r.check(name, probs)
+        self.gate_check(name, args, want_rc, base_out, stdin, line_re, "naming %s" % named,
+                        "--fail-over-group")
 
     def gate_group(self):
         try:

@@ -523,46 +523,19 @@ class Live:
                 ms.kill()
                 ms.communicate()
 
-    def sigstopped(self, base, fx):
-        """SIGSTOP (which mapscan cannot catch) while it holds the fixture:
-        its watchdog child kills it after --max-pause and 2 s of grace."""
+    def sigstop_case(self, name, fx, opts, settle, bound, bound_said=""):
+        """SIGSTOP (which mapscan cannot catch) while it holds the fixture
+        with opts, settle seconds after the stop: its watchdog child kills
+        it, and the fixture answers within bound seconds.  Returns how
+        long that took, or None when the case failed to run."""
         r, pid = self.r, fx.pid
-        name = base + "/SIGSTOP-mid-scan"
-        ms = self.start_held(["--pid", str(pid), "--max-pause", "0.5"], {"MAPSCAN_TEST_HOLD_MS": HOLD_MS})
-        try:
-            p = []
-            if not wait_all_stopped(pid):
-                raise Failure("the fixture never stopped: %s" % thread_states(pid))
-            ms.send_signal(signal.SIGSTOP)
-            t0 = time.time()
-            if not fx.answers(30):
-                p.append("the fixture does not answer while mapscan is SIGSTOPped")
-            took = time.time() - t0
-            ms.communicate(timeout=30)
-            if ms.returncode != -signal.SIGKILL:
-                p.append("mapscan exit %r, want killed by its watchdog" % ms.returncode)
-            if took > 10:
-                p.append("the fixture answered only after %.1f s" % took)
-            r.check(name, p)
-        except (Failure, subprocess.TimeoutExpired) as e:
-            r.fail(name, e)
-        finally:
-            if ms.poll() is None:
-                ms.kill()
-                ms.communicate()
-
-    def sigstopped_unlimited(self, base, fx, opts):
-        """SIGSTOP while mapscan holds the fixture with no pause limit
-        (--save-core, --max-pause 0): the watchdog still kills it, within
-        a second of mapscan being stopped (man page, --max-pause)."""
-        r, pid = self.r, fx.pid
-        name = "%s/SIGSTOP%s" % (base, "-during-save-core" if "--save-core" in opts else "-max-pause-0")
         ms = self.start_held(["--pid", str(pid)] + opts, {"MAPSCAN_TEST_HOLD_MS": HOLD_MS})
         try:
             p = []
             if not wait_all_stopped(pid):
                 raise Failure("the fixture never stopped: %s" % thread_states(pid))
-            time.sleep(1)  # held for a while, past the stop itself
+            if settle:
+                time.sleep(settle)  # held for a while, past the stop itself
             ms.send_signal(signal.SIGSTOP)
             t0 = time.time()
             if not fx.answers(30):
@@ -571,18 +544,33 @@ class Live:
             ms.communicate(timeout=30)
             if ms.returncode != -signal.SIGKILL:
                 p.append("mapscan exit %r, want killed by its watchdog" % ms.returncode)
-            # The bound is 1 s; the watchdog looks every 50 ms, the fixture
-            # needs a moment to answer.
-            if took > 2.5:
-                p.append("the fixture answered only after %.1f s (bound: 1 s)" % took)
+            if took > bound:
+                p.append("the fixture answered only after %.1f s%s" % (took, bound_said))
             r.check(name, p)
-            run.Report.note("%s: resumed %.2f s after SIGSTOP" % (name, took))
+            return took
         except (Failure, subprocess.TimeoutExpired) as e:
             r.fail(name, e)
+            return None
         finally:
             if ms.poll() is None:
                 ms.kill()
                 ms.communicate()
+
+    def sigstopped(self, base, fx):
+        """With --max-pause: the watchdog kills mapscan after the pause
+        limit and 2 s of grace."""
+        self.sigstop_case(base + "/SIGSTOP-mid-scan", fx, ["--max-pause", "0.5"], 0, 10)
+
+    def sigstopped_unlimited(self, base, fx, opts):
+        """With no pause limit (--save-core, --max-pause 0): the watchdog
+        still kills it, within a second of mapscan being stopped (man
+        page, --max-pause)."""
+        name = "%s/SIGSTOP%s" % (base, "-during-save-core" if "--save-core" in opts else "-max-pause-0")
+        # The bound is 1 s; the watchdog looks every 50 ms, the fixture
+        # needs a moment to answer.
+        took = self.sigstop_case(name, fx, opts, 1, 2.5, " (bound: 1 s)")
+        if took is not None:
+            run.Report.note("%s: resumed %.2f s after SIGSTOP" % (name, took))
         self.check_answers(name + "/answers", fx)
 
     def max_pause(self, base, fx):
