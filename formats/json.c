@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "bits.h"
 #include "file.h"
 #include "format.h"
 #include "group.h"
@@ -128,11 +129,7 @@ static void jo_c(struct jout *o, char c)
 static void jo_u64(struct jout *o, uint64_t v)
 {
 	char b[20];
-	size_t i = sizeof(b);
-	do
-		b[--i] = (char)('0' + v % 10);
-	while ((v /= 10));
-	jo_put(o, b + i, sizeof(b) - i);
+	jo_put(o, b, u64_dec(b, v));
 }
 
 static void jo_hex(struct jout *o, uint64_t v)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bits.h"
 #include "keys.h"
 #include "utf8.h"
 
@@ -28,14 +29,7 @@ enum {
 /* v in decimal at out (room for 21 bytes), terminated. */
 static void fmt_u64(char *out, uint64_t v)
 {
-	char b[20];
-	size_t n = 0;
-	do
-		b[n++] = (char)('0' + v % 10);
-	while ((v /= 10));
-	for (size_t i = 0; i < n; i++)
-		out[i] = b[n - 1 - i];
-	out[n] = 0;
+	out[u64_dec(out, v)] = 0;
 }
 
 /* Runes Go's unicode.IsPrint rejects that a key may plausibly hold:
