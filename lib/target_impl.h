@@ -73,9 +73,7 @@ struct mapping {
 #define TRIM_GRANULE_SHIFT 21
 #define TRIM_BLOCKS_PER_GRANULE (1u << (TRIM_GRANULE_SHIFT - TRIM_BLOCK_SHIFT))
 #define TRIM_MIN_WINDOW (2ull << 20)
-#ifndef TRIM_GOAL_PERCENT
 #define TRIM_GOAL_PERCENT 21u
-#endif
 /* The resident set is read again after this many new blocks. */
 #define TRIM_CHECK_BLOCKS 32u
 /* ... and after this many reads (a power of two) of any kind. */
