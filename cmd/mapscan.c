@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -204,7 +205,9 @@ static void progress_draw(void)
 
 static void *progress_thread(void *arg)
 {
-	(void)arg;
+	/* Running: whatever the thread's start took inside the C library and
+	 * the sanitizers' runtime is over (see progress_start). */
+	sem_post(arg);
 	while (!atomic_load(&progress.stop)) {
 		struct timespec ts = { 0, 100000000 };
 		nanosleep(&ts, NULL);
@@ -233,7 +236,18 @@ static void progress_start(bool quiet)
 	registered = true;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	progress.running = pthread_create(&progress.thread, NULL, progress_thread, NULL) == 0;
+	/* The analysis forks the DWARF sandbox's child at once: a fork while
+	 * the new thread is still starting (ASan allocates for it) leaves the
+	 * child an allocator lock nobody will release, and it hangs in its
+	 * first free.  The pthread_atfork lock covers the draws; the start
+	 * is waited for here. */
+	static sem_t started;
+	sem_init(&started, 0, 0);
+	progress.running = pthread_create(&progress.thread, NULL, progress_thread, &started) == 0;
+	if (progress.running)
+		while (sem_wait(&started) && errno == EINTR)
+			;
+	sem_destroy(&started);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
