@@ -22,20 +22,25 @@
 
 /* ---- live processes --------------------------------------------------- */
 
-/* Reads from a live process go through a small cache: 64 KiB chunks read
+/* Reads from a live process go through a small cache: 8 KiB chunks read
  * with one process_vm_readv each (map walkers make millions of small
  * reads; one system call each would dominate the pause), 2-way set
- * associative, at most 16 MiB.  A chunk remembers which of its pages could
+ * associative, at most 32 MiB.  A chunk remembers which of its pages could
  * be read, so a hole costs one failed read, not one per access.
  *
- * Measured on a 1.4 GiB process with 70,000 maps: 64 KiB pieces copy
- * fastest (5.7 GB/s, against about 2 GB/s for 256 KiB or 1 MiB, which no
- * longer fit in the CPU's cache), and a walk touches nearly every chunk
- * once, so a cache of 16 or 64 MiB makes the same number of reads. */
-#define CHUNK_SHIFT 16
+ * The pause is the bytes copied more than the calls: a walk reads a map
+ * header here, a group there, and most of a big chunk is copied for
+ * nothing.  Measured on a 2.2 GiB process with a million maps (and on a
+ * 1.4 GiB one with 116,000), in a 16 MiB cache: 64 KiB chunks made 239,000
+ * reads and a 4.2-4.8 s pause (2.0-2.4 s), 16 KiB 394,000 and 2.9-3.0 s
+ * (1.3-1.6 s), 8 KiB 549,000 and 3.2-3.5 s (1.2-1.3 s), 4 KiB 906,000 and
+ * 3.3-3.8 s (1.2-1.7 s).  A 32 MiB cache saves only 2-4% of the reads
+ * (the misses are first touches, not evictions), and 8 KiB chunks in it
+ * paused 2.7-2.9 s (1.1-1.2 s). */
+#define CHUNK_SHIFT 13
 #define CHUNK_SIZE ((uint64_t)1 << CHUNK_SHIFT)
 #define LPAGE 4096u
-#define CACHE_SETS 128
+#define CACHE_SETS 2048
 #define CACHE_WAYS 2
 #define DIRECT_MIN (4 * CHUNK_SIZE)   /* larger reads bypass the cache */
 #define USER_TOP ((uint64_t)1 << 62)  /* no user address is above this */
