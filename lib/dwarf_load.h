@@ -14,6 +14,13 @@
  * memory runs out.  b is then to be finished or freed by the caller. */
 int dwarf_load_fd(int fd, const char *path, struct gtb *b, struct ms_error *err);
 
+/* The same for part `part` (0 ... nparts-1) of the file: the compile units
+ * that start in that share of .debug_info, and with the last part the
+ * call-frame tables.  The parts' builders appended in order (gtb_append)
+ * make the model dwarf_load_fd makes. */
+int dwarf_load_part(int fd, const char *path, unsigned part, unsigned nparts, struct gtb *b,
+		    struct ms_error *err);
+
 /* libdwarf's version ("0.5.0"), for --version. */
 const char *dwarf_library_version(void);
 

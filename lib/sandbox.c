@@ -228,24 +228,44 @@ static bool setup_status(int st)
 int sandbox_run(sandbox_fn fn, void *arg, int in_fd, const struct sandbox_limits *lim,
 		struct sandbox_result *res)
 {
+	struct sandbox_child c;
+	if (sandbox_start(fn, arg, in_fd, lim, &c, res))
+		return -1;
+	return sandbox_wait(&c, lim, res);
+}
+
+int sandbox_start(sandbox_fn fn, void *arg, int in_fd, const struct sandbox_limits *lim,
+		  struct sandbox_child *c, struct sandbox_result *res)
+{
 	memset(res, 0, sizeof(*res));
-	int out = memfd_create("mapscan-sandbox", MFD_CLOEXEC);
-	if (out < 0) {
+	c->pid = -1;
+	c->out = memfd_create("mapscan-sandbox", MFD_CLOEXEC);
+	if (c->out < 0) {
 		res->end = SANDBOX_SETUP;
 		res->errno_ = errno;
 		return -1;
 	}
-	uint64_t t0 = now_ns();
+	c->t0 = now_ns();
 	pid_t parent = getpid(), pid = fork();
 	if (pid < 0) {
 		res->end = SANDBOX_SETUP;
 		res->errno_ = errno;
-		close(out);
+		close(c->out);
 		return -1;
 	}
 	if (pid == 0)
-		child(fn, arg, in_fd, out, parent, lim);
+		child(fn, arg, in_fd, c->out, parent, lim);
+	c->pid = pid;
+	return 0;
+}
 
+int sandbox_wait(struct sandbox_child *c, const struct sandbox_limits *lim,
+		 struct sandbox_result *res)
+{
+	pid_t pid = c->pid;
+	int out = c->out;
+	uint64_t t0 = c->t0;
+	memset(res, 0, sizeof(*res));
 	/* Wait, polling (a SIGCHLD handler or a pidfd would do too; this
 	 * touches no global state).  The first polls are quick: a small
 	 * executable is parsed in milliseconds. */

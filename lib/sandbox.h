@@ -72,6 +72,19 @@ struct sandbox_result {
  * with SANDBOX_OK, -1 otherwise. */
 int sandbox_run(sandbox_fn fn, void *arg, int in_fd, const struct sandbox_limits *lim,
 		struct sandbox_result *res);
+
+/* The same in two steps, for children that run side by side: start one
+ * (-1 with *res saying why when it cannot be), then wait for it, each
+ * under its own limits.  Every started child must be waited for. */
+struct sandbox_child {
+	int pid;
+	int out;
+	uint64_t t0;
+};
+int sandbox_start(sandbox_fn fn, void *arg, int in_fd, const struct sandbox_limits *lim,
+		  struct sandbox_child *c, struct sandbox_result *res);
+int sandbox_wait(struct sandbox_child *c, const struct sandbox_limits *lim,
+		 struct sandbox_result *res);
 void sandbox_result_free(struct sandbox_result *res);
 
 /* A short name of signal sig ("SIGSEGV"); "signal N" for others. */

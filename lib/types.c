@@ -492,6 +492,79 @@ struct gtb *gtb_deserialize(const void *buf, size_t len, const char *what, struc
 	return b;
 }
 
+/* Index i of src's records of one kind, moved behind base of dst's: still
+ * out of range if it was (a value past src's records lands past all of
+ * them), saturating instead of wrapping. */
+static uint32_t rebase(uint64_t i, size_t base)
+{
+	uint64_t v = i + base;
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+int gtb_append(struct gtb *dst, struct gtb *src)
+{
+	int rc = -1;
+	size_t base[NVEC];
+	if (!dst || !src || dst->oom || src->oom)
+		goto out;
+	for (int k = 0; k < NVEC; k++) {
+		base[k] = dst->v[k].n;
+		if (src->v[k].n > MAX_RECORDS - base[k])
+			goto out;
+	}
+	for (int k = 0; k < NVEC; k++) {
+		void *p = src->v[k].n ? vec_push(dst, k, src->v[k].n) : NULL;
+		if (src->v[k].n && !p)
+			goto out;
+		if (p)
+			memcpy(p, src->v[k].p, src->v[k].n * vec_elsize[k]);
+	}
+	/* Names: offset 0 is "" in both; ids and handles: src's after dst's.
+	 * Keys (DIE offsets) are the file's, the same in both. */
+	size_t bs = base[V_STR];
+#define NAME(x) ((x) = (x) ? rebase((x), bs) : 0)
+	struct w_type *t = REC(dst, V_TYPE, struct w_type) + base[V_TYPE];
+	for (size_t i = 0; i < src->v[V_TYPE].n; i++)
+		NAME(t[i].name);
+	struct w_member *m = REC(dst, V_MEMBER, struct w_member) + base[V_MEMBER];
+	for (size_t i = 0; i < src->v[V_MEMBER].n; i++) {
+		NAME(m[i].name);
+		m[i].owner = m[i].owner ? rebase(m[i].owner, base[V_TYPE]) : 0;
+	}
+	struct w_var *v = REC(dst, V_VAR, struct w_var) + base[V_VAR];
+	for (size_t i = 0; i < src->v[V_VAR].n; i++)
+		NAME(v[i].name);
+	struct w_func *f = REC(dst, V_FUNC, struct w_func) + base[V_FUNC];
+	for (size_t i = 0; i < src->v[V_FUNC].n; i++)
+		NAME(f[i].name);
+	struct w_local *l = REC(dst, V_LOCAL, struct w_local) + base[V_LOCAL];
+	for (size_t i = 0; i < src->v[V_LOCAL].n; i++) {
+		NAME(l[i].name);
+		l[i].func = rebase(l[i].func, base[V_FUNC]);
+		l[i].first_range = rebase(l[i].first_range, base[V_RANGE]);
+	}
+	struct w_range *r = REC(dst, V_RANGE, struct w_range) + base[V_RANGE];
+	for (size_t i = 0; i < src->v[V_RANGE].n; i++)
+		r[i].first_piece = rebase(r[i].first_piece, base[V_PIECE]);
+	struct w_cvar *c = REC(dst, V_CVAR, struct w_cvar) + base[V_CVAR];
+	for (size_t i = 0; i < src->v[V_CVAR].n; i++) {
+		NAME(c[i].name);
+		c[i].func = rebase(c[i].func, base[V_FUNC]);
+	}
+	struct w_fde *d = REC(dst, V_FDE, struct w_fde) + base[V_FDE];
+	for (size_t i = 0; i < src->v[V_FDE].n; i++)
+		d[i].first_row = rebase(d[i].first_row, base[V_ROW]);
+#undef NAME
+	if (!dst->dwarf_version)
+		dst->dwarf_version = src->dwarf_version;
+	rc = 0;
+out:
+	if (rc && dst)
+		dst->oom = true;
+	gtb_free(src);
+	return rc;
+}
+
 /* ---- the model ---------------------------------------------------------- */
 
 struct fmeta {

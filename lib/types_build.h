@@ -167,4 +167,11 @@ int gtb_serialize(const struct gtb *b, int (*write_fn)(void *arg, const void *p,
  * form, MS_EINTERNAL when out of memory. */
 struct gtb *gtb_deserialize(const void *buf, size_t len, const char *what, struct ms_error *err);
 
+/* Append what src holds to dst, as if src's loader had gone on adding to
+ * dst (ids and handles follow dst's; keys are shared): how the parts of one
+ * file loaded side by side (dwarf.c) become one builder.  Consumes src.
+ * Returns 0, or -1 when the records would be too many or memory runs out
+ * (dst then fails gtb_finish).  Nothing is checked: gtb_finish does. */
+int gtb_append(struct gtb *dst, struct gtb *src);
+
 #endif

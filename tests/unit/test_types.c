@@ -20,12 +20,17 @@ enum { K_INT = 0x100, K_NODE = 0x200, K_PNODE = 0x300, K_MAP = 0x400, K_ARR = 0x
        K_ALIAS = 0x600, K_BYTES = 0x700, K_UINT8 = 0x800 };
 
 /* type Node struct { next *Node; m map[int]int; a [4]int }, built with the
- * pointer added before what it points to. */
-static struct gtb *sample(void)
+ * pointer added before what it points to.  Its groups of records go to
+ * into[0] before group `cut`, to into[1] from it on, as two parts of a
+ * DWARF load split at a compile unit would: a type always with its
+ * members, a function with its locals. */
+enum { NGROUPS = 6 };
+static void sample_parts(struct gtb *into[2], int cut)
 {
-	struct gtb *b = gtb_new();
+	struct gtb *b = into[0 >= cut];
 	gtb_add_type(b, K_PNODE, &(struct gtb_type){ .kind = GK_PTR, .name = "*main.Node",
 						    .target = K_NODE });
+	b = into[1 >= cut];
 	type_id node = gtb_add_type(b, K_NODE, &(struct gtb_type){ .kind = GK_STRUCT,
 								  .name = "main.Node", .size = 48 });
 	gtb_add_type(b, K_INT, &(struct gtb_type){ .kind = GK_BASE, .name = "int", .size = 8 });
@@ -38,24 +43,35 @@ static struct gtb *sample(void)
 	gtb_add_member(b, node, "next", K_PNODE, 0, false);
 	gtb_add_member(b, node, "m", K_MAP, 8, false);
 	gtb_add_member(b, node, "a", K_ARR, 16, false);
+	b = into[2 >= cut];
 	gtb_add_var(b, "main.root", 0x5a0000, K_PNODE);
 	gtb_add_var(b, "main.lost", 0x5a0008, 0x9999);   /* a type nobody added */
+	b = into[3 >= cut];
 	gtb_func f1, f2, dup;
-	gtb_add_func(b, "main.walk", 0x401000, 0x401100, &f1);
-	gtb_add_func(b, "main.main", 0x400800, 0x401080, &f2);   /* overlaps main.walk */
-	gtb_add_func(b, "main.dup", 0x401000, 0x401010, &dup);   /* same entry: dropped */
 	struct gpiece whole = { GPIECE_CFA, -16, 0 };
 	struct gpiece two[2] = { { GPIECE_REG, 0, 8 }, { GPIECE_NONE, 0, 8 } };
 	struct gtb_range r1[2] = { { 0x401000, 0x401040, &whole, 1 }, { 0x401040, 0x401100, two, 2 } };
-	gtb_add_local(b, f1, "n", K_PNODE, true, r1, 2);
-	gtb_add_local(b, dup, "gone", K_INT, false, r1, 1);
+	gtb_add_func(b, "main.main", 0x400800, 0x401080, &f2);   /* overlaps main.walk */
 	gtb_add_local(b, f2, "x", K_INT, false, r1, 1);
-	gtb_add_closure_var(b, f1, "&m", K_PNODE, 8);
 	gtb_func_locals_unknown(b, f2);
+	b = into[4 >= cut];
+	gtb_add_func(b, "main.walk", 0x401000, 0x401100, &f1);
+	gtb_add_local(b, f1, "n", K_PNODE, true, r1, 2);
+	gtb_add_closure_var(b, f1, "&m", K_PNODE, 8);
+	gtb_add_func(b, "main.dup", 0x401000, 0x401010, &dup);   /* same entry: dropped */
+	gtb_add_local(b, dup, "gone", K_INT, false, r1, 1);
+	b = into[5 >= cut];
 	struct gcfa_row rows[2] = { { 0, 8 }, { 4, 40 } };
 	gtb_add_cfa(b, 0x401000, 0x401100, rows, 2);
 	gtb_add_cfa(b, 0x401050, 0x401060, rows, 1);           /* overlaps: dropped */
-	gtb_set_dwarf_version(b, 5);
+	gtb_set_dwarf_version(into[0], 5);
+	gtb_set_dwarf_version(into[1], 5);
+}
+
+static struct gtb *sample(void)
+{
+	struct gtb *b = gtb_new();
+	sample_parts((struct gtb *[2]){ b, b }, NGROUPS);
 	return b;
 }
 
@@ -152,6 +168,29 @@ static int to_buf(void *arg, const void *p, size_t n)
 	return 0;
 }
 
+/* Everything a reader of a model that passed gtb_finish may ask (ASan
+ * and UBSan watch). */
+static void exercise(const struct gtypes *h)
+{
+	size_t nf;
+	const struct gfunc *fs = gtypes_funcs(h, &nf);
+	for (size_t k = 0; k < nf; k++) {
+		const struct glocal *l;
+		int64_t off;
+		size_t ncv;
+		count_locals(h, &fs[k], fs[k].lowpc, &l);
+		gtypes_cfa_offset(h, &fs[k], fs[k].lowpc, &off);
+		gtypes_closure_vars(h, &fs[k], &ncv);
+	}
+	for (type_id id = 1; id <= gtypes_count(h); id++) {
+		const struct gtype *t = gtypes_get(h, id);
+		CHECK(t->name && t->target <= gtypes_count(h) &&
+		      t->elem <= gtypes_count(h) && t->key <= gtypes_count(h));
+		gtypes_may_hold_map(h, id);
+		gtypes_direct_iface(h, id);
+	}
+}
+
 static void test_flat_form(void)
 {
 	struct { unsigned char *p; size_t n; } o = { NULL, 0 };
@@ -189,23 +228,7 @@ static void test_flat_form(void)
 		struct gtb *d = gtb_deserialize(c, o.n, "/bin/app", &err);
 		struct gtypes *h = d ? gtb_finish(d, "/bin/app", &err) : NULL;
 		if (h) {
-			size_t nf;
-			const struct gfunc *fs = gtypes_funcs(h, &nf);
-			for (size_t k = 0; k < nf; k++) {
-				const struct glocal *l;
-				int64_t off;
-				size_t ncv;
-				count_locals(h, &fs[k], fs[k].lowpc, &l);
-				gtypes_cfa_offset(h, &fs[k], fs[k].lowpc, &off);
-				gtypes_closure_vars(h, &fs[k], &ncv);
-			}
-			for (type_id id = 1; id <= gtypes_count(h); id++) {
-				const struct gtype *t = gtypes_get(h, id);
-				CHECK(t->name && t->target <= gtypes_count(h) &&
-				      t->elem <= gtypes_count(h) && t->key <= gtypes_count(h));
-				gtypes_may_hold_map(h, id);
-				gtypes_direct_iface(h, id);
-			}
+			exercise(h);
 			ok++;
 		}
 		gtypes_free(h);
@@ -213,6 +236,62 @@ static void test_flat_form(void)
 	}
 	CHECK(ok > 0 && ok < o.n);
 	free(o.p);
+}
+
+/* A load in two parts (dwarf.c's, in two sandboxes): the second part's
+ * flat form appended to the first's makes the model one builder makes,
+ * wherever the cut falls between groups of records; a damaged second part
+ * is refused or makes a model that passed every check. */
+static void test_parts(void)
+{
+	struct ms_error err = { 0 };
+	for (int cut = 0; cut <= NGROUPS; cut++) {
+		struct gtb *b[2] = { gtb_new(), gtb_new() };
+		struct { unsigned char *p; size_t n; } o[2] = { { NULL, 0 }, { NULL, 0 } };
+		sample_parts(b, cut);
+		for (int k = 0; k < 2; k++) {
+			CHECK(gtb_serialize(b[k], to_buf, &o[k]) == 0);
+			gtb_free(b[k]);
+		}
+		struct gtb *d0 = gtb_deserialize(o[0].p, o[0].n, "/bin/app", &err);
+		struct gtb *d1 = gtb_deserialize(o[1].p, o[1].n, "/bin/app", &err);
+		CHECK_MSG(d0 && d1, "cut %d: %s", cut, err.msg);
+		CHECK_MSG(gtb_append(d0, d1) == 0, "cut %d", cut);
+		struct gtypes *g = gtb_finish(d0, "/bin/app", &err);
+		CHECK_MSG(g, "cut %d: %s", cut, err.msg);
+		if (g)
+			check_sample(g);
+		gtypes_free(g);
+		if (cut == 4) {
+			size_t ok = 0;
+			for (size_t i = 0; i < o[1].n; i++) {
+				unsigned char *c = malloc(o[1].n);
+				memcpy(c, o[1].p, o[1].n);
+				c[i] ^= (unsigned char)(0x81 + i);
+				struct gtb *a = gtb_deserialize(o[0].p, o[0].n, "/bin/app", &err);
+				struct gtb *z = gtb_deserialize(c, o[1].n, "/bin/app", &err);
+				struct gtypes *h = NULL;
+				if (a && z && gtb_append(a, z) == 0)
+					h = gtb_finish(a, "/bin/app", &err);
+				else
+					gtb_free(a);
+				if (h) {
+					exercise(h);
+					ok++;
+				}
+				gtypes_free(h);
+				free(c);
+			}
+			CHECK(ok > 0 && ok < o[1].n);
+		}
+		free(o[0].p);
+		free(o[1].p);
+	}
+	/* Appending to or from nothing fails and frees what it was given. */
+	CHECK(gtb_append(NULL, gtb_new()) < 0);
+	struct gtb *b = gtb_new();
+	CHECK(gtb_append(b, NULL) < 0);
+	CHECK(!gtb_finish(b, "/bin/app", &err));
 }
 
 /* Each of these is one inconsistency gtb_finish must refuse. */
@@ -340,6 +419,7 @@ int main(void)
 	test_loader_refusals();
 	test_build();
 	test_flat_form();
+	test_parts();
 	test_refusals();
 	test_long_chain();
 	return unit_done();
