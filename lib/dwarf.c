@@ -973,15 +973,27 @@ struct gtypes *gtypes_load(const char *path, struct ms_error *err)
 	cpu_set_t cpus;
 	unsigned nparts = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) >= 2
 			  ? MAX_PARTS : 1;
+	/* libdwarf reads with lseek and read: each child needs a file
+	 * offset of its own, an open of the same file (not a dup). */
+	int fds[MAX_PARTS] = { fd };
+	for (unsigned k = 1; k < nparts; k++) {
+		char self[40];
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		if ((fds[k] = open(self, O_RDONLY | O_CLOEXEC)) < 0) {
+			nparts = k;
+			break;
+		}
+	}
 	struct part_arg args[MAX_PARTS];
 	struct sandbox_child ch[MAX_PARTS];
 	struct sandbox_result res[MAX_PARTS];
 	int rc[MAX_PARTS];
 	for (unsigned k = 0; k < nparts; k++) {
 		args[k] = (struct part_arg){ path, k, nparts };
-		rc[k] = sandbox_start(load_in_child, &args[k], fd, &lim, &ch[k], &res[k]);
+		rc[k] = sandbox_start(load_in_child, &args[k], fds[k], &lim, &ch[k], &res[k]);
 	}
-	close(fd);
+	for (unsigned k = 0; k < nparts; k++)
+		close(fds[k]);
 	for (unsigned k = 0; k < nparts; k++)
 		if (!rc[k])
 			rc[k] = sandbox_wait(&ch[k], &lim, &res[k]);

@@ -16,8 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dwarf_load.h"
 #include "sandbox.h"
 #include "types.h"
+#include "types_build.h"
 #include "unit.h"
 
 static const struct sandbox_limits LIM = { 1 << 20, 1ull << 32, 5, 30 };
@@ -210,9 +212,82 @@ static void test_load_errors(void)
 	gtypes_free(g);
 }
 
+/* A Go binary's DWARF, as gtypes_load hands it over (in two processes on
+ * a machine with two CPUs, each with half of the compile units), is the
+ * model a load in one piece in this process makes: the same types,
+ * variables and functions, with the same locals, closure variables and
+ * frame sizes.  Again and again: the children read the same file at once. */
+static void same_model(const struct gtypes *a, const struct gtypes *b, int round)
+{
+	CHECK_MSG(gtypes_count(a) == gtypes_count(b), "round %d: %zu types, not %zu", round,
+		  gtypes_count(b), gtypes_count(a));
+	for (type_id id = 1; id <= gtypes_count(a) && id <= gtypes_count(b); id++) {
+		const struct gtype *x = gtypes_get(a, id), *y = gtypes_get(b, id);
+		if (strcmp(x->name, y->name) || x->kind != y->kind || x->size != y->size ||
+		    x->target != y->target || x->elem != y->elem) {
+			CHECK_MSG(0, "round %d: type %u: %s, not %s", round, id, y->name, x->name);
+			break;
+		}
+	}
+	size_t na, nb;
+	const struct gvar *va = gtypes_vars(a, &na), *vb = gtypes_vars(b, &nb);
+	CHECK_MSG(na == nb, "round %d: %zu variables, not %zu", round, nb, na);
+	for (size_t i = 0; i < na && i < nb; i++)
+		if (strcmp(va[i].name, vb[i].name) || va[i].addr != vb[i].addr || va[i].type != vb[i].type) {
+			CHECK_MSG(0, "round %d: variable %zu: %s, not %s", round, i, vb[i].name, va[i].name);
+			break;
+		}
+	const struct gfunc *fa = gtypes_funcs(a, &na), *fb = gtypes_funcs(b, &nb);
+	CHECK_MSG(na == nb && na > 1000, "round %d: %zu functions, not %zu", round, nb, na);
+	for (size_t i = 0; i < na && i < nb; i++) {
+		size_t ca, cb;
+		int64_t oa = 0, ob = 0;
+		gtypes_closure_vars(a, &fa[i], &ca);
+		gtypes_closure_vars(b, &fb[i], &cb);
+		int ra = gtypes_cfa_offset(a, &fa[i], fa[i].lowpc, &oa);
+		int rb = gtypes_cfa_offset(b, &fb[i], fb[i].lowpc, &ob);
+		if (strcmp(fa[i].name, fb[i].name) || fa[i].lowpc != fb[i].lowpc ||
+		    fa[i].highpc != fb[i].highpc || ca != cb || ra != rb || oa != ob) {
+			CHECK_MSG(0, "round %d: function %zu: %s, not %s", round, i, fb[i].name,
+				  fa[i].name);
+			break;
+		}
+	}
+}
+
+static void test_go_binary(void)
+{
+	char path[] = "/tmp/mapscan-unit-go-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	close(fd);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "xz -dc testdata/samples/swiss-go1.26/exe.xz > %s", path);
+	CHECK_MSG(system(cmd) == 0, "%s", cmd);
+	struct ms_error err = { 0 };
+	struct gtb *b = gtb_new();
+	fd = open(path, O_RDONLY);
+	CHECK(b && fd >= 0 && dwarf_load_fd(fd, path, b, &err) == 0);
+	close(fd);
+	struct gtypes *one = gtb_finish(b, path, &err);
+	CHECK_MSG(one, "%s", err.msg);
+	for (int round = 0; one && round < 30; round++) {
+		struct gtypes *g = gtypes_load(path, &err);
+		CHECK_MSG(g, "round %d: %s", round, err.msg);
+		if (g)
+			same_model(one, g, round);
+		gtypes_free(g);
+	}
+	gtypes_free(one);
+	unlink(path);
+}
+
 int main(void)
 {
 	test_sandbox();
 	test_load_errors();
+	test_go_binary();
 	return unit_done();
 }
