@@ -523,38 +523,41 @@ int gtb_append(struct gtb *dst, struct gtb *src)
 	 * Keys (DIE offsets) are the file's, the same in both. */
 	size_t bs = base[V_STR];
 #define NAME(x) ((x) = (x) ? rebase((x), bs) : 0)
-	struct w_type *t = REC(dst, V_TYPE, struct w_type) + base[V_TYPE];
+	/* src's records in dst (none: NULL, never an offset from NULL). */
+#define AT(k, T) (src->v[k].n ? REC(dst, k, T) + base[k] : NULL)
+	struct w_type *t = AT(V_TYPE, struct w_type);
 	for (size_t i = 0; i < src->v[V_TYPE].n; i++)
 		NAME(t[i].name);
-	struct w_member *m = REC(dst, V_MEMBER, struct w_member) + base[V_MEMBER];
+	struct w_member *m = AT(V_MEMBER, struct w_member);
 	for (size_t i = 0; i < src->v[V_MEMBER].n; i++) {
 		NAME(m[i].name);
 		m[i].owner = m[i].owner ? rebase(m[i].owner, base[V_TYPE]) : 0;
 	}
-	struct w_var *v = REC(dst, V_VAR, struct w_var) + base[V_VAR];
+	struct w_var *v = AT(V_VAR, struct w_var);
 	for (size_t i = 0; i < src->v[V_VAR].n; i++)
 		NAME(v[i].name);
-	struct w_func *f = REC(dst, V_FUNC, struct w_func) + base[V_FUNC];
+	struct w_func *f = AT(V_FUNC, struct w_func);
 	for (size_t i = 0; i < src->v[V_FUNC].n; i++)
 		NAME(f[i].name);
-	struct w_local *l = REC(dst, V_LOCAL, struct w_local) + base[V_LOCAL];
+	struct w_local *l = AT(V_LOCAL, struct w_local);
 	for (size_t i = 0; i < src->v[V_LOCAL].n; i++) {
 		NAME(l[i].name);
 		l[i].func = rebase(l[i].func, base[V_FUNC]);
 		l[i].first_range = rebase(l[i].first_range, base[V_RANGE]);
 	}
-	struct w_range *r = REC(dst, V_RANGE, struct w_range) + base[V_RANGE];
+	struct w_range *r = AT(V_RANGE, struct w_range);
 	for (size_t i = 0; i < src->v[V_RANGE].n; i++)
 		r[i].first_piece = rebase(r[i].first_piece, base[V_PIECE]);
-	struct w_cvar *c = REC(dst, V_CVAR, struct w_cvar) + base[V_CVAR];
+	struct w_cvar *c = AT(V_CVAR, struct w_cvar);
 	for (size_t i = 0; i < src->v[V_CVAR].n; i++) {
 		NAME(c[i].name);
 		c[i].func = rebase(c[i].func, base[V_FUNC]);
 	}
-	struct w_fde *d = REC(dst, V_FDE, struct w_fde) + base[V_FDE];
+	struct w_fde *d = AT(V_FDE, struct w_fde);
 	for (size_t i = 0; i < src->v[V_FDE].n; i++)
 		d[i].first_row = rebase(d[i].first_row, base[V_ROW]);
 #undef NAME
+#undef AT
 	if (!dst->dwarf_version)
 		dst->dwarf_version = src->dwarf_version;
 	rc = 0;

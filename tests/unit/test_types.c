@@ -287,6 +287,14 @@ static void test_parts(void)
 		free(o[0].p);
 		free(o[1].p);
 	}
+	/* Two builders with nothing of most kinds (the second with nothing at
+	 * all): still one builder. */
+	struct gtb *e = gtb_new();
+	CHECK(gtb_append(e, gtb_new()) == 0);
+	CHECK(gtb_append(e, gtb_new()) == 0);
+	struct gtypes *eg = gtb_finish(e, "/bin/app", &err);
+	CHECK_MSG(eg && gtypes_count(eg) == 0, "%s", err.msg);
+	gtypes_free(eg);
 	/* Appending to or from nothing fails and frees what it was given. */
 	CHECK(gtb_append(NULL, gtb_new()) < 0);
 	struct gtb *b = gtb_new();
