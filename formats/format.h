@@ -48,6 +48,11 @@ struct format_opts {
 int format_text(FILE *out, const struct report *r, const struct format_opts *o);
 int format_json(FILE *out, const struct report *r, const struct format_opts *o);
 
+/* How many threads format_json writes a big report's maps with (pieces of
+ * a few thousand, written out in order: the document is the same): 0, the
+ * default, for one per CPU up to 4.  For tests. */
+void format_json_set_writers(unsigned n);
+
 /* The report as a gzipped pprof profile (profile.proto, read by `go tool
  * pprof`): one sample per map something reaches, with the values
  * reclaimable_bytes, retained_bytes, maps and entries, whose stack is the

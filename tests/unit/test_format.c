@@ -1133,6 +1133,54 @@ out:
 	report_free(&r);
 }
 
+/* A report of 30,000 maps (pieces of a few thousand, written by threads
+ * side by side) is the same document with one, two or three writers, and
+ * its maps come out complete and in order. */
+static void test_json_writers(void)
+{
+	struct report r;
+	memset(&r, 0, sizeof(r));
+	uint64_t x = 99;
+	enum { N = 30000 };
+	for (int i = 0; i < N; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		struct map_entry *m = add(&r, 0xc000000000ull + (uint64_t)i * 0x30,
+					  (x >> 33) % 2 ? "map[string]int" : "map[int]\"q\"",
+					  LAYOUT_SWISS, (x >> 10) % 100, 128, (x >> 40) % 9999 + 1, 100);
+		if ((x >> 7) % 3)
+			CHECK(map_add_root(m, (x >> 8) % 2 ? "main.a" : "main.b\xff", false) == 0);
+	}
+	struct format_opts o = { .sort = SORT_RECLAIMABLE };
+	int rc;
+	format_json_set_writers(1);
+	char *one = render(format_json, &r, &o, &rc);
+	CHECK(rc == 0 && one);
+	for (unsigned w = 2; w <= 3; w++) {
+		format_json_set_writers(w);
+		char *j = render(format_json, &r, &o, &rc);
+		CHECK_MSG(rc == 0 && j && one && !strcmp(j, one), "%u writers: a different document", w);
+		free(j);
+	}
+	format_json_set_writers(0);
+	cJSON *doc = one ? cJSON_Parse(one) : NULL;
+	const cJSON *maps = doc ? get(doc, "maps") : NULL;
+	CHECK(cJSON_IsArray(maps) && cJSON_GetArraySize(maps) == N);
+	const struct map_entry **sel;
+	size_t n;
+	CHECK(format_select(&r, &o, &sel, &n) == 0 && n == N);
+	int i = 0, bad = 0;
+	for (const cJSON *m = maps ? maps->child : NULL; m && i < N; m = m->next, i++) {
+		char a[24];
+		snprintf(a, sizeof(a), "0x%llx", (unsigned long long)sel[i]->address);
+		bad += !is_str(m, "address", a);
+	}
+	CHECK_MSG(!bad && i == N, "%d of %d maps out of place", bad, i);
+	free(sel);
+	cJSON_Delete(doc);
+	free(one);
+	report_free(&r);
+}
+
 static void test_json_empty(void)
 {
 	struct report r = { 0 };
@@ -1205,6 +1253,7 @@ int main(void)
 	test_select_top();
 	test_json(&r);
 	test_json_groups();
+	test_json_writers();
 	test_json_empty();
 	test_json_error();
 	test_write_errors(&r);
