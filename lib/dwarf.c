@@ -855,13 +855,14 @@ static int write_all_fd(void *arg, const void *p, size_t n)
 	return 0;
 }
 
-/* In the child.  On failure the message goes at the start of the output
- * (over whatever part of a result was written), NUL-terminated. */
+/* What a child loads: part `part` of `nparts` of the file at path. */
 struct part_arg {
 	const char *path;
 	unsigned part, nparts;
 };
 
+/* In the child.  On failure the message goes at the start of the output
+ * (over whatever part of a result was written), NUL-terminated. */
 static int load_in_child(void *arg, int in, int out)
 {
 	const struct part_arg *a = arg;
@@ -967,9 +968,10 @@ struct gtypes *gtypes_load(const char *path, struct ms_error *err)
 		.wall_seconds = 3 * (10 + (unsigned)(size >> 22)),
 	};
 	/* Two parts side by side when there are two CPUs (a big binary's
-	 * DWARF takes a second): each child loads the compile units of half
-	 * of .debug_info, and the parent appends the second's records to the
-	 * first's, which makes the same model as one load. */
+	 * DWARF takes a second): each child loads the compile units of its
+	 * part of .debug_info (see walk_units), and the parent appends the
+	 * second's records to the first's, which makes the same model as one
+	 * load. */
 	cpu_set_t cpus;
 	unsigned nparts = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) >= 2
 			  ? MAX_PARTS : 1;
