@@ -13,6 +13,7 @@
  * so it can be shared between threads. */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -501,6 +502,28 @@ static uint32_t rebase(uint64_t i, size_t base)
 	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
+/* Every field of a record that points into records of another kind (or
+ * into the string table), for gtb_append: kind and offset of the field
+ * (each a uint32_t), the kind it indexes, and whether 0 means none (a name
+ * "", no owner). */
+static const struct rebased {
+	uint8_t kind, off, into;
+	bool zero_is_none;
+} rebased[] = {
+	{ V_TYPE, offsetof(struct w_type, name), V_STR, true },
+	{ V_MEMBER, offsetof(struct w_member, name), V_STR, true },
+	{ V_MEMBER, offsetof(struct w_member, owner), V_TYPE, true },
+	{ V_VAR, offsetof(struct w_var, name), V_STR, true },
+	{ V_FUNC, offsetof(struct w_func, name), V_STR, true },
+	{ V_LOCAL, offsetof(struct w_local, name), V_STR, true },
+	{ V_LOCAL, offsetof(struct w_local, func), V_FUNC, false },
+	{ V_LOCAL, offsetof(struct w_local, first_range), V_RANGE, false },
+	{ V_RANGE, offsetof(struct w_range, first_piece), V_PIECE, false },
+	{ V_CVAR, offsetof(struct w_cvar, name), V_STR, true },
+	{ V_CVAR, offsetof(struct w_cvar, func), V_FUNC, false },
+	{ V_FDE, offsetof(struct w_fde, first_row), V_ROW, false },
+};
+
 int gtb_append(struct gtb *dst, struct gtb *src)
 {
 	int rc = -1;
@@ -521,43 +544,17 @@ int gtb_append(struct gtb *dst, struct gtb *src)
 	}
 	/* Names: offset 0 is "" in both; ids and handles: src's after dst's.
 	 * Keys (DIE offsets) are the file's, the same in both. */
-	size_t bs = base[V_STR];
-#define NAME(x) ((x) = (x) ? rebase((x), bs) : 0)
-	/* src's records in dst (none: NULL, never an offset from NULL). */
-#define AT(k, T) (src->v[k].n ? REC(dst, k, T) + base[k] : NULL)
-	struct w_type *t = AT(V_TYPE, struct w_type);
-	for (size_t i = 0; i < src->v[V_TYPE].n; i++)
-		NAME(t[i].name);
-	struct w_member *m = AT(V_MEMBER, struct w_member);
-	for (size_t i = 0; i < src->v[V_MEMBER].n; i++) {
-		NAME(m[i].name);
-		m[i].owner = m[i].owner ? rebase(m[i].owner, base[V_TYPE]) : 0;
+	for (size_t r = 0; r < sizeof(rebased) / sizeof(rebased[0]); r++) {
+		const struct rebased *f = &rebased[r];
+		unsigned char *rec = (unsigned char *)dst->v[f->kind].p;
+		for (size_t i = base[f->kind]; i < dst->v[f->kind].n; i++) {
+			uint32_t x;
+			unsigned char *at = rec + i * vec_elsize[f->kind] + f->off;
+			memcpy(&x, at, sizeof(x));
+			x = x || !f->zero_is_none ? rebase(x, base[f->into]) : 0;
+			memcpy(at, &x, sizeof(x));
+		}
 	}
-	struct w_var *v = AT(V_VAR, struct w_var);
-	for (size_t i = 0; i < src->v[V_VAR].n; i++)
-		NAME(v[i].name);
-	struct w_func *f = AT(V_FUNC, struct w_func);
-	for (size_t i = 0; i < src->v[V_FUNC].n; i++)
-		NAME(f[i].name);
-	struct w_local *l = AT(V_LOCAL, struct w_local);
-	for (size_t i = 0; i < src->v[V_LOCAL].n; i++) {
-		NAME(l[i].name);
-		l[i].func = rebase(l[i].func, base[V_FUNC]);
-		l[i].first_range = rebase(l[i].first_range, base[V_RANGE]);
-	}
-	struct w_range *r = AT(V_RANGE, struct w_range);
-	for (size_t i = 0; i < src->v[V_RANGE].n; i++)
-		r[i].first_piece = rebase(r[i].first_piece, base[V_PIECE]);
-	struct w_cvar *c = AT(V_CVAR, struct w_cvar);
-	for (size_t i = 0; i < src->v[V_CVAR].n; i++) {
-		NAME(c[i].name);
-		c[i].func = rebase(c[i].func, base[V_FUNC]);
-	}
-	struct w_fde *d = AT(V_FDE, struct w_fde);
-	for (size_t i = 0; i < src->v[V_FDE].n; i++)
-		d[i].first_row = rebase(d[i].first_row, base[V_ROW]);
-#undef NAME
-#undef AT
 	if (!dst->dwarf_version)
 		dst->dwarf_version = src->dwarf_version;
 	rc = 0;
