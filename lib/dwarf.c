@@ -643,17 +643,13 @@ static int walk_units(struct loader *L, const char *path, unsigned part, unsigne
 		      struct ms_error *err)
 {
 	Dwarf_Error e = 0;
-	Dwarf_Half version = 0, v = 0;
+	Dwarf_Half version = 0;
 	Dwarf_Unsigned total = 0, next = 0, lo = 0, hi = UINT64_MAX;
 	int rc;
 	if (nparts > 1) {
 		/* The headers alone first: where the units end. */
-		for (bool first = true; (rc = next_unit(L, path, &v, &next, err)) == DW_DLV_OK;
-		     first = false) {
-			if (first)
-				version = v;
+		while ((rc = next_unit(L, path, &version, &next, err)) == DW_DLV_OK)
 			total = next;
-		}
 		if (rc != DW_DLV_NO_ENTRY)
 			return -1;
 		/* The last part also loads the call-frame tables, and a Go
@@ -669,13 +665,14 @@ static int walk_units(struct loader *L, const char *path, unsigned part, unsigne
 	}
 	Dwarf_Unsigned at = 0;
 	for (bool first = true;; first = false) {
-		rc = next_unit(L, path, &v, &next, err);
+		rc = next_unit(L, path, &version, &next, err);
 		if (rc == DW_DLV_NO_ENTRY)
 			return 0;
 		if (rc != DW_DLV_OK)
 			return -1;
+		/* The file's first unit in every part: skipped ones are read too. */
 		if (first)
-			gtb_set_dwarf_version(L->b, nparts > 1 ? version : v);
+			gtb_set_dwarf_version(L->b, version);
 		Dwarf_Unsigned start = at;
 		at = next;
 		if (start < lo || start >= hi)
