@@ -680,6 +680,15 @@ static int walk_units(struct loader *L, const char *path, unsigned part, unsigne
 		Dwarf_Die cu = 0;
 		if (dw(L, dwarf_siblingof_b(L->dbg, NULL, 1, &cu, &e), &e) != DW_DLV_OK)
 			return ms_err(err, MS_ENODWARF, "%s: damaged DWARF compile unit", path);
+		/* A cgo program's C units (runtime/cgo's, the program's own C,
+		 * what a C library linked in brings) describe C: arrays sized by
+		 * their bounds, unions, bit fields.  No Go map is in a C value,
+		 * and no C frame is on a goroutine's stack: they are skipped. */
+		Dwarf_Unsigned lang = DW_LANG_Go;
+		if (attr_udata(L, cu, DW_AT_language, &lang) == 0 && lang != DW_LANG_Go) {
+			dwarf_dealloc_die(cu);
+			continue;
+		}
 		rc = for_children(L, cu, top_level, NULL);
 		dwarf_dealloc_die(cu);
 		if (rc)

@@ -105,8 +105,8 @@ class Toolchain:
         # only allows that with -checklinkname=0 (which 1.22 and older lack).
         self.ldflags = ["-checklinkname=0"] if layout == "classic" and version >= (1, 23) else []
 
-    def run(self, args, cwd=None, timeout=900):
-        return subprocess.run([self.go] + args, cwd=cwd, env=self.env, timeout=timeout,
+    def run(self, args, cwd=None, timeout=900, env=None):
+        return subprocess.run([self.go] + args, cwd=cwd, env=dict(self.env, **(env or {})), timeout=timeout,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -138,7 +138,20 @@ PROGRAMS = {
     "prometheus": (["go1.26", "go1.19", "go1.23.12", "go1.27.3"], [((1, 19), "go1.19.mod"), ((1, 26), "go.mod")]),
     # grpc v1.85.0 needs Go 1.26; v1.64.1 builds with 1.19.
     "grpc": (["go1.26", "go1.19", "go1.23.12", "go1.27.3"], [((1, 19), "go1.19.mod"), ((1, 26), "go.mod")]),
+    # workers built with cgo (its cgo.go): linked by the C toolchain, C
+    # units in its DWARF, a goroutine inside a C call.
+    "workers-cgo": (["go1.26", "go1.19", "go1.23.12"], [((1, 19), "go.mod")]),
 }
+
+# A program built from another's directory: name -> (directory, extra go
+# build arguments, environment).
+VARIANTS = {
+    "workers-cgo": ("workers", ["-tags", "mapscan_cgo"], {"CGO_ENABLED": "1"}),
+}
+
+
+def variant(prog):
+    return VARIANTS.get(prog, (prog, [], {}))
 
 # mapscan's spelling of a root in a goroutine's frame.
 GOROUTINE_ROOT = re.compile(r"goroutine (\d+) \(")
@@ -213,7 +226,9 @@ class XfailList:
 def source_hash(prog, tc, version, modfile):
     h = hashlib.sha256()
     h.update(("%s %s %s %s %s %s\n" % (HARNESS, tc.name, version, modfile, tc.ldflags, tc.go)).encode())
-    for d in (os.path.join(PROGS, prog), ORACLE):
+    if prog in VARIANTS:
+        h.update(("%r\n" % (VARIANTS[prog],)).encode())
+    for d in (os.path.join(PROGS, variant(prog)[0]), ORACLE):
         for n in sorted(os.listdir(d)):
             p = os.path.join(d, n)
             if os.path.isfile(p) and (n.endswith(".go") or n.endswith(".mod") or n.endswith(".sum")):
@@ -289,12 +304,13 @@ class Suite:
         if not cached:
             shutil.rmtree(d, ignore_errors=True)
             os.makedirs(d)
-            src = os.path.join(PROGS, prog)
+            base, extra, env = variant(prog)
+            src = os.path.join(PROGS, base)
             # -gcflags=-m (main package only) says what escapes; it does
             # not change the code.
-            cmd = ["build", "-modfile=" + modfile, "-gcflags=-m", "-o", files["exe"]]
+            cmd = ["build", "-modfile=" + modfile, "-gcflags=-m", "-o", files["exe"]] + extra
             cmd += ["-ldflags=" + " ".join(tc.ldflags)] if tc.ldflags else []
-            p = tc.run(cmd + ["."], cwd=src)
+            p = tc.run(cmd + ["."], cwd=src, env=env)
             if p.returncode != 0:
                 raise Failure("%s %s: %s" % (tc.go, " ".join(cmd), tail(p.stderr)))
             with open(files["escape.txt"], "w") as f:
@@ -360,7 +376,7 @@ class Suite:
                                                           ", from the cache" if px["cached"] else ""))
         truth = px["truth"]
         res.check(name + "/truth", self.truth_problems(truth, tc))
-        if prog == "workers":
+        if variant(prog)[0] == "workers":
             res.check(name + "/noescape", noescape_problems(px["escape"]))
         for tag, args in (("json", [px["core"]]), ("json-exe", ["--exe", px["exe"], px["core"]])):
             vname = "%s/%s" % (name, tag)
