@@ -74,7 +74,8 @@ static const char usage_text[] =
 	"  --min-reclaimable SIZE  hide maps and groups with less reclaimable (64K, 1M)\n"
 	"  --sort KEY              reclaimable (default), retained, count, type, path\n"
 	"  --strict                exit 12 when the report is partial: the core lacks\n"
-	"                          memory mapscan reads (see coredump_filter)\n"
+	"                          memory mapscan reads (coredump_filter, or a core\n"
+	"                          cut short by a size limit)\n"
 	"  --group BY              owner (default): sum the maps held the same way\n"
 	"                          (main.shards[*].m, goroutine * (main.worker) →\n"
 	"                          local seen) and list those groups first; type:\n"
@@ -103,11 +104,11 @@ static const char usage_text[] =
 	"--top=5.  A boolean option takes =true or =false (-json=false).\n"
 	"\n"
 	"exit status: 0 ok, 1 internal error, 2 usage, 3 cannot read a file,\n"
-	"4 not an ELF core or truncated (diff: nor a mapscan JSON report), 5 not a\n"
-	"Go program, 6 no usable DWARF, 7 executable does not match the core, 8 the\n"
-	"process is gone or cannot be stopped, 9 not allowed to read the process,\n"
-	"10 --fail-over(-group) reached, 11 the core holds none of the program's\n"
-	"memory, 12 (--strict) the report is partial.  See mapscan(1).\n";
+	"4 not an ELF core, or cut in its headers (diff: nor a mapscan JSON report),\n"
+	"5 not a Go program, 6 no usable DWARF, 7 executable does not match the\n"
+	"core, 8 the process is gone or cannot be stopped, 9 not allowed to read\n"
+	"the process, 10 --fail-over(-group) reached, 11 the core holds none of the\n"
+	"program's memory, 12 (--strict) the report is partial.  See mapscan(1).\n";
 
 static bool json_mode;
 

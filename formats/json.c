@@ -560,6 +560,7 @@ int format_json(FILE *out, const struct report *r, const struct format_opts *o)
 	/* The core lacks memory mapscan reads (coredump_filter). */
 	add(&b, t, "partial", cJSON_CreateBool(r->partial));
 	add(&b, t, "missing_bytes", u64(r->missing_bytes));
+	add(&b, t, "cut_bytes", u64(r->cut_bytes));
 	if (r->debug_info) {
 		cJSON *d = cJSON_CreateObject();
 		add(&b, d, "path", str(r->debug_info));

@@ -1237,8 +1237,21 @@ static void put_partial(struct text *T)
 	if (!r->partial)
 		return;
 	human_size(r->missing_bytes, b, sizeof(b));
-	snprintf(line, sizeof(line), "PARTIAL: the core lacks %s of the memory mapscan reads; "
-		 "maps held there are missing (see the warning below)", b);
+	if (r->cut_bytes) {
+		char c[16];
+		human_size(r->cut_bytes, c, sizeof(c));
+		if (r->missing_bytes)
+			snprintf(line, sizeof(line), "PARTIAL: the core file is cut short (%s missing at "
+				 "its end) and lacks %s of the memory mapscan reads; maps held there "
+				 "are missing (see the warning below)", c, b);
+		else
+			snprintf(line, sizeof(line), "PARTIAL: the core file is cut short (%s missing at "
+				 "its end); maps the runtime's records there describe are missing "
+				 "(see the warning below)", c);
+	} else {
+		snprintf(line, sizeof(line), "PARTIAL: the core lacks %s of the memory mapscan reads; "
+			 "maps held there are missing (see the warning below)", b);
+	}
 	put_wrapped(T, 0, 2, line);
 }
 

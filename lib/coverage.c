@@ -37,24 +37,44 @@ static const char *size_text(uint64_t v, char buf[32])
 	return buf;
 }
 
+/* A core cut short: what was cut, and what to do (the writer hit a size
+ * limit or the disk filled). */
+#define CUT_FIX "raise the limit that cut it (ulimit -c; systemd-coredump's " \
+	"ProcessSizeMax= and ExternalSizeMax= in coredump.conf; the disk's free space) " \
+	"and take the core again"
+
+static const char *cut_text(const struct target *t, char buf[96])
+{
+	uint64_t present, need = target_core_cut(t, &present);
+	char a[32], b[32];
+	if (!need)
+		return NULL;
+	snprintf(buf, 96, "the core file is cut short (%s of the %s its headers call for)",
+		 size_text(present, a), size_text(need, b));
+	return buf;
+}
+
 int coverage_check(const struct target *t, const struct gtypes *g, struct ms_error *err)
 {
 	uint64_t total, missing = target_exe_data_missing(t, &total);
 	const struct gvar *mh = gtypes_var(g, "runtime.mheap_");
 	const struct gtype *mt = mh ? gtypes_get(g, gtypes_resolve(g, mh->type)) : NULL;
-	char a[32];
+	char a[32], c[96];
+	const char *cut = cut_text(t, c);
 
 	if (total && missing == total)
 		return ms_err(err, MS_EEMPTY, "%s: the core holds none of the program's memory (not "
 			      "one byte of its %s of variables, so no heap and no goroutine either: "
-			      "coredump_filter left them out, or the segments were written empty); "
-			      FILTER_FIX, target_source_path(t), size_text(total, a));
+			      "%s); %s", target_source_path(t), size_text(total, a),
+			      cut ? cut : "coredump_filter left them out, or the segments were "
+			      "written empty", cut ? CUT_FIX : FILTER_FIX);
 	/* The runtime's heap record is in .bss: without it nothing is found. */
 	if (mt && mt->size && !target_dumped(t, mh->addr + target_exe_bias(t), mt->size))
 		return ms_err(err, MS_EEMPTY, "%s: the core holds none of the memory mapscan reads "
 			      "(not the runtime's heap record runtime.mheap_, so no heap and no "
-			      "goroutine either; coredump_filter left anonymous memory out); "
-			      FILTER_FIX, target_source_path(t));
+			      "goroutine either; %s); %s", target_source_path(t),
+			      cut ? cut : "coredump_filter left anonymous memory out",
+			      cut ? CUT_FIX : FILTER_FIX);
 	return 0;
 }
 
@@ -95,21 +115,33 @@ int coverage_report(const struct target *t, const struct gtypes *g, struct repor
 {
 	uint64_t total, data = target_exe_data_missing(t, &total), heap_total;
 	int64_t heap = target_pid(t) ? 0 : arenas_missing(t, g, &heap_total);
-	char a[32], b[32], c[32], d[32];
+	char a[32], b[32], c[32], d[32], e[96];
+	const char *cut = cut_text(t, e);
 
-	if (!data && heap <= 0)
+	/* Cut short, the core may lack the runtime's own records (spans,
+	 * goroutines) outside what is counted here: partial in any case. */
+	if (!data && heap <= 0 && !cut)
 		return 0;
 	r->partial = true;
 	r->missing_bytes = data + (heap > 0 ? (uint64_t)heap : 0);
+	uint64_t present, need = target_core_cut(t, &present);
+	r->cut_bytes = need - present;
+	if (!data && heap <= 0)
+		return report_add_warning(r, "%s: the program's variables and heap arenas are all "
+					  "there, but the runtime's records past the cut (spans, "
+					  "goroutines) may not be, so maps may be missing; " CUT_FIX,
+					  cut);
 	if (heap >= 0)
 		return report_add_warning(r, "the core lacks %s of the memory mapscan reads: %s of "
 					  "the program's %s of variables, %s of its heap arenas "
-					  "(heap objects and goroutine stacks); maps held there are "
-					  "not reported and totals are low; " FILTER_FIX,
+					  "(heap objects and goroutine stacks)%s%s; maps held there are "
+					  "not reported and totals are low; %s",
 					  size_text(r->missing_bytes, a), size_text(data, b),
-					  size_text(total, c), size_text((uint64_t)heap, d));
+					  size_text(total, c), size_text((uint64_t)heap, d),
+					  cut ? ": " : "", cut ? cut : "", cut ? CUT_FIX : FILTER_FIX);
 	return report_add_warning(r, "the core lacks %s of the program's %s of variables (so "
-				  "its heap arenas cannot be listed); maps held there are not "
-				  "reported and totals are low; " FILTER_FIX, size_text(data, a),
-				  size_text(total, b));
+				  "its heap arenas cannot be listed)%s%s; maps held there are not "
+				  "reported and totals are low; %s", size_text(data, a),
+				  size_text(total, b), cut ? ": " : "", cut ? cut : "",
+				  cut ? CUT_FIX : FILTER_FIX);
 }

@@ -156,6 +156,8 @@ struct report {
 	 * found is reported, but maps held in what is missing are not. */
 	bool partial;
 	uint64_t missing_bytes;  /* of the executable's variables and the in-use heap */
+	uint64_t cut_bytes;      /* the core file is cut short: bytes its headers call for
+				  * past its end (a size limit, a full disk); partial too */
 	/* Groups (report_group); none until it is called. */
 	enum group_by group_by;
 	struct map_group *groups;

@@ -679,6 +679,12 @@ uint64_t target_missing(const struct target *t, uint64_t addr, uint64_t n)
 	return !t || !n || t->live ? 0 : seg_bytes(t, addr, n, false);
 }
 
+uint64_t target_core_cut(const struct target *t, uint64_t *present)
+{
+	*present = t && t->cut_need ? t->core.size : 0;
+	return t ? t->cut_need : 0;
+}
+
 uint64_t target_exe_data_missing(const struct target *t, uint64_t *total)
 {
 	uint64_t missing = 0;

@@ -72,6 +72,12 @@ uint64_t target_dumped(const struct target *t, uint64_t addr, uint64_t n);
  * dump.  0 for a live process. */
 uint64_t target_missing(const struct target *t, uint64_t addr, uint64_t n);
 
+/* A core cut short (a size limit or a full disk stopped its writer):
+ * the bytes its program headers call for, with *present set to what the
+ * file holds; 0 when the core is whole (or for a process).  The segments
+ * past the cut read as not dumped. */
+uint64_t target_core_cut(const struct target *t, uint64_t *present);
+
 /* Bytes of the executable's writable segments (its data and bss: the
  * package-level variables) that the core lacks, out of *total.  0 for a
  * live process. */

@@ -263,9 +263,20 @@ static int load_core(struct target *t, struct ms_error *err)
 		    tg_check_phdr_numbers(&ph[i], i, path, CORE_FIX, err) < 0)
 			goto out;
 	}
-	if (tg_check_truncation(ph, n, &t->core, path, "core file", CORE_FIX,
-			     err) < 0)
-		goto out;
+	/* Headers and notes (registers, the files mapped) must be whole; a
+	 * memory segment past the end of the file is a core cut short: what
+	 * is there is read, the rest counts as not dumped. */
+	for (i = 0; i < n; i++) {
+		const Elf64_Phdr *p = &ph[i];
+		uint64_t end = p->p_offset + p->p_filesz; /* checked not to wrap */
+		if (p->p_type == PT_NOTE &&
+		    tg_check_truncation(p, 1, &t->core, path, "core file", CORE_FIX, err) < 0)
+			goto out;
+		if (p->p_type == PT_LOAD && p->p_filesz && end > t->cut_need)
+			t->cut_need = end;
+	}
+	if (t->cut_need <= t->core.size)
+		t->cut_need = 0;
 
 	t->cseg = calloc(n, sizeof *t->cseg);
 	if (!t->cseg) {
@@ -289,8 +300,10 @@ static int load_core(struct target *t, struct ms_error *err)
 		s->vaddr = p->p_vaddr;
 		s->memsz = p->p_memsz;
 		s->filesz = p->p_filesz;
+		if (p->p_filesz && p->p_offset + p->p_filesz > t->core.size)
+			s->filesz = p->p_offset < t->core.size ? t->core.size - p->p_offset : 0;
 		s->offset = p->p_offset;
-		s->data = p->p_filesz ? t->core.base + p->p_offset : NULL;
+		s->data = s->filesz ? t->core.base + p->p_offset : NULL;
 		s->flags = p->p_flags;
 		s->index = i;
 	}

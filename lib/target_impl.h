@@ -106,6 +106,8 @@ struct target {
 	struct mapping core, exe;
 	bool exe_from_core;        /* exe_path came from NT_FILE, not --exe */
 
+	uint64_t cut_need;         /* the core is cut short: the bytes its headers call
+				    * for (0: it is whole); core.size are there */
 	struct seg *cseg;          /* core PT_LOAD, sorted by vaddr */
 	size_t ncseg;
 	struct seg *eseg;          /* executable PT_LOAD (biased), sorted */

@@ -58,7 +58,10 @@ FIFOs, devices and directories given as the core, with --exe, or named by
 the core's NT_FILE note (mapscan must refuse them at once, never block on
 an open); a core with every PT_LOAD empty and cores taken with
 coredump_filter 0 and 4 (exit 11, saying what to do); a core that lacks
-half the heap (a report with source.partial, exit 12 with --strict); and,
+half the heap (a report with source.partial, exit 12 with --strict); cores
+cut short at half, nine tenths and nearly all of their size (a report with
+source.partial and cut_bytes, no map the whole core lacks, exit 12 with
+--strict) and inside their notes (exit 4); and,
 with Go 1.26 (DWARF 5), executables whose .debug_rnglists unit header is
 damaged the ways that make libdwarf free twice or loop: mapscan --exe must
 end with exit 6 and one line, the DWARF reader's death contained in its
@@ -92,7 +95,7 @@ FIXTURE = os.path.join(ROOT, "testdata", "fixtures", "mapstates")
 TIMEOUT = 120  # seconds per run; ASan builds are slow but a hang is far slower
 MEM_AS = 4 << 30        # RLIMIT_AS of a mapscan run (not under ASan)
 MEM_RSS = 1 << 30       # peak RSS a run may reach (not under ASan)
-DOCUMENTED = {3: "cannot read a file", 4: "not an ELF core or truncated", 5: "not a Go program",
+DOCUMENTED = {3: "cannot read a file", 4: "not an ELF core, or cut in its headers", 5: "not a Go program",
               6: "no DWARF", 7: "executable does not match the core",
               11: "the core holds none of the program's memory"}
 EXIT_OPEN, EXIT_NODWARF, EXIT_EMPTY, EXIT_PARTIAL = 3, 6, 11, 12
@@ -1020,6 +1023,17 @@ def expect(name, res, asan, rc, words=(), timeout_ok=False):
     ok("%s -> exit %d (%.2f s)" % (name, rc, res.secs))
 
 
+def notes_middle(data):
+    """The file offset halfway through an ELF core's first PT_NOTE."""
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    for i in range(phnum):
+        ptype, _, off, _, _, filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+        if ptype == 4 and filesz:
+            return off + filesz // 2
+    raise RuntimeError("no PT_NOTE in the core")
+
+
 def special_inputs(mapscan, exe, core, work, asan, name):
     """Files that are not cores or executables, and cores that hold too
     little: FIFOs, devices and directories named by --exe, by the core's
@@ -1101,6 +1115,55 @@ def special_inputs(mapscan, exe, core, work, asan, name):
         fail(label + "/text", "status %d, no PARTIAL line: %s" % (p.returncode, out[:300]))
     else:
         ok(label + "/text says PARTIAL")
+
+    cut_short(mapscan, exe, core, work, asan, name, d, maps)
+
+
+def cut_short(mapscan, exe, core, work, asan, name, d, maps):
+    """The core cut short, as a size limit or a full disk leaves it: past
+    its notes, a report marked partial, with what the file holds and no
+    map the whole core lacks; inside its notes, exit 4 naming them."""
+    whole = {}
+    res = run_mapscan(mapscan, exe, core, work, asan)
+    if res.rc == 0:
+        whole = {m["address"]: m["count"] for m in json.loads(res.out)["maps"]}
+    size = os.path.getsize(core)
+    with open(core, "rb") as f:
+        data = f.read()
+    for frac in (0.5, 0.9, 0.999):
+        keep = int(size * frac)
+        cut = os.path.join(d, "cut-%g" % frac)
+        with open(cut, "wb") as f:
+            f.write(data[:keep])
+        label = "%s/cut-short-at-%g" % (name, frac)
+        res = run_mapscan(mapscan, exe, cut, work, asan)
+        why = judge(res, asan) or (res.rc and "status %d" % res.rc)
+        if not why:
+            doc = json.loads(res.out)
+            src = doc.get("source", {})
+            invented = [m["address"] for m in doc["maps"] if whole.get(m["address"]) != m["count"]]
+            if src.get("partial") is not True or src.get("cut_bytes") != size - keep:
+                why = "source.partial %r, cut_bytes %r: want true and %d" % (
+                    src.get("partial"), src.get("cut_bytes"), size - keep)
+            elif not any("cut short" in w and "ProcessSizeMax" in w for w in doc.get("warnings", [])):
+                why = "no warning saying the core is cut short and what to do: %r" % doc.get("warnings")
+            elif invented:
+                why = "maps the whole core does not have (or with other counts): %s" % invented[:5]
+        if why:
+            fail(label, why)
+        else:
+            ok("%s -> partial report, %d of %d maps" % (label, len(doc["maps"]), len(whole)))
+        res = run_mapscan(mapscan, exe, cut, work, asan, args=["--strict", "--exe", exe, cut])
+        if res.rc != EXIT_PARTIAL or b"Sanitizer" in res.err:
+            fail(label + "/--strict", "status %r, want %d" % (res.rc, EXIT_PARTIAL))
+        else:
+            ok(label + "/--strict -> exit 12")
+    # Cut inside the notes (registers, the files mapped): no core to read.
+    cut = os.path.join(d, "cut-in-notes")
+    with open(cut, "wb") as f:
+        f.write(data[:notes_middle(data)])
+    res = run_mapscan(mapscan, exe, cut, work, asan, timeout=30)
+    expect(name + "/cut-short-in-the-notes", res, asan, 4, ["truncated core file (notes", cut])
 
 
 def main():
