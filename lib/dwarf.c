@@ -547,8 +547,9 @@ static int add_local(struct loader *L, Dwarf_Die die, bool param, const struct s
 	L->nranges = L->npieces = 0;
 	if (local_location(L, die, s->lo, s->hi, s->known))
 		return -1;
-	if (!L->nranges)
-		return 0;
+	/* A local without a location (an optimized build's, kept in a
+	 * register or optimized out) is kept too, with no ranges: its type
+	 * says what a map header found in its function's frame may be. */
 	for (size_t i = 0, at = 0; i < L->nranges; i++) {
 		L->ranges[i].pieces = &L->pieces[at];
 		at += L->ranges[i].npieces;

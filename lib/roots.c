@@ -186,6 +186,9 @@ struct roots {
 	bool defer_cons;
 	struct deferred { uint64_t value; uint32_t node; bool object; } *deferred;
 	size_t ndeferred, capdeferred;
+	/* the function of the frame whose word is being read, while a map it
+	 * points to is typed (frame_hint) */
+	const struct gfunc *hint_fn;
 };
 
 /* Returns true if (addr, type) was new (and records it). addr is never 0. */
@@ -1400,6 +1403,47 @@ static const struct maptype *infer_type(struct roots *R, uint64_t hdr, bool *gue
 	return best;
 }
 
+/* A map found through a word of a frame of function fn, its type guessed
+ * from a layout that several map types share (storage without pointers
+ * carries no type): the function's own locals say which it is, located or
+ * not (an optimized build keeps the header in the frame and gives the
+ * variable no location, but still its type).  The guess stays a guess. */
+struct hint {
+	struct roots *R;
+	const struct maptype *guess, *pick;
+	bool several;
+};
+
+static const char *mt_name(const struct roots *R, const struct maptype *mt)
+{
+	return mt->name ? mt->name : gtypes_get(R->g, mt->type)->name;
+}
+
+static void on_hint_local(void *arg, const struct glocal *l)
+{
+	struct hint *h = arg;
+	const struct gtype *t = gtypes_get(h->R->g, gtypes_resolve(h->R->g, l->type));
+	if (!t || t->kind != GK_MAP || l->name[0] == '&')
+		return;
+	const struct maptype *mt = maptype_get(h->R, l->type, true);
+	if (!mt || !same_shape(mt, h->guess) || mt_shaped(h->R, mt) || mt == h->pick)
+		return;
+	if (!h->pick)
+		h->pick = mt;
+	else if (strcmp(mt_name(h->R, h->pick), mt_name(h->R, mt)) != 0)
+		h->several = true;
+}
+
+static const struct maptype *frame_hint(struct roots *R, const struct gfunc *fn,
+					const struct maptype *mt, bool guessed)
+{
+	struct hint h = { R, mt, NULL, false };
+	if (!fn || !mt || !guessed)
+		return mt;
+	gtypes_locals_all(R->g, fn, on_hint_local, &h);
+	return h.pick && !h.several ? h.pick : mt;
+}
+
 /* ---- registering maps --------------------------------------------------- */
 
 struct how {
@@ -1840,6 +1884,7 @@ static bool found_cand(struct roots *R, struct cand *c, struct path *p,
 		c->state = C_NOTMAP;
 		return false;
 	}
+	mt = frame_hint(R, R->hint_fn, mt, how.guessed);
 	map_register(R, c->addr, mt, path_node(R, p), &how);
 	*mtp = mt;
 	return true;
@@ -2416,6 +2461,7 @@ static void visit(struct roots *R, uint64_t addr, type_id type, struct path *pp)
 struct stackword {
 	uint64_t addr, value;
 	uint64_t sp, cfa;         /* its frame: [sp, cfa) */
+	const struct gfunc *fn;   /* its function, NULL if unknown */
 	uint32_t gnode;
 };
 
@@ -2480,7 +2526,7 @@ static void on_stack_word(void *arg, const struct gframe *f, uint64_t addr, uint
 		R->oom = true;
 		return;
 	}
-	c->words[c->nwords++] = (struct stackword){ addr, value, f->sp, f->cfa, frame_node(c, f) };
+	c->words[c->nwords++] = (struct stackword){ addr, value, f->sp, f->cfa, f->fn, frame_node(c, f) };
 }
 
 /* Is the stack word w the storage pointer (classic: buckets; Swiss:
@@ -2505,6 +2551,7 @@ static void frame_header(struct roots *R, const struct stackword *w)
 	const struct maptype *mt = infer_type(R, hdr, &how.guessed, &how.ncand);
 	if (!mt)
 		return;
+	mt = frame_hint(R, w->fn, mt, how.guessed);
 	map_register(R, hdr, mt, path_node(R, PATH(PATH_AT(w->gnode), P_FRAMEWORD, NULL, hdr - w->sp)),
 		     &how);
 }
@@ -2910,8 +2957,12 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	free(R.deferred);
 	/* All of them at once: one search from every word, level by level. */
 	for (size_t i = 0; i < sc.nwords && !R.oom; i++)
+	{
+		R.hint_fn = sc.words[i].fn;   /* a header the word points to: typed now */
 		cons_word(&R, sc.words[i].value,
 			  PATH(PATH_AT(sc.words[i].gnode), P_STACKWORD, NULL, sc.words[i].addr));
+		R.hint_fn = NULL;
+	}
 	drain(&R);
 	/* Which storage the maps found so far own decides what follows. */
 	walk_pending(&R);

@@ -1038,7 +1038,7 @@ static int finish_funcs(struct finish *F)
 	for (size_t i = 0; g->locals && i < kept; i++) {
 		const struct w_local *w = &wl[order[i]];
 		struct lvar *v = &g->locals[i];
-		if (!w->nranges || w->first_range > nr || w->nranges > nr - w->first_range) {
+		if (w->first_range > nr || w->nranges > nr - w->first_range) {
 			free(final);
 			free(order);
 			return bad(F, "a local has ranges %u+%u of %zu", w->first_range, w->nranges,
@@ -1566,6 +1566,19 @@ int gtypes_locals_at(const struct gtypes *g, const struct gfunc *f, uint64_t pc,
 		}
 	}
 	return count;
+}
+
+int gtypes_locals_all(const struct gtypes *g, const struct gfunc *f, glocal_fn fn, void *arg)
+{
+	const struct fmeta *m = meta_of(g, f);
+	if (!m || m->locals_unknown)
+		return -1;
+	for (uint32_t i = 0; i < m->nlocals; i++) {
+		const struct lvar *v = &g->locals[m->first_local + i];
+		struct glocal l = { v->name, v->type, v->param, NULL, 0 };
+		fn(arg, &l);
+	}
+	return (int)m->nlocals;
 }
 
 int gtypes_cfa_offset(const struct gtypes *g, const struct gfunc *f, uint64_t pc, int64_t *off)

@@ -185,6 +185,11 @@ typedef void (*glocal_fn)(void *arg, const struct glocal *v);
 int gtypes_locals_at(const struct gtypes *g, const struct gfunc *f, uint64_t pc,
 		     glocal_fn fn, void *arg);
 
+/* Call fn for every local and parameter of f, wherever DWARF places it
+ * (or nowhere: an optimized build's locals often have no location), with
+ * no pieces.  Returns how many, or -1 as gtypes_locals_at. */
+int gtypes_locals_all(const struct gtypes *g, const struct gfunc *f, glocal_fn fn, void *arg);
+
 /* The CFA at pc (in f) is SP + *off (.debug_frame).  -1 when unknown. */
 int gtypes_cfa_offset(const struct gtypes *g, const struct gfunc *f, uint64_t pc, int64_t *off);
 

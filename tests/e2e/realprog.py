@@ -584,13 +584,12 @@ def map_problems(tm, m, tc):
             out[a].append("no map at %s (%s, %s)" % (tm["address"], tm["type"], tm["root"]))
         return out
     # A map only a frame word holds has no typed path; before Go 1.22 its
-    # storage carries no allocation header either, so its type can only be
-    # guessed from the layout (map[string]int and map[string]uint64 look
-    # the same).  Anywhere else the type must be known and right.
+    # storage carries no allocation header either, so its type is a guess
+    # from the layout (map[string]int and map[string]uint64 look the same),
+    # marked as one, which the frame's function's own locals must make the
+    # right one.  Anywhere else the type must be known.
     guess_ok = tm.get("any_root") and tc.version < (1, 22) and m.get("type_guessed") is True
     for k in ("count", "type", "key_type", "elem_type", "layout"):
-        if guess_ok and k in ("type", "key_type", "elem_type"):
-            continue
         if m.get(k) != tm[k]:
             out["found"].append("%s: mapscan %r, truth %r" % (k, m.get(k), tm[k]))
     if m.get("reachable") is False:

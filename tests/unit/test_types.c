@@ -302,13 +302,45 @@ static void test_parts(void)
 	CHECK(!gtb_finish(b, "/bin/app", &err));
 }
 
+/* A local DWARF gives no location (an optimized build's) is kept: never
+ * at a pc, but among its function's locals with its type. */
+struct seen_local { int n; type_id type; const char *name; };
+static void on_local(void *arg, const struct glocal *l)
+{
+	struct seen_local *s = arg;
+	s->n++;
+	s->type = l->type;
+	s->name = l->name;
+}
+
+static void test_local_without_location(void)
+{
+	struct gtb *b = gtb_new();
+	struct ms_error err = { 0 };
+	gtb_add_type(b, 3, &(struct gtb_type){ .kind = GK_BASE, .name = "int", .size = 8 });
+	gtb_func f;
+	gtb_add_func(b, "f", 0x1000, 0x1100, &f);
+	CHECK(gtb_add_local(b, f, "m", 3, false, NULL, 0) == 0);
+	struct gtypes *g = gtb_finish(b, "/bin/app", &err);
+	CHECK_MSG(g != NULL, "%s", err.msg);
+	if (!g)
+		return;
+	const struct gfunc *fn = gtypes_func_at(g, 0x1000);
+	struct seen_local at = { 0 }, all = { 0 };
+	CHECK(fn && gtypes_locals_at(g, fn, 0x1000, on_local, &at) == 0 && at.n == 0);
+	CHECK(fn && gtypes_locals_all(g, fn, on_local, &all) == 1 && all.n == 1);
+	CHECK(all.name && strcmp(all.name, "m") == 0);
+	CHECK(all.type && strcmp(gtypes_get(g, all.type)->name, "int") == 0);
+	gtypes_free(g);
+}
+
 /* Each of these is one inconsistency gtb_finish must refuse. */
 static void test_refusals(void)
 {
 	static const char *const cases[] = {
 		"duplicate key", "zero key", "bad kind", "member owner", "member of a pointer",
 		"member outside", "array size", "empty function", "local of no function",
-		"local without ranges", "empty range", "bad piece", "cfa rows out of order",
+		"empty range", "bad piece", "cfa rows out of order",
 		"cfa not at start", "closure var of no function",
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
@@ -334,12 +366,11 @@ static void test_refusals(void)
 							       .size = 16, .elem = 3 }); break;
 		case 7: gtb_add_func(b, "g", 0x2000, 0x2000, &f); break;
 		case 8: gtb_add_local(b, 5, "x", 3, false, &r, 1); break;
-		case 9: gtb_add_local(b, f, "x", 3, false, &r, 0); break;
-		case 10: r.hi = r.lo; gtb_add_local(b, f, "x", 3, false, &r, 1); break;
-		case 11: piece.kind = 7; gtb_add_local(b, f, "x", 3, false, &r, 1); break;
-		case 12: rows[1].pc = 0; gtb_add_cfa(b, 0x1000, 0x1100, rows, 2); break;
-		case 13: rows[0].pc = 2; gtb_add_cfa(b, 0x1000, 0x1100, rows, 2); break;
-		case 14: gtb_add_closure_var(b, 9, "x", 3, 0); break;
+		case 9: r.hi = r.lo; gtb_add_local(b, f, "x", 3, false, &r, 1); break;
+		case 10: piece.kind = 7; gtb_add_local(b, f, "x", 3, false, &r, 1); break;
+		case 11: rows[1].pc = 0; gtb_add_cfa(b, 0x1000, 0x1100, rows, 2); break;
+		case 12: rows[0].pc = 2; gtb_add_cfa(b, 0x1000, 0x1100, rows, 2); break;
+		case 13: gtb_add_closure_var(b, 9, "x", 3, 0); break;
 		}
 		struct gtypes *g = gtb_finish(b, "/bin/app", &err);
 		CHECK_MSG(!g && err.code == MS_ENODWARF && strstr(err.msg, "/bin/app"),
@@ -429,6 +460,7 @@ int main(void)
 	test_flat_form();
 	test_parts();
 	test_refusals();
+	test_local_without_location();
 	test_long_chain();
 	return unit_done();
 }
