@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cpus.h"
 #include "bits.h"
 #include "file.h"
 #include "format.h"
@@ -395,7 +396,7 @@ void format_json_set_writers(unsigned n)
 
 static void put_maps(struct jout *o, const struct map_entry *const *sel, size_t nsel)
 {
-	long ncpu = writers_wanted ? (long)writers_wanted : sysconf(_SC_NPROCESSORS_ONLN);
+	long ncpu = writers_wanted ? (long)writers_wanted : ms_cpus();
 	size_t nw = ncpu > MAX_WRITERS ? MAX_WRITERS : ncpu > 1 ? (size_t)ncpu : 1;
 	struct jpar p = { .sel = sel, .nsel = nsel, .nchunks = (nsel + CHUNK - 1) / CHUNK };
 	pthread_t th[MAX_WRITERS];

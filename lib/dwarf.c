@@ -28,6 +28,7 @@
 #include <elf.h>
 #include <libdwarf.h>
 
+#include "cpus.h"
 #include "arch.h"
 #include "dwarf_load.h"
 #include "dwarf_sections.h"
@@ -979,9 +980,7 @@ struct gtypes *gtypes_load(const char *path, struct ms_error *err)
 	 * part of .debug_info (see walk_units), and the parent appends the
 	 * second's records to the first's, which makes the same model as one
 	 * load. */
-	cpu_set_t cpus;
-	unsigned nparts = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) >= 2
-			  ? MAX_PARTS : 1;
+	unsigned nparts = ms_cpus() >= 2 ? MAX_PARTS : 1;
 	/* libdwarf reads with lseek and read: each child needs a file
 	 * offset of its own, an open of the same file (not a dup). */
 	int fds[MAX_PARTS] = { fd };

@@ -396,8 +396,29 @@ class Suite:
             res.check(vname + "/run", None)
             res.note("%s: %.2f s, %d maps" % (vname, secs, len(doc["maps"])))
             self.compare(res, vname, doc, truth, tc)
+            if tag == "json":
+                res.check(vname + "/one-cpu", self.one_cpu_problems(args, out))
         self.text_check(res, name, px, truth)
         return res
+
+    def one_cpu_problems(self, args, out):
+        """What mapscan splits between CPUs (the DWARF parse, the typing of
+        unreached candidates, the map walks, the JSON writers) must give
+        the report one CPU gives, byte for byte."""
+        try:
+            p = subprocess.run(["taskset", "-c", "0", self.mapscan, "--json"] + args,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=self.args.timeout)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return "taskset -c 0 mapscan: %s" % e
+        one = p.stdout.decode("utf-8", "replace")
+        if p.returncode != 0:
+            return "taskset -c 0 mapscan: exit %d: %s" % (p.returncode, tail(p.stderr.decode(errors="replace")))
+        if one != out:
+            a, b = out.splitlines(), one.splitlines()
+            i = next((k for k in range(min(len(a), len(b))) if a[k] != b[k]), min(len(a), len(b)))
+            return "one CPU's report differs at line %d: %r vs %r" % (
+                i + 1, a[i] if i < len(a) else None, b[i] if i < len(b) else None)
+        return None
 
     def truth_problems(self, truth, tc):
         p = []
