@@ -462,7 +462,9 @@ static uint64_t tsize(const struct gtypes *g, type_id id);
 static void cons_word(struct roots *R, uint64_t v, struct path *p);
 static void cons_object(struct roots *R, uint64_t v, struct path *p);
 struct path;
-static void not_a_header(struct roots *R, uint64_t p, type_id type, const struct path *pp);
+struct alloc;
+static void not_a_header(struct roots *R, uint64_t p, type_id type, const struct path *pp,
+			 const struct alloc *a);
 static bool mt_shaped(struct roots *R, const struct maptype *mt);
 static uint64_t storage_ptr(const struct roots *R, uint64_t hdr);
 static bool storage_owned(struct roots *R, uint64_t addr);
@@ -752,7 +754,7 @@ static void follow(struct roots *R, uint64_t p, type_id type, struct path *pp)
 	default:
 		break;
 	}
-	not_a_header(R, p, type, pp);
+	not_a_header(R, p, type, pp, &a);
 	if (a.kind == A_HEAP && p == a.base &&
 	    tt->whole == a.end - a.base
 	    ? typed_once(R, &a) : seen_add(R, p, type))
@@ -932,11 +934,18 @@ static bool path_conservative(const struct roots *R, const struct path *p)
 	return false;
 }
 
-static void not_a_header(struct roots *R, uint64_t p, type_id type, const struct path *pp)
+static void not_a_header(struct roots *R, uint64_t p, type_id type, const struct path *pp,
+			 const struct alloc *a)
 {
 	/* Only a precise path proves what p is: through a guessed map type,
 	 * or memory without a type, the "pointer" may be of another type. */
 	if (!R->ncands || gtypes_resolve(R->g, type) == R->hf.type || path_conservative(R, pp))
+		return;
+	/* Candidates are the starts of objects of the header's size class
+	 * (cands_collect): p's allocation, known already, rules most
+	 * pointers out without the search. */
+	if (a->kind != A_HEAP || p != a->slot_base || a->span->noscan || !a->span->sizeclass ||
+	    a->span->elemsize != R->hf.cls)
 		return;
 	struct cand *c = cand_find(R, p);
 	if (c && c->state != C_MAP)
