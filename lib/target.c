@@ -428,8 +428,35 @@ static void drop_granule(struct touch *tc, uint64_t v)
  * about `bytes` of them are gone, a batch at a time, adjacent ones in one
  * madvise: the walks go through memory in address order, so a batch is
  * mostly one run.  Granules leave the ring (the last takes their slot). */
+/* This thread's last two blocks of the core read, counted as touched and
+ * their granules as referenced: reads inside them (most reads follow one
+ * another inside a value, an object, a group, between an object and its
+ * span's allocation bits) skip the lookup and the counting.  Valid while
+ * fast_gen has not moved: every trim (which drops blocks and clears
+ * granules' reference bits) and every target closed moves it. */
+static uint64_t fast_gen;
+struct fast_block {
+	const struct target *t;
+	uint64_t lo, hi, gen;     /* [lo, hi): addresses of one block in one segment */
+	const unsigned char *p;   /* the bytes at lo */
+};
+static _Thread_local struct fast_block fast[2];
+
+/* The bytes [addr, addr+n) from one of this thread's last blocks, or NULL. */
+static inline const unsigned char *fast_find(const struct target *t, uint64_t addr, uint64_t n)
+{
+	for (int k = 0; k < 2; k++) {
+		const struct fast_block *f = &fast[k];
+		if (t == f->t && addr - f->lo < f->hi - f->lo && n <= f->hi - addr &&
+		    f->gen == __atomic_load_n(&fast_gen, __ATOMIC_ACQUIRE))
+			return f->p + (addr - f->lo);
+	}
+	return NULL;
+}
+
 static void touch_evict(const struct target *t, struct touch *tc, uint64_t bytes)
 {
+	__atomic_fetch_add(&fast_gen, 1, __ATOMIC_RELEASE);
 	uint64_t keep = TRIM_MIN_WINDOW >> TRIM_BLOCK_SHIFT, want = (bytes >> TRIM_BLOCK_SHIFT) + 1;
 	while (want && tc->blocks > keep && tc->nring) {
 		uint32_t victim[TRIM_BATCH];
@@ -513,6 +540,17 @@ static void touch_new(const struct target *t, struct touch *tc, uint64_t b)
 
 /* Count the blocks of the core's bytes [p, p+n) as touched. */
 static _Thread_local uint32_t reads;
+
+/* A read from one of this thread's last blocks counts as a read; but the
+ * one that would bring the count to a check goes the long way, through
+ * touch, which makes it. */
+static inline bool fast_count(void)
+{
+	if (!((reads + 1) & (TRIM_CHECK_READS - 1)))
+		return false;
+	reads++;
+	return true;
+}
 static void touch(const struct target *t, const unsigned char *p, uint64_t n)
 {
 	struct touch *tc = t->touch;
@@ -547,7 +585,18 @@ static const unsigned char *locate(const struct target *t, uint64_t addr, uint64
 
 	p = locate_core(t, addr, avail, &i);
 	if (p) {
+		uint64_t gen = __atomic_load_n(&fast_gen, __ATOMIC_ACQUIRE);
 		touch(t, p, n < *avail ? n : *avail);
+		/* The block addr is in, within its segment, for the next reads. */
+		const struct seg *s = &t->cseg[i - 1];
+		uint64_t off = (uint64_t)(p - t->core.base), blo = off & ~((1ull << TRIM_BLOCK_SHIFT) - 1);
+		uint64_t bhi = blo + (1ull << TRIM_BLOCK_SHIFT);
+		uint64_t slo = (uint64_t)(s->data - t->core.base), shi = slo + s->filesz;
+		blo = blo > slo ? blo : slo;
+		bhi = bhi < shi ? bhi : shi;
+		fast[1] = fast[0];
+		fast[0] = (struct fast_block){ t, addr - (off - blo), addr + (bhi - off), gen,
+					       p - (off - blo) };
 		return p;
 	}
 	/* The executable serves addr, up to the next core segment (whose
@@ -717,6 +766,10 @@ int target_read(const struct target *t, uint64_t addr, void *buf, size_t n)
 		return -1;
 	if (t->live)
 		return tg_live_read(t, addr, buf, n);
+	if ((p = fast_find(t, addr, n)) && fast_count()) {
+		memcpy(out, p, n);
+		return 0;
+	}
 	p = locate(t, addr, n, &avail);
 	if (!p)
 		return -1;
@@ -754,6 +807,8 @@ const void *target_view(const struct target *t, uint64_t addr, size_t n)
 	/* A live target has no stable bytes to point at: readers copy. */
 	if (!t || t->live || (n && n - 1 > UINT64_MAX - addr))
 		return NULL;
+	if ((p = fast_find(t, addr, n)) && fast_count())
+		return p;
 	p = locate(t, addr, n, &avail);
 	if (!p || avail < n)
 		return NULL;
@@ -837,6 +892,9 @@ void target_close(struct target *t)
 {
 	if (!t)
 		return;
+	/* A target opened later may sit at t's address: no thread's last
+	 * block may be taken for one of its. */
+	__atomic_fetch_add(&fast_gen, 1, __ATOMIC_RELEASE);
 	if (t->stopped)
 		target_resume(t);
 	tg_live_free(t->live);
