@@ -328,8 +328,12 @@ bool heap_object(const struct heap *h, const struct target *t, uint64_t addr,
 		 const struct hspan **span, uint32_t *slot, uint64_t *base, uint64_t *size)
 {
 	const struct hspan *s = heap_span(h, addr);
-	if (!s)
-		return false;
+	return s && heap_object_in(s, t, addr, span, slot, base, size);
+}
+
+bool heap_object_in(const struct hspan *s, const struct target *t, uint64_t addr,
+		    const struct hspan **span, uint32_t *slot, uint64_t *base, uint64_t *size)
+{
 	uint64_t i = (addr - s->base) / s->elemsize;
 	if (i >= s->nelems || !heap_allocated(t, s, (uint32_t)i))
 		return false;

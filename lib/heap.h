@@ -86,6 +86,9 @@ const struct hspan *heap_span(const struct heap *h, uint64_t addr);
  * the heap, falls in a free slot, or in a slot's type header. */
 bool heap_object(const struct heap *h, const struct target *t, uint64_t addr,
 		 const struct hspan **span, uint32_t *slot, uint64_t *base, uint64_t *size);
+/* The same when the span holding addr (heap_span) is known already. */
+bool heap_object_in(const struct hspan *s, const struct target *t, uint64_t addr,
+		    const struct hspan **span, uint32_t *slot, uint64_t *base, uint64_t *size);
 
 /* Is slot i of s allocated (per allocBits and freeindex)?  False when the
  * bitmap is unreadable. */

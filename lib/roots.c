@@ -605,11 +605,12 @@ static bool alloc_of(const struct roots *R, uint64_t addr, struct alloc *a)
 	memset(a, 0, sizeof(*a));
 	/* In-use heap spans and goroutine stacks (manual spans) never
 	 * overlap, so the heap's page index answers first. */
-	if (R->h && heap_span(R->h, addr)) {
+	const struct hspan *hs = R->h ? heap_span(R->h, addr) : NULL;
+	if (hs) {
 		const struct hspan *s;
 		uint32_t slot;
 		uint64_t base, size;
-		if (!heap_object(R->h, R->t, addr, &s, &slot, &base, &size))
+		if (!heap_object_in(hs, R->t, addr, &s, &slot, &base, &size))
 			return false;
 		a->kind = A_HEAP;
 		a->span = s;
