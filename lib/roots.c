@@ -2231,6 +2231,7 @@ enum { PLAN_MAX_LEAVES = 4096, PLAN_MAX_HOPS = 24, PLAN_UNROLL = 16 };
 struct leaf {
 	uint64_t off;
 	type_id type;             /* the leaf's type, as declared */
+	type_id rid;              /* the same with typedefs resolved (gtypes_resolve) */
 	uint8_t kind;             /* its resolved kind; GK_ARRAY: an array walked element by element,
 				   * GK_STRUCT: a value nested too deep, visited on its own */
 	uint8_t nhops;
@@ -2260,7 +2261,7 @@ static void plan_leaf(struct plan *pl, uint64_t off, type_id type, uint8_t kind,
 		pl->failed = true;
 		return;
 	}
-	pl->leaf[pl->nleaf++] = (struct leaf){ off, type, kind, (uint8_t)depth, (uint32_t)pl->nhops };
+	pl->leaf[pl->nleaf++] = (struct leaf){ off, type, 0, kind, (uint8_t)depth, (uint32_t)pl->nhops };
 	memcpy(pl->hops + pl->nhops, chain, depth * sizeof(*chain));
 	pl->nhops += depth;
 }
@@ -2354,6 +2355,8 @@ static const struct plan *plan_get(struct roots *R, type_id type)
 	plan_add(R->g, pl, type, 0, chain, 0);
 	if (pl->failed)
 		R->oom = true;
+	for (size_t i = 0; i < pl->nleaf; i++)
+		pl->leaf[i].rid = gtypes_resolve(R->g, pl->leaf[i].type);
 	R->plans[type] = pl;
 	return pl;
 }
@@ -2371,9 +2374,9 @@ static void plans_free(struct roots *R)
 }
 
 /* One leaf: the value of type `type` (of resolved kind `kind`) at addr. */
-static void visit_leaf(struct roots *R, uint64_t addr, type_id type, unsigned kind, struct path *pp)
+static void visit_leaf(struct roots *R, uint64_t addr, type_id type, type_id rid, unsigned kind,
+		       struct path *pp)
 {
-	type_id rid = gtypes_resolve(R->g, type);
 	const struct gtype *t = gtypes_get(R->g, rid);
 	uint64_t p = 0;
 	if (!t)
@@ -2470,7 +2473,7 @@ static void visit(struct roots *R, uint64_t addr, type_id type, struct path *pp)
 			chain[h] = (struct path){ lp, 0, hp->kind, hp->name, hp->index };
 			lp = &chain[h];
 		}
-		visit_leaf(R, addr + l->off, l->type, l->kind, lp);
+		visit_leaf(R, addr + l->off, l->type, l->rid, l->kind, lp);
 	}
 	R->depth--;
 }
