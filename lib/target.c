@@ -424,10 +424,6 @@ static void drop_granule(struct touch *tc, uint64_t v)
 	tc->nblk[v] = 0;
 }
 
-/* Drop granules the hand finds unused since it last passed (CLOCK) until
- * about `bytes` of them are gone, a batch at a time, adjacent ones in one
- * madvise: the walks go through memory in address order, so a batch is
- * mostly one run.  Granules leave the ring (the last takes their slot). */
 /* This thread's last two blocks of the core read, counted as touched and
  * their granules as referenced: reads inside them (most reads follow one
  * another inside a value, an object, a group, between an object and its
@@ -454,6 +450,10 @@ static inline const unsigned char *fast_find(const struct target *t, uint64_t ad
 	return NULL;
 }
 
+/* Drop granules the hand finds unused since it last passed (CLOCK) until
+ * about `bytes` of them are gone, a batch at a time, adjacent ones in one
+ * madvise: the walks go through memory in address order, so a batch is
+ * mostly one run.  Granules leave the ring (the last takes their slot). */
 static void touch_evict(const struct target *t, struct touch *tc, uint64_t bytes)
 {
 	__atomic_fetch_add(&fast_gen, 1, __ATOMIC_RELEASE);
@@ -538,7 +538,7 @@ static void touch_new(const struct target *t, struct touch *tc, uint64_t b)
 	pthread_mutex_unlock(&tc->lock);
 }
 
-/* Count the blocks of the core's bytes [p, p+n) as touched. */
+/* This thread's reads, for the resident-set check every so many. */
 static _Thread_local uint32_t reads;
 
 /* A read from one of this thread's last blocks counts as a read; but the
@@ -551,6 +551,8 @@ static inline bool fast_count(void)
 	reads++;
 	return true;
 }
+
+/* Count the blocks of the core's bytes [p, p+n) as touched. */
 static void touch(const struct target *t, const unsigned char *p, uint64_t n)
 {
 	struct touch *tc = t->touch;
