@@ -2746,14 +2746,15 @@ static void *infer_some(void *arg)
 }
 
 /* The candidates unreached() will type, typed ahead; NULL with one CPU,
- * fewer than INFER_PAR_MIN candidates or no memory (then they are typed
- * in order). */
+ * for a live process, with fewer than INFER_PAR_MIN candidates or no
+ * memory (then they are typed in order). */
 static struct inferred *infer_ahead(struct roots *R, size_t **whichp, size_t *np)
 {
 	*whichp = NULL;
 	*np = 0;
 	long ncpu = ms_cpus();
-	if (ncpu < 2)
+	/* A live process is read through one cache, not safe for threads. */
+	if (ncpu < 2 || target_pid(R->t))
 		return NULL;
 	size_t n = 0;
 	for (size_t i = 0; i < R->ncands; i++)
