@@ -59,6 +59,14 @@ size_t group_pattern(const char *path, char *out, size_t n)
 					continue;
 				}
 			}
+		} else if (depth == 0 && (unsigned char)p[0] == 0xc3 && (unsigned char)p[1] == 0x97 &&
+			   is_digit(p[2])) {
+			/* "×120": the step before, that many times in a row
+			 * (a linked list's .next×120). */
+			for (p += 2; is_digit(*p); p++)
+				;
+			PUT('\xc3'), PUT('\x97'), PUT('*');
+			continue;
 		} else if (depth == 0 && is_digit(*p) && ends_with(out, len, "goroutine ")) {
 			while (is_digit(*p))
 				p++;

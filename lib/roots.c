@@ -61,6 +61,9 @@ struct pnode {
 	uint32_t parent;          /* index+1, 0 = none */
 	uint8_t kind;
 	bool conservative;        /* this node or one above is a guess from an untyped word */
+	uint16_t run;             /* 1, or the n-th of n steps in a row that read the same
+				   * (a linked list's .next.next...): then u.index is the
+				   * first of them, which holds the name or index */
 	union {
 		const char *name;     /* VAR, FIELD, DYN, GFUNC, LOCAL, OBJ, CLOSURE: owned by the type model */
 		uint64_t index;
@@ -371,19 +374,40 @@ static uint32_t node_new(struct roots *R, uint32_t parent, enum pkind kind, cons
 		R->nodes = nn;
 		R->capnodes = nc;
 	}
+	bool indexed = kind == P_INDEX || kind == P_CHANBUF || kind == P_GOROUTINE ||
+		       kind == P_STACKWORD || kind == P_WORD || kind == P_FRAMEWORD;
+	/* The same step as the parent's: one more of a run, which then
+	 * renders (and groups) as one step and a count, and costs one step
+	 * to render however long it is. */
+	uint16_t run = 1;
+	uint32_t first = 0;
+	if (parent && R->nodes[parent - 1].kind == kind &&
+	    (kind == P_FIELD || kind == P_INDEX || kind == P_MAPVAL || kind == P_DYN ||
+	     kind == P_CHANBUF || kind == P_WORD || kind == P_OBJ || kind == P_CLOSURE)) {
+		const struct pnode *up = &R->nodes[parent - 1];
+		uint32_t f = up->run > 1 ? (uint32_t)up->u.index : parent;
+		const struct pnode *fp = &R->nodes[f - 1];
+		bool same = indexed ? fp->u.index == index
+			    : fp->u.name == name || (fp->u.name && name && !strcmp(fp->u.name, name));
+		if (same && up->run < UINT16_MAX) {
+			run = (uint16_t)(up->run + 1);
+			first = f;
+		}
+	}
 	struct pnode *n = &R->nodes[R->nnodes++];
 	n->parent = parent;
 	n->kind = (uint8_t)kind;
 	n->conservative = cons;
-	if (kind == P_INDEX || kind == P_CHANBUF || kind == P_GOROUTINE || kind == P_STACKWORD ||
-	    kind == P_WORD || kind == P_FRAMEWORD)
+	n->run = run;
+	if (run > 1)
+		n->u.index = first;
+	else if (indexed)
 		n->u.index = index;
 	else
 		n->u.name = name;
 	return (uint32_t)R->nnodes;
 }
 
-/* Render the path ending at node into buf ("main.srv.cache", "main.m[*]"). */
 /* Appending to a fixed buffer, truncating; paths are rendered for every
  * map found, so this avoids printf. */
 struct sbuf {
@@ -416,37 +440,60 @@ static void sb_num(struct sbuf *s, uint64_t v, unsigned base)
 	sb_mem(s, t + i, sizeof(t) - (size_t)i);
 }
 
+/* A step repeated this many times in a row or more renders as one step
+ * and a count: a linked list's, not a tree's few lefts in a row. */
+enum { RUN_MIN = 8 };
+
+/* One step of a path: node p's, `count` times in a row ("[3]", or
+ * ".next×120" for a run of RUN_MIN or more). */
+static void step_render(struct sbuf *sb, const struct pnode *p, uint32_t count)
+{
+	for (uint32_t k = 0; k < (count < RUN_MIN ? count : 1); k++) {
+		switch (p->kind) {
+		case P_VAR: sb_str(sb, p->u.name); break;
+		case P_FIELD: sb_str(sb, "."); sb_str(sb, p->u.name); break;
+		case P_INDEX: sb_str(sb, "["); sb_num(sb, p->u.index, 10); sb_str(sb, "]"); break;
+		case P_MAPVAL: sb_str(sb, "[*]"); break;
+		case P_DYN: sb_str(sb, ".("); sb_str(sb, p->u.name); sb_str(sb, ")"); break;
+		case P_CHANBUF: sb_str(sb, "<-["); sb_num(sb, p->u.index, 10); sb_str(sb, "]"); break;
+		case P_GOROUTINE: sb_str(sb, "goroutine "); sb_num(sb, p->u.index, 10); break;
+		case P_GFUNC: sb_str(sb, " ("); sb_str(sb, p->u.name); sb_str(sb, ")"); break;
+		case P_LOCAL: sb_str(sb, " → local "); sb_str(sb, p->u.name); break;
+		case P_STACKWORD: sb_str(sb, " → stack word 0x"); sb_num(sb, p->u.index, 16); break;
+		case P_WORD: sb_str(sb, "+"); sb_num(sb, p->u.index, 10); break;
+		case P_OBJ: sb_str(sb, ".(*"); sb_str(sb, p->u.name); sb_str(sb, ")"); break;
+		case P_CLOSURE: sb_str(sb, ".(closure "); sb_str(sb, p->u.name); sb_str(sb, ")"); break;
+		case P_FRAMEWORD: sb_str(sb, " → frame word at sp+0x"); sb_num(sb, p->u.index, 16); break;
+		case P_GRECORD: sb_str(sb, " → "); sb_str(sb, p->u.name); break;
+		default: break;
+		}
+	}
+	if (count >= RUN_MIN) {
+		sb_str(sb, "×");
+		sb_num(sb, count, 10);
+	}
+}
+
+/* Render the path ending at node into buf ("main.srv.cache", "main.m[*]",
+ * "main.head.next×120.m"); past 256 steps (a run counting as one), only
+ * the last 256, after "…". */
 static void path_render(const struct roots *R, uint32_t node, char *buf, size_t n)
 {
-	uint32_t chain[256];
+	struct { uint32_t node, count; } chain[256];
 	size_t depth = 0;
-	for (uint32_t c = node; c && depth < 256; c = R->nodes[c - 1].parent)
-		chain[depth++] = c;
+	for (uint32_t c = node; c && depth < 256;) {
+		const struct pnode *p = &R->nodes[c - 1];
+		uint32_t first = p->run > 1 ? (uint32_t)p->u.index : c;
+		chain[depth].node = first;
+		chain[depth++].count = p->run;
+		c = R->nodes[first - 1].parent;
+	}
 	struct sbuf sb = { buf, n, 0 };
 	buf[0] = 0;
 	if (depth == 256)
 		sb_str(&sb, "…");
-	while (depth-- > 0) {
-		const struct pnode *p = &R->nodes[chain[depth] - 1];
-		switch (p->kind) {
-		case P_VAR: sb_str(&sb, p->u.name); break;
-		case P_FIELD: sb_str(&sb, "."); sb_str(&sb, p->u.name); break;
-		case P_INDEX: sb_str(&sb, "["); sb_num(&sb, p->u.index, 10); sb_str(&sb, "]"); break;
-		case P_MAPVAL: sb_str(&sb, "[*]"); break;
-		case P_DYN: sb_str(&sb, ".("); sb_str(&sb, p->u.name); sb_str(&sb, ")"); break;
-		case P_CHANBUF: sb_str(&sb, "<-["); sb_num(&sb, p->u.index, 10); sb_str(&sb, "]"); break;
-		case P_GOROUTINE: sb_str(&sb, "goroutine "); sb_num(&sb, p->u.index, 10); break;
-		case P_GFUNC: sb_str(&sb, " ("); sb_str(&sb, p->u.name); sb_str(&sb, ")"); break;
-		case P_LOCAL: sb_str(&sb, " → local "); sb_str(&sb, p->u.name); break;
-		case P_STACKWORD: sb_str(&sb, " → stack word 0x"); sb_num(&sb, p->u.index, 16); break;
-		case P_WORD: sb_str(&sb, "+"); sb_num(&sb, p->u.index, 10); break;
-		case P_OBJ: sb_str(&sb, ".(*"); sb_str(&sb, p->u.name); sb_str(&sb, ")"); break;
-		case P_CLOSURE: sb_str(&sb, ".(closure "); sb_str(&sb, p->u.name); sb_str(&sb, ")"); break;
-		case P_FRAMEWORD: sb_str(&sb, " → frame word at sp+0x"); sb_num(&sb, p->u.index, 16); break;
-		case P_GRECORD: sb_str(&sb, " → "); sb_str(&sb, p->u.name); break;
-		default: break;
-		}
-	}
+	while (depth-- > 0)
+		step_render(&sb, &R->nodes[chain[depth].node - 1], chain[depth].count);
 }
 
 /* A path not yet stored: visiting a value makes one for every field and

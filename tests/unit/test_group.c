@@ -27,6 +27,10 @@ static void test_patterns(void)
 	check_pattern("main.byTenant[*]", "main.byTenant[*]");
 	check_pattern("main.grid[2][14]", "main.grid[*][*]");
 	check_pattern("main.jobs<-[2]", "main.jobs<-[*]");
+	/* A run of one step: its count goes. */
+	check_pattern("main.head.next×120.m", "main.head.next×*.m");
+	check_pattern("main.grid[0]×12.m", "main.grid[*]×*.m");
+	check_pattern("main.x+24×363+40", "main.x+*×*+*");
 	check_pattern("goroutine 17 (main.worker) → local seen",
 		      "goroutine * (main.worker) → local seen");
 	check_pattern("goroutine 3 (main.main) → stack word 0xc000051f28",

@@ -13,6 +13,8 @@
 //   - maps that only grew, of several sizes, one made with a size hint
 //     (make(map[int]int, 100) filled to 100): nothing reclaimable.
 //   - tenants: a []Tenant of 2,000 with a map in each, one of them churned.
+//   - chain: a 60-link list with a map at its end (1,000 -> 4), whose
+//     path repeats .Next 59 times (mapscan writes it .Next×59).
 //   - jobIndex: a sync.Map (Go 1.19-1.23, whose sync.Map is two Go maps)
 //     that held 20,000 jobs: its read map keeps every key of a deleted
 //     entry, and its dirty map was made for all of them and holds 11.
@@ -49,7 +51,14 @@ var (
 	grownSet map[int64]struct{} // 32,768 inserts
 	tenants  []Tenant
 	jobIndex sync.Map
+	chain    *Link // a 60-link list, a map at its end
 )
+
+// Link is a linked list's node; the last one holds a map.
+type Link struct {
+	Next *Link
+	M    map[string]int
+}
 
 // addrMask hides header addresses while they travel outside their
 // goroutine, so that no word outside the frame points at the map.
@@ -155,6 +164,19 @@ func main() {
 	for i := 0; i < 8192; i++ {
 		grown8k["key-"+strconv.Itoa(i)] = "value"
 	}
+	chain = &Link{}
+	last := chain
+	for i := 1; i < 60; i++ {
+		last.Next = &Link{}
+		last = last.Next
+	}
+	last.M = make(map[string]int)
+	for i := 0; i < 1000; i++ {
+		last.M["k"+strconv.Itoa(i)] = i
+	}
+	for i := 0; i < 1000-4; i++ {
+		delete(last.M, "k"+strconv.Itoa(i))
+	}
 	grownSet = make(map[int64]struct{})
 	for i := int64(0); i < 32768; i++ {
 		grownSet[i*1000003] = struct{}{}
@@ -212,6 +234,8 @@ func main() {
 	t.Add("grown1k", "1024 inserts", "main.grown1k", grown1k).Grown = true
 	t.Add("grown8k", "8192 inserts", "main.grown8k", grown8k).Grown = true
 	t.Add("grownSet", "32768 inserts", "main.grownSet", grownSet).Grown = true
+	// 59 .Next in a row: mapscan spells them as one step and a count.
+	t.Add("chain.M", "at the end of a 60-link list, 1000 -> 4", "main.chain.Next×59.M", last.M)
 	for i := range tenants {
 		m, path := oracle.Dig(&tenants, "main.tenants", oracle.Index(i), oracle.Field("Index"))
 		tm := t.Add("tenants["+strconv.Itoa(i)+"].Index", "1 entry", path, m)
