@@ -1224,7 +1224,8 @@ static void put_unclaimed(struct text *T)
 	snprintf(line, sizeof(line), "%s of map storage in the heap belongs to no map found (%" PRIu64
 		 " allocation%s): %s", b, r->unclaimed_objects, r->unclaimed_objects == 1 ? "" : "s",
 		 r->gc_running ? "mostly garbage not yet freed (a collection was running)"
-			       : "maps mapscan could not reach");
+			       : "storage a map left behind when it grew, which the next "
+				 "collection frees, or maps mapscan could not reach");
 	put_wrapped(T, 0, 2, line);
 }
 
