@@ -8,8 +8,8 @@
 Each directory of testdata/realprogs is a small Go program that uses real
 libraries from the Go module proxy the way a service does (go-cache,
 golang-lru, bigcache, net/http with gorilla/sessions, prometheus, gRPC, and
-the service's own worker goroutines), drives their maps into known states
-and writes its ground truth, measured in-process by testdata/oracle (header
+the service's own worker goroutines, also built with cgo as workers-cgo),
+drives their maps into known states and writes its ground truth, measured in-process by testdata/oracle (header
 address, len, type as mapscan spells it, the path a user would name, every
 figure of docs/figures.md), just before it dies with a core.  This builds
 each program once per toolchain (module versions pinned per toolchain by
@@ -29,6 +29,8 @@ alternate go.mod files, PROGRAMS below), captures the core, runs
   main-maps      the number of distinct live maps of package-main types is
                  the program's
   heap           heap_in_use_bytes is the runtime's HeapInuse
+  one-cpu        `taskset -c 0 mapscan --json` prints the same bytes (what
+                 mapscan splits between CPUs must not change the report)
   run            mapscan exits 0 within --timeout seconds
 
 A group of maps (an expirable LRU's 100 buckets, bigcache's 256 shards)
