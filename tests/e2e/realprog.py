@@ -9,9 +9,10 @@ Each directory of testdata/realprogs is a small Go program that uses real
 libraries from the Go module proxy the way a service does (go-cache,
 golang-lru, bigcache, net/http with gorilla/sessions, prometheus, gRPC, and
 the service's own worker goroutines, also built with cgo as workers-cgo),
-drives their maps into known states and writes its ground truth, measured in-process by testdata/oracle (header
-address, len, type as mapscan spells it, the path a user would name, every
-figure of docs/figures.md), just before it dies with a core.  This builds
+drives their maps into known states and writes its ground truth, measured
+in-process by testdata/oracle (header address, len, type as mapscan spells
+it, the path a user would name, every figure of docs/figures.md), just
+before it dies with a core.  This builds
 each program once per toolchain (module versions pinned per toolchain by
 alternate go.mod files, PROGRAMS below), captures the core, runs
 `mapscan --json` with and without --exe, and checks, per program:
