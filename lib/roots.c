@@ -40,6 +40,7 @@
 #include "mapwalk.h"
 #include "rtype.h"
 #include "stacks.h"
+#include "wordset.h"
 
 enum pkind {
 	P_VAR, P_FIELD, P_INDEX, P_MAPVAL, P_DYN, P_CHANBUF,
@@ -127,8 +128,7 @@ struct seenkey {
  * fits one word, an 8-aligned user-space address (45 bits once aligned)
  * and a type id under 2^19; the rest go to a table of pairs. */
 struct seen {
-	uint64_t *words;          /* ((addr >> 3) << SEEN_TYPE_BITS) | type; 0: free */
-	size_t cap, n;
+	struct wordset words;     /* ((addr >> 3) << SEEN_TYPE_BITS) | type */
 	struct seenkey *keys;     /* the pairs that do not fit a word */
 	size_t kcap, kn;
 };
@@ -201,74 +201,36 @@ struct roots {
 	const struct gfunc *hint_fn;
 };
 
-/* Room for one more in an open-addressing table of n entries in *cap
- * slots of size sz: doubled (and rehashed by rehash) past half full. */
-static bool seen_grow(struct roots *R, void **tab, size_t *cap, size_t n, size_t sz,
-		      void (*rehash)(void *to, size_t tocap, const void *from, size_t fromcap))
-{
-	if ((n + 1) * 2 <= *cap)
-		return true;
-	size_t nc = *cap ? *cap * 2 : 4096;
-	void *nt = calloc(nc, sz);
-	if (!nt) {
-		R->oom = true;
-		return false;
-	}
-	rehash(nt, nc, *tab, *cap);
-	free(*tab);
-	*tab = nt;
-	*cap = nc;
-	return true;
-}
-
-static void rehash_words(void *to, size_t tocap, const void *from, size_t fromcap)
-{
-	uint64_t *nw = to;
-	const uint64_t *ow = from;
-	for (size_t i = 0; i < fromcap; i++) {
-		if (!ow[i])
-			continue;
-		size_t h = mix64(ow[i]) & (tocap - 1);
-		while (nw[h])
-			h = (h + 1) & (tocap - 1);
-		nw[h] = ow[i];
-	}
-}
-
-static void rehash_keys(void *to, size_t tocap, const void *from, size_t fromcap)
-{
-	struct seenkey *nk = to;
-	const struct seenkey *ok = from;
-	for (size_t i = 0; i < fromcap; i++) {
-		if (!ok[i].addr)
-			continue;
-		size_t h = mix64(ok[i].addr ^ ((uint64_t)ok[i].type << 48)) & (tocap - 1);
-		while (nk[h].addr)
-			h = (h + 1) & (tocap - 1);
-		nk[h] = ok[i];
-	}
-}
-
 /* Returns true if (addr, type) was new (and records it). addr is never 0. */
 static bool seen_add(struct roots *R, uint64_t addr, type_id type)
 {
 	struct seen *s = &R->seen;
 	if (!(addr & 7) && addr < (1ull << (64 - SEEN_TYPE_BITS + 3)) && type < (1u << SEEN_TYPE_BITS)) {
-		if (!seen_grow(R, (void **)&s->words, &s->cap, s->n, sizeof(*s->words), rehash_words))
-			return false;
-		uint64_t w = ((addr >> 3) << SEEN_TYPE_BITS) | type;   /* not 0: addr >= 8 */
-		size_t h = mix64(w) & (s->cap - 1);
-		while (s->words[h]) {
-			if (s->words[h] == w)
-				return false;
-			h = (h + 1) & (s->cap - 1);
-		}
-		s->words[h] = w;
-		s->n++;
-		return true;
+		/* not 0: addr >= 8 */
+		int rc = wordset_add(&s->words, ((addr >> 3) << SEEN_TYPE_BITS) | type);
+		if (rc < 0)
+			R->oom = true;
+		return rc > 0;
 	}
-	if (!seen_grow(R, (void **)&s->keys, &s->kcap, s->kn, sizeof(*s->keys), rehash_keys))
-		return false;
+	if ((s->kn + 1) * 2 > s->kcap) {
+		size_t nc = s->kcap ? s->kcap * 2 : 1024;
+		struct seenkey *nk = calloc(nc, sizeof(*nk));
+		if (!nk) {
+			R->oom = true;
+			return false;
+		}
+		for (size_t i = 0; i < s->kcap; i++) {
+			if (!s->keys[i].addr)
+				continue;
+			size_t h = mix64(s->keys[i].addr ^ ((uint64_t)s->keys[i].type << 48)) & (nc - 1);
+			while (nk[h].addr)
+				h = (h + 1) & (nc - 1);
+			nk[h] = s->keys[i];
+		}
+		free(s->keys);
+		s->keys = nk;
+		s->kcap = nc;
+	}
 	size_t h = mix64(addr ^ ((uint64_t)type << 48)) & (s->kcap - 1);
 	while (s->keys[h].addr) {
 		if (s->keys[h].addr == addr && s->keys[h].type == type)
@@ -3220,7 +3182,7 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	free(R.tinfo);
 	free(R.nodes);
 	free(R.q);
-	free(R.seen.words);
+	wordset_free(&R.seen.words);
 	free(R.seen.keys);
 	free(R.maps);
 	free(R.pending);

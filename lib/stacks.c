@@ -11,6 +11,7 @@
 
 #include "grow.h"
 #include "stacks.h"
+#include "wordset.h"
 
 #define G_DEAD 6
 #define G_RUNNING 2
@@ -73,9 +74,8 @@ struct scan {
 	size_t nframes, capframes;
 	uint64_t total_frames;
 	uint64_t total_words;     /* words read, against MAX_WORDS_TOTAL */
-	uint64_t *seen_hi;        /* stack.hi of goroutines scanned: a corrupt allgs
+	struct wordset seen;      /* stack.hi of goroutines scanned: a corrupt allgs
 				   * cannot make one stack be read twice */
-	size_t seen_cap, seen_n;
 	uint64_t *covered;        /* bitmap over the words of [lo, hi) */
 	size_t capcovered;        /* in uint64_t */
 	uint64_t lo, hi;          /* live stack being scanned: [sp0, stack.hi) */
@@ -473,32 +473,7 @@ static void scan_goroutine(struct scan *S, uint64_t goid, uint64_t stack_lo, uin
 /* Record stack.hi; false if it was seen before (or memory ran out). */
 static bool seen_add(struct scan *S, uint64_t hi)
 {
-	if ((S->seen_n + 1) * 2 > S->seen_cap) {
-		size_t nc = S->seen_cap ? S->seen_cap * 2 : 1024;
-		uint64_t *nk = calloc(nc, sizeof(*nk));
-		if (!nk)
-			return false;
-		for (size_t i = 0; i < S->seen_cap; i++) {
-			if (!S->seen_hi[i])
-				continue;
-			size_t h = (size_t)((S->seen_hi[i] >> 3) * 0x9e3779b97f4a7c15ull >> 17) & (nc - 1);
-			while (nk[h])
-				h = (h + 1) & (nc - 1);
-			nk[h] = S->seen_hi[i];
-		}
-		free(S->seen_hi);
-		S->seen_hi = nk;
-		S->seen_cap = nc;
-	}
-	size_t h = (size_t)((hi >> 3) * 0x9e3779b97f4a7c15ull >> 17) & (S->seen_cap - 1);
-	while (S->seen_hi[h]) {
-		if (S->seen_hi[h] == hi)
-			return false;
-		h = (h + 1) & (S->seen_cap - 1);
-	}
-	S->seen_hi[h] = hi;
-	S->seen_n++;
-	return true;
+	return wordset_add(&S->seen, hi) > 0;
 }
 
 static const struct gfunc *func_named(const struct gtypes *g, const char *name)
@@ -650,7 +625,7 @@ int stacks_scan(const struct target *t, const struct gtypes *g, const struct gor
 	free(sg.regs);
 	free(S->frames);
 	free(S->covered);
-	free(S->seen_hi);
+	wordset_free(&S->seen);
 	free(S);
 	return rc;
 }
