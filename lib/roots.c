@@ -1704,6 +1704,23 @@ static void *walk_some(void *arg)
 	}
 }
 
+/* Run fn(arg) on one thread per CPU (up to 8, the caller's among them)
+ * when `worth` it, else on the caller's alone; fn takes its share of the
+ * work from arg until there is none. */
+static void side_by_side(void *(*fn)(void *), void *arg, bool worth)
+{
+	long ncpu = ms_cpus();
+	size_t nt = worth && ncpu > 1 ? (size_t)(ncpu < 8 ? ncpu : 8) : 1;
+	pthread_t th[8];
+	size_t started = 0;
+	for (size_t i = 1; i < nt; i++)
+		if (pthread_create(&th[started], NULL, fn, arg) == 0)
+			started++;
+	fn(arg);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+}
+
 /* LSD radix sort of n items of type T by their uint64_t KEY, over the
  * bits in which the keys differ (a few passes of 11 bits; a comparison
  * sort was a tenth of the scan on a big heap).  tmp has room for n items.
@@ -1773,16 +1790,7 @@ static void walk_pending(struct roots *R)
 		R->oom = true;
 		return;
 	}
-	long ncpu = ms_cpus();
-	size_t nt = ncpu > 1 && R->npending >= 4 * WALK_BLOCK ? (size_t)(ncpu < 8 ? ncpu : 8) : 1;
-	pthread_t th[8];
-	size_t started = 0;
-	for (size_t i = 1; i < nt; i++)
-		if (pthread_create(&th[started], NULL, walk_some, &w) == 0)
-			started++;
-	walk_some(&w);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	side_by_side(walk_some, &w, R->npending >= 4 * WALK_BLOCK);
 	for (size_t i = 0; i < R->npending; i++) {
 		const struct map_entry *m = &R->r->maps[R->pending[i].idx];
 		if (w.failed[i])
@@ -2793,15 +2801,7 @@ static struct inferred *infer_ahead(struct roots *R, size_t **whichp, size_t *np
 	for (type_id id = 1; id <= gtypes_count(R->g); id++)
 		ti(R, id);
 	struct inferer w = { R, 0, n, which, out };
-	size_t nt = (size_t)(ncpu < 8 ? ncpu : 8);
-	pthread_t th[8];
-	size_t started = 0;
-	for (size_t i = 1; i < nt; i++)
-		if (pthread_create(&th[started], NULL, infer_some, &w) == 0)
-			started++;
-	infer_some(&w);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	side_by_side(infer_some, &w, true);
 	*whichp = which;
 	*np = n;
 	return out;
