@@ -1636,9 +1636,9 @@ static void on_alloc_shared(void *arg, uint64_t addr);
  * index (its header is the entry's address, its type R->map_mt[idx]). */
 static bool pending_add(struct roots *R, size_t idx, uint64_t hdr)
 {
-	if (target_pid(R->t) || idx >= UINT32_MAX ||
+	if (!target_threads_may_read(R->t) || idx >= UINT32_MAX ||
 	    grow_array((void **)&R->pending, &R->cappending, R->npending + 1, sizeof(*R->pending), 4096))
-		return false;     /* a live process is read through one cache: walk now */
+		return false;     /* walked now, in order */
 	/* Its storage is owned from now on: a copy of the header met before
 	 * the walk must not count as a second map. */
 	uint64_t sp = storage_ptr(R, hdr);
@@ -2769,9 +2769,7 @@ static struct inferred *infer_ahead(struct roots *R, size_t **whichp, size_t *np
 {
 	*whichp = NULL;
 	*np = 0;
-	long ncpu = ms_cpus();
-	/* A live process is read through one cache, not safe for threads. */
-	if (ncpu < 2 || target_pid(R->t))
+	if (ms_cpus() < 2 || !target_threads_may_read(R->t))
 		return NULL;
 	size_t n = 0;
 	for (size_t i = 0; i < R->ncands; i++)

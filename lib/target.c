@@ -441,10 +441,10 @@ static _Thread_local struct fast_block fast[2];
 /* The bytes [addr, addr+n) from one of this thread's last blocks, or NULL. */
 static inline const unsigned char *fast_find(const struct target *t, uint64_t addr, uint64_t n)
 {
+	uint64_t gen = __atomic_load_n(&fast_gen, __ATOMIC_ACQUIRE);
 	for (int k = 0; k < 2; k++) {
 		const struct fast_block *f = &fast[k];
-		if (t == f->t && addr - f->lo < f->hi - f->lo && n <= f->hi - addr &&
-		    f->gen == __atomic_load_n(&fast_gen, __ATOMIC_ACQUIRE))
+		if (t == f->t && f->gen == gen && addr - f->lo < f->hi - f->lo && n <= f->hi - addr)
 			return f->p + (addr - f->lo);
 	}
 	return NULL;
@@ -728,6 +728,11 @@ uint64_t target_dumped(const struct target *t, uint64_t addr, uint64_t n)
 uint64_t target_missing(const struct target *t, uint64_t addr, uint64_t n)
 {
 	return !t || !n || t->live ? 0 : seg_bytes(t, addr, n, false);
+}
+
+bool target_threads_may_read(const struct target *t)
+{
+	return t && !t->live;
 }
 
 uint64_t target_core_cut(const struct target *t, uint64_t *present)

@@ -78,6 +78,10 @@ uint64_t target_missing(const struct target *t, uint64_t addr, uint64_t n);
  * past the cut read as not dumped. */
 uint64_t target_core_cut(const struct target *t, uint64_t *present);
 
+/* May several threads read t at once?  A core, yes; a live process is read
+ * through one cache, which is not safe for threads. */
+bool target_threads_may_read(const struct target *t);
+
 /* Bytes of the executable's writable segments (its data and bss: the
  * package-level variables) that the core lacks, out of *total.  0 for a
  * live process. */
