@@ -43,10 +43,12 @@ static const char *size_text(uint64_t v, char buf[32])
 	"ProcessSizeMax= and ExternalSizeMax= in coredump.conf; the disk's free space) " \
 	"and take the core again"
 
-static const char *cut_text(const struct target *t, char buf[96])
+static const char *cut_text(const struct target *t, char buf[96], uint64_t *missing)
 {
 	uint64_t present, need = target_core_cut(t, &present);
 	char a[32], b[32];
+	if (missing)
+		*missing = need - present;
 	if (!need)
 		return NULL;
 	snprintf(buf, 96, "the core file is cut short (%s of the %s its headers call for)",
@@ -60,7 +62,7 @@ int coverage_check(const struct target *t, const struct gtypes *g, struct ms_err
 	const struct gvar *mh = gtypes_var(g, "runtime.mheap_");
 	const struct gtype *mt = mh ? gtypes_get(g, gtypes_resolve(g, mh->type)) : NULL;
 	char a[32], c[96];
-	const char *cut = cut_text(t, c);
+	const char *cut = cut_text(t, c, NULL);
 
 	if (total && missing == total)
 		return ms_err(err, MS_EEMPTY, "%s: the core holds none of the program's memory (not "
@@ -116,7 +118,8 @@ int coverage_report(const struct target *t, const struct gtypes *g, struct repor
 	uint64_t total, data = target_exe_data_missing(t, &total), heap_total;
 	int64_t heap = target_pid(t) ? 0 : arenas_missing(t, g, &heap_total);
 	char a[32], b[32], c[32], d[32], e[96];
-	const char *cut = cut_text(t, e);
+	uint64_t cut_bytes;
+	const char *cut = cut_text(t, e, &cut_bytes);
 
 	/* Cut short, the core may lack the runtime's own records (spans,
 	 * goroutines) outside what is counted here: partial in any case. */
@@ -124,8 +127,7 @@ int coverage_report(const struct target *t, const struct gtypes *g, struct repor
 		return 0;
 	r->partial = true;
 	r->missing_bytes = data + (heap > 0 ? (uint64_t)heap : 0);
-	uint64_t present, need = target_core_cut(t, &present);
-	r->cut_bytes = need - present;
+	r->cut_bytes = cut_bytes;
 	if (!data && heap <= 0)
 		return report_add_warning(r, "%s: the program's variables and heap arenas are all "
 					  "there, but the runtime's records past the cut (spans, "
