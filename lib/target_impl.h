@@ -93,6 +93,8 @@ struct touch {
 	uint64_t blocks;           /* touched blocks, all granules */
 	uint64_t goal;             /* resident set to stay under, bytes */
 	unsigned since_check;      /* new blocks since the resident set was read */
+	bool wide;                 /* the last check found file pages mapped well beyond
+				    * the touched blocks: whole folios are mapped */
 	int statm;                 /* /proc/self/statm, or -1 (then blocks are the measure) */
 	uint64_t trims, checks;    /* madvise calls and resident-set reads, for tests */
 	pthread_mutex_t lock;
