@@ -269,11 +269,21 @@ static void fr_end(struct frames *f)
 	fr_add(f, 0, f->len);
 }
 
-/* Copy s[0..n) collapsing "[123]" into "[*]". */
+/* Copy s[0..n) collapsing "[123]" into "[*]" and a descent through a
+ * tree, "{.left.right}", into "{*}" (the maps at every depth of one tree
+ * under one frame). */
 static void fr_put_collapsed(struct frames *f, const char *s, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
+		if (s[i] == '{') {
+			const char *e = memchr(s + i, '}', n - i);
+			if (e) {
+				fr_put(f, "{*}", 3);
+				i = (size_t)(e - s) + 1;
+				continue;
+			}
+		}
 		if (s[i] == '[') {
 			size_t j = i + 1;
 			while (j < n && s[j] >= '0' && s[j] <= '9')
@@ -290,12 +300,17 @@ static void fr_put_collapsed(struct frames *f, const char *s, size_t n)
 }
 
 /* Length of the hop at s: ".field", "[3]", ".(*T)", ".(closure f).x" is
- * two hops, "+24", "<-[0]"; brackets and parentheses nest. */
+ * two hops, "+24", "<-[0]", a tree's descent "{.left.right}" one;
+ * brackets and parentheses nest. */
 static size_t hop_len(const char *s)
 {
 	size_t i = 0;
 	int depth = 0;
 
+	if (s[0] == '{') {
+		const char *e = strchr(s, '}');
+		return e ? (size_t)(e - s) + 1 : strlen(s);
+	}
 	if (s[0] == '<' && s[1] == '-')
 		i = 2;
 	else if (s[0] == '+' || s[0] == '.')
@@ -310,7 +325,8 @@ static size_t hop_len(const char *s)
 		return i;
 	}
 	for (; s[i]; i++)
-		if (s[i] == '.' || s[i] == '[' || s[i] == '+' || (s[i] == '<' && s[i + 1] == '-'))
+		if (s[i] == '.' || s[i] == '[' || s[i] == '+' || s[i] == '{' ||
+		    (s[i] == '<' && s[i + 1] == '-'))
 			break;
 	return i ? i : 1;
 }
@@ -356,7 +372,7 @@ static int split_path(struct frames *f, const char *path)
 	} else {
 		/* A package variable: the package path (which may hold dots and
 		 * slashes), its last element up to a dot, the name. */
-		size_t stop = strcspn(path, "[(<+ ");
+		size_t stop = strcspn(path, "[(<+{ ");
 		const char *name = path;
 		for (const char *p = path; p < path + stop; p++)
 			if (*p == '/')
@@ -364,7 +380,7 @@ static int split_path(struct frames *f, const char *path)
 		const char *dot = memchr(name, '.', (size_t)(path + stop - name));
 		size_t k = dot ? (size_t)(dot + 1 - path) : stop;
 		if (dot)
-			k += strcspn(path + k, ".[(<+ ");
+			k += strcspn(path + k, ".[(<+{ ");
 		fr_put_collapsed(f, path, k);
 		fr_end(f);
 		rest = path + k;

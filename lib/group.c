@@ -59,6 +59,15 @@ size_t group_pattern(const char *path, char *out, size_t n)
 					continue;
 				}
 			}
+		} else if (depth == 0 && *p == '{') {
+			/* "{.left.right}": a descent through a tree's nodes,
+			 * of any depth and direction. */
+			const char *q = strchr(p, '}');
+			if (q) {
+				PUT('{'), PUT('*'), PUT('}');
+				p = q + 1;
+				continue;
+			}
 		} else if (depth == 0 && (unsigned char)p[0] == 0xc3 && (unsigned char)p[1] == 0x97 &&
 			   is_digit(p[2])) {
 			/* "×120": the step before, that many times in a row

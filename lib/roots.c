@@ -56,6 +56,10 @@ enum pkind {
 	P_FRAMEWORD,              /* " → frame word at sp+0x40": a map header found in a
 				   * frame by its shape (conservative) */
 	P_GRECORD,                /* " → _defer": a field of the goroutine's runtime.g record */
+	P_TFIELD,                 /* ".left", from a node of a tree to a node of the same
+				   * type: a struct with two or more pointers to its own
+				   * type (a treap's left and right); a descent renders
+				   * in braces, "root{.left.right}" */
 };
 
 struct pnode {
@@ -344,7 +348,7 @@ static uint32_t node_new(struct roots *R, uint32_t parent, enum pkind kind, cons
 	uint16_t run = 1;
 	uint32_t first = 0;
 	if (parent && R->nodes[parent - 1].kind == kind &&
-	    (kind == P_FIELD || kind == P_INDEX || kind == P_MAPVAL || kind == P_DYN ||
+	    (kind == P_FIELD || kind == P_TFIELD || kind == P_INDEX || kind == P_MAPVAL || kind == P_DYN ||
 	     kind == P_CHANBUF || kind == P_WORD || kind == P_OBJ || kind == P_CLOSURE)) {
 		const struct pnode *up = &R->nodes[parent - 1];
 		uint32_t f = up->run > 1 ? (uint32_t)up->u.index : parent;
@@ -413,7 +417,8 @@ static void step_render(struct sbuf *sb, const struct pnode *p, uint32_t count)
 	for (uint32_t k = 0; k < (count < RUN_MIN ? count : 1); k++) {
 		switch (p->kind) {
 		case P_VAR: sb_str(sb, p->u.name); break;
-		case P_FIELD: sb_str(sb, "."); sb_str(sb, p->u.name); break;
+		case P_FIELD:
+		case P_TFIELD: sb_str(sb, "."); sb_str(sb, p->u.name); break;
 		case P_INDEX: sb_str(sb, "["); sb_num(sb, p->u.index, 10); sb_str(sb, "]"); break;
 		case P_MAPVAL: sb_str(sb, "[*]"); break;
 		case P_DYN: sb_str(sb, ".("); sb_str(sb, p->u.name); sb_str(sb, ")"); break;
@@ -454,8 +459,18 @@ static void path_render(const struct roots *R, uint32_t node, char *buf, size_t 
 	buf[0] = 0;
 	if (depth == 256)
 		sb_str(&sb, "…");
-	while (depth-- > 0)
-		step_render(&sb, &R->nodes[chain[depth].node - 1], chain[depth].count);
+	bool tree = false;        /* inside a descent through a tree's nodes */
+	while (depth-- > 0) {
+		const struct pnode *p = &R->nodes[chain[depth].node - 1];
+		if (p->kind == P_UNVERIFIED)
+			continue;
+		if ((p->kind == P_TFIELD) != tree)
+			sb_str(&sb, tree ? "}" : "{");
+		tree = p->kind == P_TFIELD;
+		step_render(&sb, p, chain[depth].count);
+	}
+	if (tree)
+		sb_str(&sb, "}");
 }
 
 /* A path not yet stored: visiting a value makes one for every field and
@@ -2307,7 +2322,7 @@ struct leaf {
 };
 
 struct hop {
-	uint8_t kind;             /* P_FIELD or P_INDEX */
+	uint8_t kind;             /* P_FIELD, P_TFIELD or P_INDEX */
 	const char *name;
 	uint64_t index;
 };
@@ -2408,6 +2423,35 @@ static void plan_add(const struct gtypes *g, struct plan *pl, type_id type, uint
 	plan_leaf(pl, off, type, (uint8_t)t->kind, chain, depth);
 }
 
+/* A struct with two or more fields that point to its own type is a tree's
+ * node (a binary tree's left and right, a doubly linked list's next and
+ * prev): the steps through those fields become P_TFIELD, and a path that
+ * descends the tree renders the descent in braces, which owner groups
+ * read as one ("root{*}"): the maps at every depth of one tree are one
+ * owner's.  A singly linked list (one such field) keeps its .next×N. */
+static void plan_tree(const struct gtypes *g, struct plan *pl, type_id rid)
+{
+	const struct gtype *t = gtypes_get(g, rid);
+	if (!t || t->kind != GK_STRUCT)
+		return;
+	unsigned self = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < pl->nleaf; i++) {
+			const struct leaf *l = &pl->leaf[i];
+			struct hop *h = &pl->hops[l->hop0];
+			if (l->kind != GK_PTR || l->nhops != 1 || h->kind == P_INDEX)
+				continue;
+			const struct gtype *pt = gtypes_get(g, l->rid);
+			if (!pt || !pt->target || gtypes_resolve(g, pt->target) != rid)
+				continue;
+			if (pass == 0)
+				self++;
+			else if (self >= 2)
+				h->kind = P_TFIELD;
+		}
+	}
+}
+
 static const struct plan *plan_get(struct roots *R, type_id type)
 {
 	if (!type || type > gtypes_count(R->g))
@@ -2425,6 +2469,7 @@ static const struct plan *plan_get(struct roots *R, type_id type)
 		R->oom = true;
 	for (size_t i = 0; i < pl->nleaf; i++)
 		pl->leaf[i].rid = gtypes_resolve(R->g, pl->leaf[i].type);
+	plan_tree(R->g, pl, gtypes_resolve(R->g, type));
 	R->plans[type] = pl;
 	return pl;
 }

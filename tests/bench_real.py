@@ -336,7 +336,9 @@ GLOBAL_PATH = re.compile(r"^([\w.\-/]+?)\.([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[\d+
 def delve_expr(root):
     """A Delve expression for a root mapscan printed as a global's path
     ("golang.org/x/tools/gopls/internal/cache.cache.m"), or None."""
-    if "→" in root or "(" in root or "[*]" in root or "+" in root or "<-" in root:
+    # A descent through a tree, "root{.left.right}", is the fields it names.
+    root = root.replace("{", "").replace("}", "")
+    if "→" in root or "(" in root or "[*]" in root or "+" in root or "<-" in root or "×" in root:
         return None
     # The package path ends at the first dot after its last slash.
     slash = root.rfind("/", 0, root.find("[") if "[" in root else len(root))

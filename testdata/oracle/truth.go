@@ -35,6 +35,9 @@ type TruthMap struct {
 	// Group names a set of maps checked together (the 100 buckets of an
 	// expirable LRU): one check per set, not per map.
 	Group string `json:"group,omitempty"`
+	// Owner is the pattern of the owner group mapscan must put the map in
+	// (maps at every depth of one tree are one owner's).
+	Owner string `json:"owner,omitempty"`
 	// AnyRoot: Root is a regular expression ("re:..."), and the root need
 	// not be precise (a header in a frame that DWARF does not describe is
 	// found by its shape, not typed from a variable).

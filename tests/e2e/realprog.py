@@ -35,7 +35,9 @@ alternate go.mod files, PROGRAMS below), captures the core, runs
   run            mapscan exits 0 within --timeout seconds
 
 A group of maps (an expirable LRU's 100 buckets, bigcache's 256 shards)
-gets one found/figures/root check for all of its maps.
+gets one found/figures/root check for all of its maps.  Maps the truth
+gives an owner (the maps below a tree's root) get one check that mapscan's
+owner group for each has that pattern.
 
 Checks that fail because of known mapscan bugs are listed in
 tests/e2e/realprog.xfail (one glob pattern of check names per line, then
@@ -468,6 +470,23 @@ class Suite:
                 bad = agg[aspect]
                 res.check("%s/%s/%s" % (vname, g, aspect),
                           "%d of %d maps: %s" % (len(bad), agg["n"], "; ".join(bad[:3])) if bad else None)
+
+        # Owner groups: every map with an "owner" is in the group of that
+        # pattern.
+        pattern = {g.get("id"): g.get("pattern") for g in doc.get("groups") or [] if isinstance(g, dict)}
+        owners = {}
+        for tm in truth["maps"]:
+            if not tm.get("owner"):
+                continue
+            m = by_addr.get(tm["address"])
+            got = pattern.get(m.get("group")) if m else None
+            o = owners.setdefault(tm["owner"], [0, []])
+            o[0] += 1
+            if got != tm["owner"]:
+                o[1].append("%s: in group %r" % (tm["name"], got))
+        for want, (n, bad) in sorted(owners.items()):
+            res.check("%s/owner %s" % (vname, want),
+                      "%d of %d maps: %s" % (len(bad), n, "; ".join(bad[:3])) if bad else None)
 
         # Roots through runtime.selectgo's cases and indexes past what the
         # program has.

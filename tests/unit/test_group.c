@@ -31,6 +31,13 @@ static void test_patterns(void)
 	check_pattern("main.head.next×120.m", "main.head.next×*.m");
 	check_pattern("main.grid[0]×12.m", "main.grid[*]×*.m");
 	check_pattern("main.x+24×363+40", "main.x+*×*+*");
+	/* A descent through a tree, of any depth and direction; a run in it
+	 * and the steps after it. */
+	check_pattern("main.t.root{.left.right}.m", "main.t.root{*}.m");
+	check_pattern("main.t.root{.right}.m[3]", "main.t.root{*}.m[*]");
+	check_pattern("main.t.root{.left×12.right}.v{.next.prev}.m", "main.t.root{*}.v{*}.m");
+	check_pattern("main.t.(*struct { a int }).m", "main.t.(*struct { a int }).m");
+	check_pattern("main.t.root{.left", "main.t.root{.left");
 	check_pattern("goroutine 17 (main.worker) → local seen",
 		      "goroutine * (main.worker) → local seen");
 	check_pattern("goroutine 3 (main.main) → stack word 0xc000051f28",

@@ -15,6 +15,10 @@
 //   - tenants: a []Tenant of 2,000 with a map in each, one of them churned.
 //   - chain: a 60-link list with a map at its end (1,000 -> 4), whose
 //     path repeats .Next 59 times (mapscan writes it .Next×59).
+//   - library: a binary search tree of 11 shelves with a map in each (300
+//     -> 10); a path into it spells the descent below the root in braces,
+//     main.library.Root{.Left.Right}.Books, and the maps below the root are
+//     one owner, main.library.Root{*}.Books.
 //   - jobIndex: a sync.Map (Go 1.19-1.23, whose sync.Map is two Go maps)
 //     that held 20,000 jobs: its read map keeps every key of a deleted
 //     entry, and its dirty map was made for all of them and holds 11.
@@ -52,7 +56,42 @@ var (
 	tenants  []Tenant
 	jobIndex sync.Map
 	chain    *Link // a 60-link list, a map at its end
+	library  Library
 )
+
+// Shelf is a binary search tree's node (two pointers to its own type: a
+// tree to mapscan); every one holds a map.
+type Shelf struct {
+	Key         int
+	Left, Right *Shelf
+	Books       map[string]int
+}
+
+type Library struct {
+	Root *Shelf
+}
+
+// shelve adds a shelf for key k and returns the steps from the root to it
+// (".Left.Right"), as mapscan spells them.
+func (l *Library) shelve(k int) (*Shelf, string) {
+	at, steps := &l.Root, ""
+	for *at != nil {
+		if k < (*at).Key {
+			at, steps = &(*at).Left, steps+".Left"
+		} else {
+			at, steps = &(*at).Right, steps+".Right"
+		}
+	}
+	s := &Shelf{Key: k, Books: make(map[string]int)}
+	for i := 0; i < 300; i++ {
+		s.Books["b"+strconv.Itoa(i)] = i
+	}
+	for i := 0; i < 300-10; i++ {
+		delete(s.Books, "b"+strconv.Itoa(i))
+	}
+	*at = s
+	return s, steps
+}
 
 // Link is a linked list's node; the last one holds a map.
 type Link struct {
@@ -244,6 +283,17 @@ func main() {
 		} else {
 			tm.Group = "tenants[*].Index"
 		}
+	}
+	for _, k := range []int{50, 25, 75, 12, 37, 62, 87, 6, 18, 31, 43} {
+		s, steps := library.shelve(k)
+		if steps == "" {
+			t.Add("library.Root.Books", "the tree's root, 300 -> 10", "main.library.Root.Books", s.Books)
+			continue
+		}
+		tm := t.Add("library.Root{"+steps+"}.Books", "a shelf below the root, 300 -> 10",
+			"main.library.Root{"+steps+"}.Books", s.Books)
+		tm.Group = "library.Root{*}.Books"
+		tm.Owner = "main.library.Root{*}.Books"
 	}
 	addSyncMap(t)
 	t.Crash()
