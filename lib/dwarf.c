@@ -74,6 +74,8 @@ struct loader {
 	 * variable of an inlined call (every call site refers to one). */
 	struct origin *origins;
 	size_t norigins, caporigins;   /* capacity: a power of two, at most half full */
+	Dwarf_Half version;        /* the unit's DWARF version */
+	uint64_t cu_base;          /* the unit's base address (DWARF 4 ranges are from it) */
 };
 
 struct origin {
@@ -413,8 +415,42 @@ static int local_range(struct loader *L, uint64_t lo, uint64_t hi, const struct 
 
 /* The location of local `die` as ranges of pieces.  A single expression
  * (not a list) holds over the enclosing scope [lo, hi) when that is known. */
-static int local_location(struct loader *L, Dwarf_Die die, uint64_t lo, uint64_t hi,
-			  bool scope_known)
+/* A pc range of a scope. */
+struct pcrange {
+	uint64_t lo, hi;
+};
+
+struct scope {
+	gtb_func f;
+	const struct pcrange *r;  /* the scope's pc ranges (an inlined call's or a
+				   * lexical block's may be several) */
+	size_t nr;
+	bool known;               /* r holds the scope's ranges */
+	int depth;                /* 0: the function itself */
+};
+
+/* The local's location over [lopc, hipc), within its scope: a variable
+ * exists only where its block or inlined call does, though its location
+ * list may run on (Go 1.23+ merges the stack slots of locals whose lives
+ * do not overlap, and an inlined call's parameter is listed in its slot
+ * to the function's end: in gopls, an inlined call's func parameter was
+ * read from a slot another variable had since taken, and the word there
+ * led 30 untyped hops into 5,000 maps). */
+static int local_clipped(struct loader *L, const struct scope *s, uint64_t lopc, uint64_t hipc,
+			 const struct gpiece *pieces, size_t np)
+{
+	if (!s->known)
+		return local_range(L, lopc, hipc, pieces, np);
+	for (size_t i = 0; i < s->nr; i++) {
+		uint64_t a = lopc > s->r[i].lo ? lopc : s->r[i].lo;
+		uint64_t b = hipc < s->r[i].hi ? hipc : s->r[i].hi;
+		if (a < b && local_range(L, a, b, pieces, np))
+			return -1;
+	}
+	return 0;
+}
+
+static int local_location(struct loader *L, Dwarf_Die die, const struct scope *s)
 {
 	Dwarf_Attribute a;
 	Dwarf_Error e = 0;
@@ -444,10 +480,10 @@ static int local_location(struct loader *L, Dwarf_Die die, uint64_t lo, uint64_t
 		if (unavail)
 			continue;
 		if (lkind == DW_LKIND_expression) {
-			if (!scope_known)
+			if (!s->known)
 				continue;
-			lopc = lo;
-			hipc = hi;
+			lopc = 0;
+			hipc = UINT64_MAX;
 		}
 		if (hipc <= lopc || !nops)
 			continue;     /* base-address entries, empty ranges, optimized out */
@@ -467,19 +503,12 @@ static int local_location(struct loader *L, Dwarf_Die die, uint64_t lo, uint64_t
 			pieces[0] = (struct gpiece){ GPIECE_NONE, 0, 0 };
 			np = 1;
 		}
-		rc = local_range(L, lopc, hipc, pieces, (size_t)np);
+		rc = local_clipped(L, s, lopc, hipc, pieces, (size_t)np);
 	}
 	dwarf_loc_head_c_dealloc(head);
 	dwarf_dealloc_attribute(a);
 	return rc;
 }
-
-struct scope {
-	gtb_func f;
-	uint64_t lo, hi;
-	bool known;               /* [lo, hi) is the scope's pc range */
-	int depth;                /* 0: the function itself */
-};
 
 /* The name and type of the abstract variable at off (NULL name if none). */
 static const struct origin *origin_of(struct loader *L, Dwarf_Off off)
@@ -546,7 +575,7 @@ static int add_local(struct loader *L, Dwarf_Die die, bool param, const struct s
 		return -1;
 
 	L->nranges = L->npieces = 0;
-	if (local_location(L, die, s->lo, s->hi, s->known))
+	if (local_location(L, die, s))
 		return -1;
 	/* A local without a location (an optimized build's, kept in a
 	 * register or optimized out) is kept too, with no ranges: its type
@@ -558,6 +587,121 @@ static int add_local(struct loader *L, Dwarf_Die die, bool param, const struct s
 	return gtb_add_local(L->b, s->f, name, tref, param, L->ranges, L->nranges);
 }
 
+/* The pc ranges of a scope given by DW_AT_ranges (DWARF 5 range lists,
+ * DWARF 4 .debug_ranges), each within the enclosing scope's: a fresh array
+ * in *out (free it) and their number, 0 when they cannot be read or do not
+ * fit (the scope is then not modelled). */
+static size_t die_ranges(struct loader *L, Dwarf_Die die, const struct scope *up,
+			 struct pcrange **out)
+{
+	Dwarf_Attribute a = 0;
+	Dwarf_Error e = 0;
+	Dwarf_Half form = 0;
+	struct pcrange *r = NULL;
+	size_t n = 0, cap = 0;
+	bool bad = false;
+	*out = NULL;
+	if (dw(L, dwarf_attr(die, DW_AT_ranges, &a, &e), &e) != DW_DLV_OK)
+		return 0;
+	if (dw(L, dwarf_whatform(a, &form, &e), &e) != DW_DLV_OK) {
+		dwarf_dealloc_attribute(a);
+		return 0;
+	}
+	Dwarf_Unsigned val = 0;
+	Dwarf_Off off = 0;
+	int ok = form == DW_FORM_rnglistx ? dw(L, dwarf_formudata(a, &val, &e), &e)
+					  : dw(L, dwarf_global_formref(a, &off, &e), &e);
+	if (form != DW_FORM_rnglistx)
+		val = off;
+	if (ok != DW_DLV_OK) {
+		dwarf_dealloc_attribute(a);
+		return 0;
+	}
+#define ADD(x, y)                                                                    \
+	do {                                                                         \
+		if ((x) < (y)) {                                                     \
+			if (n == cap) {                                              \
+				size_t nc = cap ? cap * 2 : 4;                       \
+				struct pcrange *nr = realloc(r, nc * sizeof(*nr));   \
+				if (!nr) {                                           \
+					bad = true;                                  \
+					break;                                       \
+				}                                                    \
+				r = nr;                                              \
+				cap = nc;                                            \
+			}                                                            \
+			r[n++] = (struct pcrange){ (x), (y) };                       \
+		}                                                                    \
+	} while (0)
+	if (L->version >= 5 || form == DW_FORM_rnglistx) {
+		Dwarf_Rnglists_Head head = 0;
+		Dwarf_Unsigned count = 0, goff = 0;
+		if (dw(L, dwarf_rnglists_get_rle_head(a, form, val, &head, &count, &goff, &e), &e) ==
+		    DW_DLV_OK) {
+			for (Dwarf_Unsigned i = 0; i < count && !bad; i++) {
+				unsigned len = 0, code = 0;
+				Dwarf_Unsigned r1 = 0, r2 = 0, c1 = 0, c2 = 0;
+				Dwarf_Bool unavail = 0;
+				if (dw(L, dwarf_get_rnglists_entry_fields_a(head, i, &len, &code, &r1, &r2,
+									    &unavail, &c1, &c2, &e),
+				       &e) != DW_DLV_OK) {
+					bad = true;
+					break;
+				}
+				if (unavail) {
+					bad = true;
+					break;
+				}
+				if (code == DW_RLE_end_of_list)
+					break;
+				if (code == DW_RLE_base_address || code == DW_RLE_base_addressx)
+					continue;
+				ADD(c1, c2);
+			}
+			dwarf_dealloc_rnglists_head(head);
+		} else {
+			bad = true;
+		}
+	} else {
+		Dwarf_Ranges *buf = NULL;
+		Dwarf_Signed count = 0;
+		Dwarf_Unsigned bytes = 0;
+		Dwarf_Off real = 0;
+		if (dw(L, dwarf_get_ranges_b(L->dbg, off, die, &real, &buf, &count, &bytes, &e), &e) ==
+		    DW_DLV_OK) {
+			uint64_t base = L->cu_base;
+			for (Dwarf_Signed i = 0; i < count && !bad; i++) {
+				if (buf[i].dwr_type == DW_RANGES_END)
+					break;
+				if (buf[i].dwr_type == DW_RANGES_ADDRESS_SELECTION) {
+					base = buf[i].dwr_addr2;
+					continue;
+				}
+				ADD(base + buf[i].dwr_addr1, base + buf[i].dwr_addr2);
+			}
+			dwarf_ranges_dealloc(L->dbg, buf, count);
+		} else {
+			bad = true;
+		}
+	}
+#undef ADD
+	dwarf_dealloc_attribute(a);
+	/* Every range inside the enclosing scope's, or the list is not
+	 * what it seems (a base address misread). */
+	for (size_t i = 0; i < n && !bad && up->known; i++) {
+		bool in = false;
+		for (size_t k = 0; k < up->nr && !in; k++)
+			in = r[i].lo >= up->r[k].lo && r[i].hi <= up->r[k].hi;
+		bad = !in;
+	}
+	if (bad || !n) {
+		free(r);
+		return 0;
+	}
+	*out = r;
+	return n;
+}
+
 static int body_child(struct loader *L, Dwarf_Die child, Dwarf_Half tag, void *arg)
 {
 	const struct scope *s = arg;
@@ -565,23 +709,33 @@ static int body_child(struct loader *L, Dwarf_Die child, Dwarf_Half tag, void *a
 		return add_local(L, child, tag == DW_TAG_formal_parameter, s);
 	if ((tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine) &&
 	    s->depth < MAX_SCOPE_DEPTH) {
-		/* A scope given by DW_AT_ranges is not modelled: its
-		 * single-expression locals are left out (conservative). */
-		struct scope in = { s->f, 0, 0, false, s->depth + 1 };
-		in.known = die_pc_range(L, child, &in.lo, &in.hi);
-		return for_children(L, child, body_child, &in);
+		/* A scope whose ranges cannot be read is not modelled: its
+		 * single-expression locals are left out (conservative), its
+		 * location lists taken as they are. */
+		struct pcrange one, *many = NULL;
+		struct scope in = { s->f, &one, 1, false, s->depth + 1 };
+		if (die_pc_range(L, child, &one.lo, &one.hi)) {
+			in.known = true;
+		} else if ((in.nr = die_ranges(L, child, s, &many)) > 0) {
+			in.r = many;
+			in.known = true;
+		}
+		int rc = for_children(L, child, body_child, &in);
+		free(many);
+		return rc;
 	}
 	return 0;
 }
 
 static int add_func(struct loader *L, Dwarf_Die die)
 {
-	struct scope s = { 0, 0, 0, true, 0 };
+	struct pcrange whole;
+	struct scope s = { 0, &whole, 1, true, 0 };
 
 	/* Abstract functions (only ever inlined) have no code of their own. */
-	if (!die_pc_range(L, die, &s.lo, &s.hi))
+	if (!die_pc_range(L, die, &whole.lo, &whole.hi))
 		return 0;
-	if (gtb_add_func(L->b, die_name(L, die), s.lo, s.hi, &s.f))
+	if (gtb_add_func(L->b, die_name(L, die), whole.lo, whole.hi, &s.f))
 		return -1;
 	L->fb_cfa = frame_base_is_cfa(L, die);
 	return for_children(L, die, body_child, &s);
@@ -691,6 +845,9 @@ static int walk_units(struct loader *L, const char *path, unsigned part, unsigne
 			dwarf_dealloc_die(cu);
 			continue;
 		}
+		L->version = version;
+		Dwarf_Addr base = 0;
+		L->cu_base = dw(L, dwarf_lowpc(cu, &base, &e), &e) == DW_DLV_OK ? base : 0;
 		rc = for_children(L, cu, top_level, NULL);
 		dwarf_dealloc_die(cu);
 		if (rc)
