@@ -269,28 +269,46 @@ static void fr_end(struct frames *f)
 	fr_add(f, 0, f->len);
 }
 
-/* Copy s[0..n) collapsing "[123]" into "[*]" and a descent through a
- * tree, "{.left.right}", into "{*}" (the maps at every depth of one tree
- * under one frame). */
+/* Past the bracket or brace that opens at s[0], within s[0..n): nested
+ * ones and quoted strings (a map key's) skipped whole; 0 when it does not
+ * close. */
+static size_t close_of(const char *s, size_t n)
+{
+	int depth = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"') {
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+		} else if (s[i] == '[' || s[i] == '{' || s[i] == '(') {
+			depth++;
+		} else if ((s[i] == ']' || s[i] == '}' || s[i] == ')') && --depth == 0) {
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* Copy s[0..n) collapsing an index or a map value's key, "[123]",
+ * "[\"alice\"]", into "[*]" and a descent through a tree, "{.left.right}",
+ * into "{*}" (the maps of every element, entry and depth under one frame). */
 static void fr_put_collapsed(struct frames *f, const char *s, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
+		if (s[i] == '[') {
+			size_t k = close_of(s + i, n - i);
+			if (k) {
+				fr_put(f, "[*]", 3);
+				i += k;
+				continue;
+			}
+		}
 		if (s[i] == '{') {
 			const char *e = memchr(s + i, '}', n - i);
 			if (e) {
 				fr_put(f, "{*}", 3);
 				i = (size_t)(e - s) + 1;
-				continue;
-			}
-		}
-		if (s[i] == '[') {
-			size_t j = i + 1;
-			while (j < n && s[j] >= '0' && s[j] <= '9')
-				j++;
-			if (j > i + 1 && j < n && s[j] == ']') {
-				fr_put(f, "[*]", 3);
-				i = j + 1;
 				continue;
 			}
 		}
@@ -300,12 +318,12 @@ static void fr_put_collapsed(struct frames *f, const char *s, size_t n)
 }
 
 /* Length of the hop at s: ".field", "[3]", ".(*T)", ".(closure f).x" is
- * two hops, "+24", "<-[0]", a tree's descent "{.left.right}" one;
- * brackets and parentheses nest. */
+ * two hops, "+24", "<-[0]", a map value's "[\"alice\"]" and a tree's
+ * descent "{.left.right}" one each; brackets and parentheses nest, quoted
+ * strings are skipped whole. */
 static size_t hop_len(const char *s)
 {
 	size_t i = 0;
-	int depth = 0;
 
 	if (s[0] == '{') {
 		const char *e = strchr(s, '}');
@@ -316,13 +334,8 @@ static size_t hop_len(const char *s)
 	else if (s[0] == '+' || s[0] == '.')
 		i = 1;
 	if (s[i] == '(' || s[i] == '[') {
-		for (; s[i]; i++) {
-			if (s[i] == '(' || s[i] == '[')
-				depth++;
-			else if ((s[i] == ')' || s[i] == ']') && --depth == 0)
-				return i + 1;
-		}
-		return i;
+		size_t k = close_of(s + i, strlen(s + i));
+		return k ? i + k : i + strlen(s + i);
 	}
 	for (; s[i]; i++)
 		if (s[i] == '.' || s[i] == '[' || s[i] == '+' || s[i] == '{' ||

@@ -1412,7 +1412,7 @@ static void put_groups(struct text *T, const struct map_group **sel, size_t nsel
 	putc('\n', T->out);
 	put_wrapped(T, 0, 0, r->group_by == GROUP_TYPE
 		    ? "Types (every map of a type, summed: --group type):"
-		    : "Owners (maps held the same way, summed: indices, map values and "
+		    : "Owners (maps held the same way, summed: indices, map keys and "
 		      "goroutine ids read as *):");
 	put_table_head(T, true);
 	for (int pass = 0; pass < 2; pass++) {

@@ -26,6 +26,27 @@ static bool ends_with(const char *out, size_t len, const char *suffix)
 	return len >= k && !memcmp(out + len - k, suffix, k);
 }
 
+/* Past the "[...]" at p (brackets and braces nested, quoted strings
+ * skipped whole), or NULL when it does not close. */
+static const char *key_end(const char *p)
+{
+	int depth = 0;
+	for (; *p; p++) {
+		if (*p == '"') {
+			for (p++; *p && *p != '"'; p++)
+				if (*p == '\\' && p[1])
+					p++;
+			if (!*p)
+				return NULL;
+		} else if (*p == '[' || *p == '{') {
+			depth++;
+		} else if ((*p == ']' || *p == '}') && --depth == 0) {
+			return *p == ']' ? p + 1 : NULL;
+		}
+	}
+	return NULL;
+}
+
 size_t group_pattern(const char *path, char *out, size_t n)
 {
 	size_t len = 0;
@@ -39,25 +60,14 @@ size_t group_pattern(const char *path, char *out, size_t n)
 		} else if (*p == ')' && depth > 0) {
 			depth--;
 		} else if (depth == 0 && *p == '[') {
-			/* "[12]" and "<-[3]": an element; "[*]" stays. */
-			const char *q = p + 1;
-			while (is_digit(*q))
-				q++;
-			if (q > p + 1 && *q == ']') {
+			/* "[12]" and "<-[3]": an element; a map value's key as
+			 * Go prints it, ["alice"], [-3], [{"acme", 3}], [0xc0001];
+			 * "[*]" stays. */
+			const char *q = key_end(p);
+			if (q) {
 				PUT('['), PUT('*'), PUT(']');
-				p = q + 1;
+				p = q;
 				continue;
-			}
-			/* A map key a path may spell one day: ["k\"ey"]. */
-			if (*q == '"') {
-				for (q++; *q && *q != '"'; q++)
-					if (*q == '\\' && q[1])
-						q++;
-				if (*q == '"' && q[1] == ']') {
-					PUT('['), PUT('*'), PUT(']');
-					p = q + 2;
-					continue;
-				}
 			}
 		} else if (depth == 0 && *p == '{') {
 			/* "{.left.right}": a descent through a tree's nodes,

@@ -152,6 +152,11 @@ struct roots {
 	struct analyze_opts opts;
 	struct pnode *nodes;
 	size_t nnodes, capnodes;
+	/* The keys of map values paths go through (a P_MAPVAL node's u.index
+	 * is 1 + its key's index here, 0 for a key or a value whose key is
+	 * not known): rendered when a path is, "m[\"alice\"]". */
+	struct mapkey { uint64_t addr; type_id type; } *keys;
+	size_t nkeys, capkeys;
 	struct qitem *q;
 	size_t qhead, qlen, qcap;
 	struct seen seen;
@@ -341,7 +346,7 @@ static uint32_t node_new(struct roots *R, uint32_t parent, enum pkind kind, cons
 		R->capnodes = nc;
 	}
 	bool indexed = kind == P_INDEX || kind == P_CHANBUF || kind == P_GOROUTINE ||
-		       kind == P_STACKWORD || kind == P_WORD || kind == P_FRAMEWORD;
+		       kind == P_STACKWORD || kind == P_WORD || kind == P_FRAMEWORD || kind == P_MAPVAL;
 	/* The same step as the parent's: one more of a run, which then
 	 * renders (and groups) as one step and a count, and costs one step
 	 * to render however long it is. */
@@ -406,13 +411,31 @@ static void sb_num(struct sbuf *s, uint64_t v, unsigned base)
 	sb_mem(s, t + i, sizeof(t) - (size_t)i);
 }
 
+/* The key of a map value a path goes through, in brackets as Go prints
+ * it ("[\"alice\"]", "[42]", "[{\"acme\", 3}]"); "[*]" for a key, or when
+ * the key is not known.  Keys are read from the core as they are shown. */
+static void key_render(const struct roots *R, struct sbuf *sb, uint64_t ref)
+{
+	char text[KEY_TEXT_MAX];
+	if (!ref || ref > R->nkeys) {
+		sb_str(sb, "[*]");
+		return;
+	}
+	const struct mapkey *k = &R->keys[ref - 1];
+	key_format(R->t, R->g, R->rt, k->type, k->addr, text, sizeof(text));
+	sb_str(sb, "[");
+	sb_str(sb, text);
+	sb_str(sb, "]");
+}
+
 /* A step repeated this many times in a row or more renders as one step
  * and a count: a linked list's, not a tree's few lefts in a row. */
 enum { RUN_MIN = 8 };
 
 /* One step of a path: node p's, `count` times in a row ("[3]", or
  * ".next×120" for a run of RUN_MIN or more). */
-static void step_render(struct sbuf *sb, const struct pnode *p, uint32_t count)
+static void step_render(const struct roots *R, struct sbuf *sb, const struct pnode *p,
+			uint32_t count)
 {
 	for (uint32_t k = 0; k < (count < RUN_MIN ? count : 1); k++) {
 		switch (p->kind) {
@@ -420,7 +443,7 @@ static void step_render(struct sbuf *sb, const struct pnode *p, uint32_t count)
 		case P_FIELD:
 		case P_TFIELD: sb_str(sb, "."); sb_str(sb, p->u.name); break;
 		case P_INDEX: sb_str(sb, "["); sb_num(sb, p->u.index, 10); sb_str(sb, "]"); break;
-		case P_MAPVAL: sb_str(sb, "[*]"); break;
+		case P_MAPVAL: key_render(R, sb, p->u.index); break;
 		case P_DYN: sb_str(sb, ".("); sb_str(sb, p->u.name); sb_str(sb, ")"); break;
 		case P_CHANBUF: sb_str(sb, "<-["); sb_num(sb, p->u.index, 10); sb_str(sb, "]"); break;
 		case P_GOROUTINE: sb_str(sb, "goroutine "); sb_num(sb, p->u.index, 10); break;
@@ -467,7 +490,7 @@ static void path_render(const struct roots *R, uint32_t node, char *buf, size_t 
 		if ((p->kind == P_TFIELD) != tree)
 			sb_str(&sb, tree ? "}" : "{");
 		tree = p->kind == P_TFIELD;
-		step_render(&sb, p, chain[depth].count);
+		step_render(R, &sb, p, chain[depth].count);
 	}
 	if (tree)
 		sb_str(&sb, "}");
@@ -481,17 +504,33 @@ struct path {
 	uint32_t node;            /* stored node, or 0 while pending */
 	uint8_t kind;
 	const char *name;
-	uint64_t index;
+	uint64_t index;           /* P_MAPVAL with key: the key's address */
+	type_id key;              /* P_MAPVAL: the key's type, 0: no key known */
 };
-#define PATH_AT(n) (&(struct path){ NULL, (n), 0, NULL, 0 })
-#define PATH(up, kind, name, index) (&(struct path){ (up), 0, (kind), (name), (index) })
+#define PATH_AT(n) (&(struct path){ NULL, (n), 0, NULL, 0, 0 })
+#define PATH(up, kind, name, index) (&(struct path){ (up), 0, (kind), (name), (index), 0 })
+
+/* A key for a P_MAPVAL node: 1 + its index in R->keys, 0 when memory ran
+ * out (the value then reads "[*]"). */
+static uint64_t key_ref(struct roots *R, uint64_t addr, type_id type)
+{
+	if (grow_array((void **)&R->keys, &R->capkeys, R->nkeys + 1, sizeof(*R->keys), 1024))
+		return 0;
+	R->keys[R->nkeys++] = (struct mapkey){ addr, type };
+	return R->nkeys;
+}
 
 static uint32_t path_node(struct roots *R, struct path *p)
 {
 	if (!p)
 		return 0;
-	if (!p->node)
-		p->node = node_new(R, path_node(R, p->up), (enum pkind)p->kind, p->name, p->index);
+	if (!p->node) {
+		uint32_t up = path_node(R, p->up);
+		uint64_t index = p->index;
+		if (p->kind == P_MAPVAL)
+			index = p->key ? key_ref(R, p->index, p->key) : 0;
+		p->node = node_new(R, up, (enum pkind)p->kind, p->name, index);
+	}
 	return p->node;
 }
 
@@ -514,6 +553,10 @@ static void push(struct roots *R, uint64_t addr, type_id type, struct path *pp)
 			R->qcap = nc;
 		}
 	}
+	/* A map value's step stores its key now: the item has no room for
+	 * the key's type. */
+	if (pp && !pp->node && pp->kind == P_MAPVAL)
+		path_node(R, pp);
 	struct qitem *it = &R->q[R->qlen++];
 	it->addr = addr;
 	it->type = type;
@@ -575,7 +618,8 @@ static const struct maptype *maptype_for(struct roots *R, type_id id)
 struct slotvisit {
 	struct roots *R;
 	const struct maptype *mt;
-	uint32_t node;
+	uint32_t node;            /* the map's path: values go under "[key]" */
+	uint32_t keys;            /* keys go under "[*]" */
 	bool key, elem;
 	struct key_sample ks;     /* the first keys, for keys_render */
 };
@@ -585,9 +629,12 @@ static void on_slot(void *arg, uint64_t key_addr, uint64_t elem_addr)
 	struct slotvisit *sv = arg;
 	key_sample_add(&sv->ks, key_addr);
 	if (sv->key && key_addr)
-		visit(sv->R, key_addr, sv->mt->key, PATH_AT(sv->node));
-	if (sv->elem && elem_addr)
-		visit(sv->R, elem_addr, sv->mt->elem, PATH_AT(sv->node));
+		visit(sv->R, key_addr, sv->mt->key, PATH_AT(sv->keys));
+	if (sv->elem && elem_addr) {
+		struct path v = { PATH_AT(sv->node), 0, P_MAPVAL, NULL, key_addr,
+				  key_addr ? sv->mt->key : 0 };
+		visit(sv->R, elem_addr, sv->mt->elem, &v);
+	}
 }
 
 /* Facts about a type the scan asks for every pointer it follows. */
@@ -816,7 +863,7 @@ static bool typed_once(struct roots *R, const struct alloc *a)
 static void follow(struct roots *R, uint64_t p, type_id type, struct path *pp)
 {
 	struct alloc a;
-	struct path unv = { pp, 0, P_UNVERIFIED, NULL, 0 };
+	struct path unv = { pp, 0, P_UNVERIFIED, NULL, 0, 0 };
 	const struct tinfo *tt = ti(R, type);
 	switch (can_hold(R, p, tt->size, type, &a)) {
 	case 0:
@@ -1619,13 +1666,13 @@ static void on_alloc(void *arg, uint64_t addr)
 static int walk_slots(struct roots *R, const struct maptype *mt, uint64_t hdr, uint32_t node,
 		      bool owns, struct map_entry *into)
 {
-	struct slotvisit sv = { R, mt, 0, false, false, { { 0 }, 0 } };
+	struct slotvisit sv = { R, mt, node, 0, false, false, { { 0 }, 0 } };
 	if (node) {
 		sv.key = gtypes_may_hold_map(R->g, mt->key);
 		sv.elem = gtypes_may_hold_map(R->g, mt->elem);
 	}
-	if (sv.key || sv.elem)
-		sv.node = node_new(R, node, P_MAPVAL, NULL, 0);
+	if (sv.key)
+		sv.keys = node_new(R, node, P_MAPVAL, NULL, 0);
 	R->depth++;
 	struct walk_cb cb = { (sv.key || sv.elem || R->opts.keys) ? on_slot : NULL,
 			      owns ? on_alloc : NULL, &sv };
@@ -2048,7 +2095,7 @@ static void visit_chan(struct roots *R, uint64_t hchan, const struct gtype *t, s
 		 size > UINT64_MAX / es ? 0 : can_hold(R, base, size * es, t->elem, &a);
 	if (ok == 0 || ok == 3)
 		return;
-	struct path unv = { p, 0, P_UNVERIFIED, NULL, 0 };
+	struct path unv = { p, 0, P_UNVERIFIED, NULL, 0, 0 };
 	if (ok == 2)
 		p = &unv;
 	for (uint64_t i = 0; i < qcount && !R->oom; i++)
@@ -2121,7 +2168,7 @@ static void visit_func(struct roots *R, uint64_t addr, struct path *p)
 		return;
 	if (!seen_add(R, fv, 0))
 		return;
-	struct path unv = { p, 0, P_UNVERIFIED, NULL, 0 };
+	struct path unv = { p, 0, P_UNVERIFIED, NULL, 0, 0 };
 	if (a.kind == A_OTHER)
 		p = &unv;
 	struct path *cn = PATH(p, P_CLOSURE, f->name, 0);
@@ -2583,7 +2630,7 @@ static void visit(struct roots *R, uint64_t addr, type_id type, struct path *pp)
 		struct path *lp = pp;
 		for (unsigned h = 0; h < l->nhops; h++) {
 			const struct hop *hp = &pl->hops[l->hop0 + h];
-			chain[h] = (struct path){ lp, 0, hp->kind, hp->name, hp->index };
+			chain[h] = (struct path){ lp, 0, hp->kind, hp->name, hp->index, 0 };
 			lp = &chain[h];
 		}
 		visit_leaf(R, addr + l->off, l->type, l->rid, l->kind, lp);
@@ -2695,7 +2742,7 @@ static void frame_header(struct roots *R, const struct stackword *w)
 
 static void drain_one(struct roots *R, const struct qitem *it)
 {
-	struct path up = { NULL, it->parent, 0, NULL, 0 };
+	struct path up = { NULL, it->parent, 0, NULL, 0, 0 };
 	if (it->kind == Q_NODE) {
 		visit(R, it->addr, it->type, it->parent ? &up : NULL);
 		return;
@@ -2703,7 +2750,7 @@ static void drain_one(struct roots *R, const struct qitem *it)
 	bool idx = it->kind == P_INDEX || it->kind == P_CHANBUF || it->kind == P_GOROUTINE ||
 		   it->kind == P_STACKWORD || it->kind == P_WORD || it->kind == P_FRAMEWORD;
 	struct path hop = { it->parent ? &up : NULL, 0, it->kind, idx ? NULL : it->u.name,
-			    idx ? it->u.index : 0 };
+			    idx ? it->u.index : 0, 0 };
 	visit(R, it->addr, it->type, &hop);
 }
 
@@ -3224,6 +3271,7 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	plans_free(&R);
 	free(R.tinfo);
 	free(R.nodes);
+	free(R.keys);
 	free(R.q);
 	wordset_free(&R.seen.words);
 	free(R.seen.keys);

@@ -269,14 +269,14 @@ func Dig(root interface{}, name string, steps ...Step) (interface{}, string) {
 				panic(fmt.Sprintf("oracle.Dig: %s has no key %v", path, s.Key))
 			}
 			v = addressable(v)
-			path += "[*]"
+			path += "[" + RenderKey(reflect.ValueOf(s.Key), 0) + "]"
 		case MapWhere:
 			mv := open(v)
-			var found reflect.Value
+			var found, key reflect.Value
 			it := mv.MapRange()
 			for it.Next() {
 				if s.Pick(it.Key(), it.Value()) {
-					found = it.Value()
+					found, key = it.Value(), it.Key()
 					break
 				}
 			}
@@ -284,7 +284,7 @@ func Dig(root interface{}, name string, steps ...Step) (interface{}, string) {
 				panic(fmt.Sprintf("oracle.Dig: no element of %s fits", path))
 			}
 			v = addressable(found)
-			path += "[*]"
+			path += "[" + RenderKey(key, 0) + "]"
 		case MapKeyWhere:
 			mv := open(v)
 			var found reflect.Value

@@ -106,12 +106,42 @@ def without_source(doc):
     return doc
 
 
+def collapse_keys(path):
+    """path with every index and map key read as [*] and every descent
+    through a tree as {*} (quoted strings in keys skipped whole), as the
+    profile's frames have them."""
+    out, i = "", 0
+    while i < len(path):
+        c = path[i]
+        if c in "[{":
+            depth, j = 0, i
+            while j < len(path):
+                if path[j] == '"':
+                    j += 1
+                    while j < len(path) and path[j] != '"':
+                        j += 2 if path[j] == "\\" else 1
+                elif path[j] in "[{(":
+                    depth += 1
+                elif path[j] in "]})":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            if j < len(path):
+                out += "[*]" if c == "[" else "{*}"
+                i = j + 1
+                continue
+        out += c
+        i += 1
+    return out
+
+
 def pprof_frames_problem(path, chain):
     """What is wrong with chain, the frames of a map's sample outermost
     first (leaf excluded), for its first path: the root variable (or the
     goroutine's function), then ever longer prefixes of the path with
     indices and goroutine ids collapsed, the last one all of it."""
-    want = re.sub(r"\[\d+\]", "[*]", path)
+    want = collapse_keys(path)
     want = re.sub(r"(stack|frame) word .*$", r"\1 word", want)
     g = re.match(r"goroutine \d+( \((.*?)\))?(?= →|$)", path)
     if g:

@@ -727,10 +727,21 @@ class Suite:
             probs = []
             if len(rows) != min(len(reach), 60 - 5):
                 probs.append("%d rows" % len(rows))
-            cut = [x["path"] for x in rows if "…" in x["path"]] + [x["type"] for x in rows if "…" in x["type"]]
+            # A path longer than its column (a map key's text makes some
+            # long) keeps its end after "…"; every other name is whole.
+            widest = max((len(x["path"]) for x in rows), default=0)
+            # (as the list shows them: without import paths)
+            firsts = [re.sub(r"[\w.\-]+/", "", m["roots"][0]) for m in reach if m.get("roots")]
+
+            def too_long(shown):
+                tail = re.sub(r" \(\+\d+(, cons\.)?\)$| \(cons\.\)$", "", shown)[1:]
+                return shown.startswith("…") and any(
+                    f.endswith(tail) and len(f) > widest for f in firsts)
+            cut = [x["path"] for x in rows if "…" in x["path"] and not too_long(x["path"])] + \
+                [x["type"] for x in rows if "…" in x["type"]]
             if cut:
                 probs.append("names cut at 200 columns: %s" % cut[:3])
-            r.check("%s: at 200x60 the list shows every name whole" % name, probs)
+            r.check("%s: at 200x60 the list shows every name that fits whole" % name, probs)
             tm.keys("q")
             s = tm.wait(lambda s: is_groups(s) and "SHARE" in s, "the owners at 200x60")
             rows = group_rows(s)

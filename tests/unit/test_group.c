@@ -31,6 +31,12 @@ static void test_patterns(void)
 	check_pattern("main.head.next×120.m", "main.head.next×*.m");
 	check_pattern("main.grid[0]×12.m", "main.grid[*]×*.m");
 	check_pattern("main.x+24×363+40", "main.x+*×*+*");
+	/* A map value's key, as Go prints it. */
+	check_pattern("main.store.sessions[\"alice\"].cache", "main.store.sessions[*].cache");
+	check_pattern("main.m[\"a]\\\"b\"][-3][{\"acme\", 3}][0xc000123].x",
+		      "main.m[*][*][*][*].x");
+	check_pattern("main.m[[1, 2]].x[true]", "main.m[*].x[*]");
+	check_pattern("main.m[\"open", "main.m[\"open");
 	/* A descent through a tree, of any depth and direction; a run in it
 	 * and the steps after it. */
 	check_pattern("main.t.root{.left.right}.m", "main.t.root{*}.m");
@@ -51,10 +57,10 @@ static void test_patterns(void)
 	check_pattern("main.pool.local+128.(*main.buf).m", "main.pool.local+*.(*main.buf).m");
 	check_pattern("main.pool.local+0.(*main.buf).m", "main.pool.local+*.(*main.buf).m");
 	check_pattern("goroutine 4 (main.f) → frame word at sp+0x28", "goroutine * (main.f) → frame word at sp+0x28");
-	/* A key a path may spell one day. */
+	/* A key with a quote and a bracket in it. */
 	check_pattern("main.m[\"a\\\"]b\"].x", "main.m[*].x");
-	/* Not an index: left as is. */
-	check_pattern("main.a[x]", "main.a[x]");
+	/* Whatever the brackets hold is a key; unclosed, left as is. */
+	check_pattern("main.a[x]", "main.a[*]");
 	check_pattern("main.a[12", "main.a[12");
 	check_pattern("goroutine x", "goroutine x");
 	check_pattern("", "");
