@@ -47,6 +47,9 @@ static const char *key_end(const char *p)
 	return NULL;
 }
 
+/* Two or more words of untyped memory in a row, in a pattern. */
+#define UNTYPED_RUN "+*\xe2\x80\xa6"
+
 size_t group_pattern(const char *path, char *out, size_t n)
 {
 	size_t len = 0;
@@ -54,6 +57,7 @@ size_t group_pattern(const char *path, char *out, size_t n)
 	const char *p = path ? path : "";
 
 #define PUT(c) ((void)(len + 1 < n && (out[len++] = (c))))
+#define PUT_S(str) do { for (const char *s_ = (str); *s_; s_++) PUT(*s_); } while (0)
 	while (*p) {
 		if (*p == '(') {
 			depth++;
@@ -81,9 +85,16 @@ size_t group_pattern(const char *path, char *out, size_t n)
 		} else if (depth == 0 && (unsigned char)p[0] == 0xc3 && (unsigned char)p[1] == 0x97 &&
 			   is_digit(p[2])) {
 			/* "×120": the step before, that many times in a row
-			 * (a linked list's .next×120). */
+			 * (a linked list's .next×120); of an untyped word, a
+			 * run of them (below). */
 			for (p += 2; is_digit(*p); p++)
 				;
+			if (ends_with(out, len, UNTYPED_RUN))
+				continue;
+			if (ends_with(out, len, "+*")) {
+				PUT_S("\xe2\x80\xa6");
+				continue;
+			}
 			PUT('\xc3'), PUT('\x97'), PUT('*');
 			continue;
 		} else if (depth == 0 && is_digit(*p) && ends_with(out, len, "goroutine ")) {
@@ -95,9 +106,18 @@ size_t group_pattern(const char *path, char *out, size_t n)
 			   out[len - 1] != ' ') {
 			/* A word of untyped memory, "local+128": often a slot
 			 * of an array mapscan cannot type (sync.Pool's per-P
-			 * locals), an index by another name. */
+			 * locals), an index by another name.  Two or more in a
+			 * row, a chain through memory without types, are one
+			 * "+*…" whatever its length: the hops such a chain takes
+			 * say nothing across maps. */
 			for (p++; is_digit(*p); p++)
 				;
+			if (ends_with(out, len, UNTYPED_RUN))
+				continue;
+			if (ends_with(out, len, "+*")) {
+				PUT_S("\xe2\x80\xa6");
+				continue;
+			}
 			PUT('+'), PUT('*');
 			continue;
 		} else if (depth == 0 && *p == '0' && p[1] == 'x' && is_hex(p[2]) &&
@@ -111,6 +131,7 @@ size_t group_pattern(const char *path, char *out, size_t n)
 		p++;
 	}
 #undef PUT
+#undef PUT_S
 	if (n)
 		out[len < n ? len : n - 1] = '\0';
 	return len;

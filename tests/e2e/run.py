@@ -181,13 +181,15 @@ def group_pattern(path):
                     continue
             m = re.match(r"×\d+", path[i:])
             if m:
-                out += "×*"
+                # of an untyped word: a run of them, "+*…"
+                out += "" if out.endswith("+*…") else "…" if out.endswith("+*") else "×*"
                 i += len(m.group(0))
                 continue
             # A word of untyped memory, "local+128" (not a frame's sp+0x28).
             m = re.match(r"\+\d+(?!x)", path[i:]) if out and not out.endswith(" ") else None
             if m:
-                out += "+*"
+                # two or more in a row are one run, "+*…"
+                out += "" if out.endswith("+*…") else "…" if out.endswith("+*") else "+*"
                 i += len(m.group(0))
                 continue
             m = re.match(r"\d+", path[i:]) if out.endswith("goroutine ") else None

@@ -30,7 +30,12 @@ static void test_patterns(void)
 	/* A run of one step: its count goes. */
 	check_pattern("main.head.next×120.m", "main.head.next×*.m");
 	check_pattern("main.grid[0]×12.m", "main.grid[*]×*.m");
-	check_pattern("main.x+24×363+40", "main.x+*×*+*");
+	/* A chain through untyped memory, whatever its length, is one run. */
+	check_pattern("main.x+24×363+40", "main.x+*…");
+	check_pattern("goroutine 7 (main.f) → stack word 0xc000051f28+32+144+8[\"k\"].deps",
+		      "goroutine * (main.f) → stack word *+*…[*].deps");
+	check_pattern("main.x+8.(*main.T).y+16", "main.x+*.(*main.T).y+*");
+	check_pattern("main.x+8+0×12.m", "main.x+*….m");
 	/* A map value's key, as Go prints it. */
 	check_pattern("main.store.sessions[\"alice\"].cache", "main.store.sessions[*].cache");
 	check_pattern("main.m[\"a]\\\"b\"][-3][{\"acme\", 3}][0xc000123].x",
