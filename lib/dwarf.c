@@ -31,6 +31,7 @@
 #include "cpus.h"
 #include "arch.h"
 #include "dwarf_load.h"
+#include "dwcache.h"
 #include "dwarf_sections.h"
 #include "file.h"
 #include "grow.h"
@@ -1108,6 +1109,14 @@ static void child_failed(const char *path, const struct sandbox_result *res,
 	}
 }
 
+/* For tests/e2e/ecosystem.py, which sets MAPSCAN_TEST_CACHE_MIN: where
+ * the model came from. */
+static void cache_trace(const char *how)
+{
+	if (getenv("MAPSCAN_TEST_CACHE_MIN"))
+		fprintf(stderr, "mapscan: test: DWARF model %s\n", how);
+}
+
 struct gtypes *gtypes_load(const char *path, struct ms_error *err)
 {
 	int e = 0;
@@ -1132,6 +1141,32 @@ struct gtypes *gtypes_load(const char *path, struct ms_error *err)
 		.cpu_seconds = 10 + (unsigned)(size >> 22),
 		.wall_seconds = 3 * (10 + (unsigned)(size >> 22)),
 	};
+	/* A model kept from an earlier run (dwcache.h): no DWARF to read. */
+	struct dwcache cache;
+	if (dwcache_open(&cache, &st)) {
+		struct gtb *b = NULL;
+		struct ms_error cerr;
+		bool ok = true;
+		for (unsigned k = 0; k < cache.nparts && ok; k++) {
+			struct gtb *p = gtb_deserialize(cache.part[k], cache.len[k], path, &cerr);
+			if (!p)
+				ok = false;
+			else if (!b)
+				b = p;
+			else if (gtb_append(b, p))
+				ok = false;
+		}
+		struct gtypes *g = ok ? finish_model(b, path, &cerr) : NULL;
+		if (!ok)
+			gtb_free(b);
+		if (g) {
+			dwcache_close(&cache);
+			close(fd);
+			cache_trace("from the cache");
+			return g;
+		}
+		dwcache_drop(&cache);     /* read the DWARF, and keep that */
+	}
 	/* Two parts side by side when there are two CPUs (a big binary's
 	 * DWARF takes a second): each child loads the compile units of its
 	 * part of .debug_info (see walk_units), and the parent appends the
@@ -1157,8 +1192,9 @@ struct gtypes *gtypes_load(const char *path, struct ms_error *err)
 		args[k] = (struct part_arg){ path, k, nparts };
 		rc[k] = sandbox_start(load_in_child, &args[k], fds[k], &lim, &ch[k], &res[k]);
 	}
-	for (unsigned k = 0; k < nparts; k++)
+	for (unsigned k = 1; k < nparts; k++)
 		close(fds[k]);
+	close(fd);
 	for (unsigned k = 0; k < nparts; k++)
 		if (!rc[k])
 			rc[k] = sandbox_wait(&ch[k], &lim, &res[k]);
@@ -1178,13 +1214,26 @@ struct gtypes *gtypes_load(const char *path, struct ms_error *err)
 		else if (gtb_append(b, p))
 			bad = ms_err(err, MS_EINTERNAL, "out of memory loading DWARF of %s", path);
 	}
-	for (unsigned k = 0; k < nparts; k++)
-		sandbox_result_free(&res[k]);
 	if (bad) {
+		for (unsigned k = 0; k < nparts; k++)
+			sandbox_result_free(&res[k]);
+		dwcache_close(&cache);
 		gtb_free(b);
 		return NULL;
 	}
-	return finish_model(b, path, err);
+	struct gtypes *g = finish_model(b, path, err);
+	if (g) {
+		const unsigned char *part[MAX_PARTS];
+		size_t len[MAX_PARTS];
+		for (unsigned k = 0; k < nparts; k++)
+			part[k] = res[k].data, len[k] = res[k].len;
+		if (dwcache_store(&cache, part, len, nparts))
+			cache_trace("read from the DWARF");
+	}
+	for (unsigned k = 0; k < nparts; k++)
+		sandbox_result_free(&res[k]);
+	dwcache_close(&cache);
+	return g;
 }
 
 /* ---- location expressions ---------------------------------------------- */

@@ -26,6 +26,11 @@ gate_group: --fail-over-group SIZE on cores of the mapstates fixture's
   unchanged, in text and JSON, with --group type (naming the type) and
   --group none (still weighing owner groups), and for a live process.
 
+cache: the DWARF model cache (MAPSCAN_CACHE_DIR) on a sample core: kept by
+  the first run, read by the next with the same JSON, read again from the
+  DWARF when damaged or when the executable changed, none when the
+  directory is unset or others may write it.
+
 diff: `mapscan diff OLD NEW` of two cores of the service fixture run with
   400 and 100 tenants: every group whose figures differ between the two
   JSON reports is listed with the right deltas and absolute values, no
@@ -976,6 +981,88 @@ class Suite:
                      None if rc == 0 and json.loads(self.run(["diff", "--json", "--group", "type", bytype, new])[1])
                      ["grouped_by"] == "type" else "exit %d: %s" % (rc, err))
 
+    # ---- the DWARF model cache --------------------------------------------
+
+    def cache(self):
+        """MAPSCAN_CACHE_DIR on a sample core (MAPSCAN_TEST_CACHE_MIN=0:
+        the sample's executable is under the 16 MiB a model is kept
+        from): the first run reads the DWARF and keeps the model, the
+        next reads the model, the JSON is the same byte for byte; a model
+        damaged, or one of an executable touched since, is read again
+        from the DWARF (and kept again); an empty MAPSCAN_CACHE_DIR keeps
+        nothing; a directory others may write is not used."""
+        d = self.samples[sorted(self.samples)[0]]
+        exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
+        cdir = os.path.join(self.work, "cache")
+        args = ["--json", "--exe", exe, core]
+
+        def run(where, env_dir=None):
+            env = {"MAPSCAN_TEST_CACHE_MIN": "0",
+                   "MAPSCAN_CACHE_DIR": cdir if env_dir is None else env_dir}
+            rc, out, err, _ = self.run(args, env=env)
+            m = re.search(r"mapscan: test: DWARF model (.*)", err)
+            return rc, out, m.group(1) if m else None
+
+        def models():
+            return sorted(f for f in os.listdir(cdir) if f.endswith(".model")) if os.path.isdir(cdir) else []
+
+        rc0, plain, _, _ = self.run(args, env={"MAPSCAN_CACHE_DIR": ""})
+        rc1, out1, how1 = run("first")
+        p = []
+        if rc0 or rc1 or out1 != plain:
+            p.append("first run: exit %d/%d, JSON %s the uncached run's" % (rc0, rc1, "equals" if out1 == plain else "differs from"))
+        if how1 != "read from the DWARF" or len(models()) != 1:
+            p.append("first run: model %r, %d kept" % (how1, len(models())))
+        self.r.check("cache: the first run reads the DWARF and keeps the model", p)
+
+        rc2, out2, how2 = run("second")
+        p = []
+        if how2 != "from the cache":
+            p.append("model %r" % how2)
+        if rc2 or out2 != plain:
+            p.append("exit %d, JSON %s" % (rc2, "the same" if out2 == plain else "differs"))
+        self.r.check("cache: the next run reads the kept model, same JSON", p)
+
+        # Damaged: a byte in the middle of the flat form, then the file cut.
+        p = []
+        for how, damage in (("a byte flipped", lambda b: b[:len(b) // 2] + bytes([b[len(b) // 2] ^ 0x5a]) + b[len(b) // 2 + 1:]),
+                            ("cut", lambda b: b[:len(b) * 2 // 3])):
+            path = os.path.join(cdir, models()[0])
+            with open(path, "rb") as f:
+                data = f.read()
+            with open(path, "wb") as f:
+                f.write(damage(data))
+            rc, out, h = run(how)
+            if rc or out != plain:
+                p.append("%s: exit %d, JSON %s" % (how, rc, "the same" if out == plain else "differs"))
+            if h == "from the cache" and how == "cut":
+                p.append("%s: model read from the cut file" % how)
+            rc, out, h = run(how + ", again")
+            if h != "from the cache" or out != plain:
+                p.append("%s: the run after took its model %r" % (how, h))
+        self.r.check("cache: a damaged model is read again from the DWARF and kept again", p)
+
+        p = []
+        os.utime(exe)            # a new modification time: another executable
+        rc, out, h = run("touched")
+        if h != "read from the DWARF" or out != plain:
+            p.append("after touching the executable: model %r" % h)
+        if len(models()) != 2:
+            p.append("%d models kept, want 2" % len(models()))
+        self.r.check("cache: an executable changed since is read again", p)
+
+        p = []
+        empty = os.path.join(self.work, "nocache")
+        rc, out, h = run("off", env_dir="")
+        if h is not None or out != plain:
+            p.append("MAPSCAN_CACHE_DIR='': model %r" % h)
+        os.makedirs(empty)
+        os.chmod(empty, 0o777)
+        rc, out, h = run("open", env_dir=empty)
+        if h is not None or os.listdir(empty) or out != plain:
+            p.append("a directory anyone may write: model %r, files %s" % (h, os.listdir(empty)))
+        self.r.check("cache: none without a directory, nor in one others may write", p)
+
 
 METRICS_GROUPS = 20  # groups with series of their own (man/mapscan.1, --metrics)
 
@@ -1069,7 +1156,7 @@ func main() {
 """
 
 
-PHASES = ["compressed", "install", "pprof", "gate", "gate_group", "metrics", "diff"]
+PHASES = ["compressed", "install", "pprof", "gate", "gate_group", "metrics", "diff", "cache"]
 
 
 def main():
