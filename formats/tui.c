@@ -2232,7 +2232,7 @@ static void draw_detail(struct tui *t)
 /* ---- Help -------------------------------------------------------------- */
 
 static const char *const help_text[] = {
-	"Owners: maps held the same way (indices, map values, goroutines read as *)",
+	"Owners: maps held the same way (indices, map keys, goroutines read as *)",
 	"  Enter  the owner's maps     m  every map       u  show/hide what nothing reaches",
 	"  Up/Down k/j PgUp/PgDn Home/End g/G  move       /  filter by owner or type",
 	"  s > < r  sort: next / previous column, reverse; 1-7 a column; b biggest",
