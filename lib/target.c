@@ -574,10 +574,9 @@ static void touch_new(const struct target *t, struct touch *tc, uint64_t b)
 	pthread_mutex_lock(&tc->lock);
 	if (!(tc->bits[b / 64] & bit)) {
 		/* A granule joins used: the hand passes it once before it
-		 * can go (the slot it takes may be the hand's). */
-		/* A granule's first block may have mapped all of it (a 2 MiB
-		 * folio): where the last check found that so, it counts for a
-		 * check at once. */
+		 * can go (the slot it takes may be the hand's).  Its first
+		 * block may have mapped all of it (a 2 MiB folio): where the
+		 * last check found that so, it counts for a check at once. */
 		if (!tc->nblk[g]++) {
 			tc->ring[tc->nring++] = (uint32_t)g;
 			__atomic_fetch_or(&tc->ref[g / 64], 1ull << (g & 63), __ATOMIC_RELAXED);
