@@ -157,6 +157,8 @@ struct roots {
 	 * not known): rendered when a path is, "m[\"alice\"]". */
 	struct mapkey { uint64_t addr; type_id type; } *keys;
 	size_t nkeys, capkeys;
+	struct htrie *htries;         /* layouts of the HashTrieMap types met (htrie_of) */
+	size_t nhtries;
 	struct qitem *q;
 	size_t qhead, qlen, qcap;
 	struct seen seen;
@@ -2382,6 +2384,28 @@ struct plan {
 	bool failed;
 };
 
+/* Go 1.24+'s sync.Map (and unique's table) is an internal/sync.HashTrieMap:
+ * a trie of indirect nodes, 16 children each, down to entries chained
+ * through overflow, every child pointer typed *node, a struct of one bool
+ * that says which of the two it is.  Read by those types, nothing below
+ * the root leads anywhere: a map stored in a sync.Map was unreachable.
+ * The trie is walked as a map is: each entry's value (and key) under its
+ * key, main.cache.m["tenant-3"].(*main.Session).seen. */
+#define HTRIE_PREFIX "internal/sync.HashTrieMap["
+enum { LEAF_HTRIE = 0xf0, HTRIE_DEPTH = 20 };
+
+struct htrie {
+	type_id map;              /* the HashTrieMap type (resolved) */
+	bool ok;                  /* its layout was understood */
+	type_id entry, indirect, key, value;
+	uint64_t root;            /* offset of root's pointer in the HashTrieMap */
+	uint64_t children, nchildren, child_size;   /* in an indirect */
+	uint64_t child_ptr;       /* the pointer's offset in a child */
+	uint64_t is_entry;        /* offset of node.isEntry in either */
+	uint64_t key_off, value_off, overflow;      /* in an entry */
+	uint64_t entry_size, indirect_size;
+};
+
 static void plan_leaf(struct plan *pl, uint64_t off, type_id type, uint8_t kind,
 		      const struct hop *chain, unsigned depth)
 {
@@ -2429,6 +2453,10 @@ static void plan_add(const struct gtypes *g, struct plan *pl, type_id type, uint
 	if (!t)
 		return;
 	bool full = pl->nleaf >= PLAN_MAX_LEAVES || depth >= PLAN_MAX_HOPS;
+	if (t->kind == GK_STRUCT && !strncmp(t->name, HTRIE_PREFIX, sizeof(HTRIE_PREFIX) - 1)) {
+		plan_leaf(pl, off, type, LEAF_HTRIE, chain, depth);
+		return;
+	}
 	if (t->kind == GK_STRUCT) {
 		if (full) {
 			plan_leaf(pl, off, type, GK_STRUCT, chain, depth);
@@ -2533,6 +2561,141 @@ static void plans_free(struct roots *R)
 	free(R->plans);
 }
 
+/* The offset of the pointer in a sync/atomic.Pointer[T] (its field v). */
+static bool atomic_ptr_off(const struct gtypes *g, type_id id, uint64_t *off)
+{
+	const struct gmember *v = gtypes_member(g, gtypes_resolve(g, id), "v");
+	if (!v)
+		return false;
+	*off = v->offset;
+	return true;
+}
+
+/* The layout of HashTrieMap type rid, from its entry and indirect types'
+ * DWARF (same type arguments); NULL when it is not understood. */
+static const struct htrie *htrie_of(struct roots *R, type_id rid)
+{
+	for (size_t i = 0; i < R->nhtries; i++)
+		if (R->htries[i].map == rid)
+			return R->htries[i].ok ? &R->htries[i] : NULL;
+	struct htrie *n = realloc(R->htries, (R->nhtries + 1) * sizeof(*n));
+	if (!n) {
+		R->oom = true;
+		return NULL;
+	}
+	R->htries = n;
+	struct htrie *h = &R->htries[R->nhtries++];
+	memset(h, 0, sizeof(*h));
+	h->map = rid;
+	const struct gtypes *g = R->g;
+	const char *args = gtypes_get(g, rid)->name + sizeof(HTRIE_PREFIX) - 2;   /* "[K,V]" */
+	char name[1024];
+	/* The compiler may describe only the shape instantiation of the
+	 * entry (Go 1.27 for sync.Map's): the same layout, any for any. */
+	static const char any2[] = "[interface {},interface {}]";
+	static const char shape2[] = "[go.shape.interface {},go.shape.interface {}]";
+	for (int k = 0; k < 2; k++) {
+		const char *a = k == 0 ? args : !strcmp(args, any2) ? shape2 : NULL;
+		if (!a)
+			break;
+		snprintf(name, sizeof(name), "internal/sync.entry%s", a);
+		if (!h->entry)
+			h->entry = gtypes_resolve(g, gtypes_find(g, name));
+		snprintf(name, sizeof(name), "internal/sync.indirect%s", a);
+		if (!h->indirect)
+			h->indirect = gtypes_resolve(g, gtypes_find(g, name));
+	}
+	const struct gmember *root = gtypes_member(g, rid, "root");
+	const struct gmember *ch = h->indirect ? gtypes_member(g, h->indirect, "children") : NULL;
+	const struct gmember *en = h->entry ? gtypes_member(g, h->entry, "node") : NULL;
+	const struct gmember *in = h->indirect ? gtypes_member(g, h->indirect, "node") : NULL;
+	const struct gmember *k = h->entry ? gtypes_member(g, h->entry, "key") : NULL;
+	const struct gmember *v = h->entry ? gtypes_member(g, h->entry, "value") : NULL;
+	const struct gmember *ov = h->entry ? gtypes_member(g, h->entry, "overflow") : NULL;
+	const struct gtype *ct = ch ? gtypes_get(g, gtypes_resolve(g, ch->type)) : NULL;
+	const struct gmember *ie = en ? gtypes_member(g, gtypes_resolve(g, en->type), "isEntry") : NULL;
+	uint64_t rp, cp, op;
+	if (!root || !ch || !en || !in || !k || !v || !ov || !ct || ct->kind != GK_ARRAY || !ie ||
+	    en->offset != in->offset || !atomic_ptr_off(g, root->type, &rp) ||
+	    !atomic_ptr_off(g, ct->elem, &cp) || !atomic_ptr_off(g, ov->type, &op))
+		return NULL;
+	h->root = root->offset + rp;
+	h->children = ch->offset;
+	h->nchildren = ct->count;
+	h->child_size = tsize(g, ct->elem);
+	h->child_ptr = cp;
+	h->is_entry = en->offset + ie->offset;
+	h->key = k->type;
+	h->value = v->type;
+	h->key_off = k->offset;
+	h->value_off = v->offset;
+	h->overflow = ov->offset + op;
+	h->entry_size = tsize(g, h->entry);
+	h->indirect_size = tsize(g, h->indirect);
+	h->ok = h->nchildren && h->nchildren <= 256 && h->child_size >= 8 && h->entry_size &&
+		h->indirect_size && h->children + h->nchildren * h->child_size <= h->indirect_size;
+	return h->ok ? h : NULL;
+}
+
+/* A node of the trie at p, checked against its allocation: 1 an entry,
+ * 0 an indirect node, -1 neither (not readable, not one, or seen). */
+static int htrie_node(struct roots *R, const struct htrie *h, uint64_t p)
+{
+	struct alloc a;
+	uint8_t is_entry;
+	if (!p || target_read(R->t, p + h->is_entry, &is_entry, 1) || is_entry > 1)
+		return -1;
+	type_id t = is_entry ? h->entry : h->indirect;
+	int ok = can_hold(R, p, is_entry ? h->entry_size : h->indirect_size, t, &a);
+	if (ok != 1 && ok != 2)
+		return -1;
+	return seen_add(R, p, t) ? is_entry : -1;
+}
+
+/* Walk the HashTrieMap at addr: every entry's value under its key, its
+ * key under "[*]", children in order, an entry's overflow chain after it.
+ * Depth and chain length are bounded, and each node is read once. */
+static void visit_htrie(struct roots *R, uint64_t addr, type_id rid, struct path *pp)
+{
+	const struct htrie *h = htrie_of(R, rid);
+	uint64_t root;
+	if (!h || target_read_u64(R->t, addr + h->root, &root) || htrie_node(R, h, root) != 0)
+		return;
+	bool keys = gtypes_may_hold_map(R->g, h->key), vals = gtypes_may_hold_map(R->g, h->value);
+	struct { uint64_t node, next; } st[HTRIE_DEPTH];
+	int depth = 0;
+	st[0].node = root;
+	st[0].next = 0;
+	while (depth >= 0 && !R->oom) {
+		if (st[depth].next >= h->nchildren) {
+			depth--;
+			continue;
+		}
+		uint64_t c = 0, at = st[depth].node + h->children + st[depth].next++ * h->child_size;
+		if (target_read_u64(R->t, at + h->child_ptr, &c) || !c)
+			continue;
+		int kind = htrie_node(R, h, c);
+		if (kind == 0 && depth + 1 < HTRIE_DEPTH) {
+			depth++;
+			st[depth].node = c;
+			st[depth].next = 0;
+			continue;
+		}
+		for (uint64_t n = 0; kind == 1 && n < (1u << 20) && !R->oom; n++) {
+			if (keys)
+				visit(R, c + h->key_off, h->key, PATH(pp, P_MAPVAL, NULL, 0));
+			if (vals) {
+				struct path v = { pp, 0, P_MAPVAL, NULL, c + h->key_off, h->key };
+				visit(R, c + h->value_off, h->value, &v);
+			}
+			uint64_t o = 0;
+			if (target_read_u64(R->t, c + h->overflow, &o) || !o || htrie_node(R, h, o) != 1)
+				break;
+			c = o;
+		}
+	}
+}
+
 /* One leaf: the value of type `type` (of resolved kind `kind`) at addr. */
 static void visit_leaf(struct roots *R, uint64_t addr, type_id type, type_id rid, unsigned kind,
 		       struct path *pp)
@@ -2542,6 +2705,9 @@ static void visit_leaf(struct roots *R, uint64_t addr, type_id type, type_id rid
 	if (!t)
 		return;
 	switch (kind) {
+	case LEAF_HTRIE:
+		visit_htrie(R, addr, rid, pp);
+		break;
 	case GK_MAP:
 		if (!target_read_u64(R->t, addr, &p) && p)
 			found_map(R, p, type, pp);
@@ -3272,6 +3438,7 @@ int roots_scan(const struct target *t, const struct gtypes *g, const struct goru
 	free(R.tinfo);
 	free(R.nodes);
 	free(R.keys);
+	free(R.htries);
 	free(R.q);
 	wordset_free(&R.seen.words);
 	free(R.seen.keys);

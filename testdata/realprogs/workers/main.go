@@ -19,6 +19,10 @@
 //     -> 10); a path into it spells the descent below the root in braces,
 //     main.library.Root{.Left.Right}.Books, and the maps below the root are
 //     one owner, main.library.Root{*}.Books.
+//   - byUser: a sync.Map of 40 users' state, each with a map (200 -> 10).
+//     From Go 1.24 a sync.Map is an internal/sync.HashTrieMap, a trie
+//     whose child pointers are typed *node (one bool): mapscan walks it
+//     as a map, main.byUser.m["user-7"].(*main.userState).Seen.
 //   - jobIndex: a sync.Map (Go 1.19-1.23, whose sync.Map is two Go maps)
 //     that held 20,000 jobs: its read map keeps every key of a deleted
 //     entry, and its dirty map was made for all of them and holds 11.
@@ -55,6 +59,7 @@ var (
 	grownSet map[int64]struct{} // 32,768 inserts
 	tenants  []Tenant
 	jobIndex sync.Map
+	byUser   sync.Map // "user-N" -> *userState
 	chain    *Link // a 60-link list, a map at its end
 	library  Library
 )
@@ -91,6 +96,12 @@ func (l *Library) shelve(k int) (*Shelf, string) {
 	}
 	*at = s
 	return s, steps
+}
+
+// userState is what byUser holds per user.
+type userState struct {
+	Name string
+	Seen map[string]int
 }
 
 // Link is a linked list's node; the last one holds a map.
@@ -242,6 +253,19 @@ func main() {
 	}
 	jobIndex.Store(-1, &Job{ID: -1}) // a new dirty map, sized for all the read map's keys
 
+	users := make([]*userState, 40)
+	for i := range users {
+		u := &userState{Name: "user-" + strconv.Itoa(i), Seen: make(map[string]int)}
+		for j := 0; j < 200; j++ {
+			u.Seen["p"+strconv.Itoa(j)] = j
+		}
+		for j := 0; j < 200-10; j++ {
+			delete(u.Seen, "p"+strconv.Itoa(j))
+		}
+		users[i] = u
+		byUser.Store(u.Name, u)
+	}
+
 	ready := make(chan int)
 	wctl, dctl := make(chan ask), make(chan ask)
 	go worker(ready, wctl, make(chan struct{}))
@@ -296,6 +320,7 @@ func main() {
 		tm.Owner = "main.library.Root{*}.Books"
 	}
 	addSyncMap(t)
+	addByUser(t, users)
 	t.Crash()
 }
 
@@ -303,6 +328,20 @@ func main() {
 // 1.19-1.23; from 1.24 it is a hash trie without Go maps).  The read map
 // hangs off an atomic.Value (1.19) or atomic.Pointer (1.20-1.23), a word
 // DWARF types as unsafe.Pointer or any, so its path is mapscan's choice.
+// addByUser: the maps byUser holds, from Go 1.24 (before, a sync.Map is
+// two Go maps, which jobIndex tests).
+func addByUser(t *oracle.Truth, users []*userState) {
+	if !oracle.AtLeast(1, 24) {
+		return
+	}
+	for _, u := range users {
+		tm := t.Add("byUser["+u.Name+"].Seen", "a sync.Map's value, 200 -> 10",
+			`main.byUser.m["`+u.Name+`"].(*main.userState).Seen`, u.Seen)
+		tm.Group = "byUser[*].Seen"
+		tm.Owner = "main.byUser.m[*].(*main.userState).Seen"
+	}
+}
+
 func addSyncMap(t *oracle.Truth) {
 	if oracle.AtLeast(1, 24) {
 		return
