@@ -11,6 +11,7 @@
 #include "pclntab.h"
 #include "typedesc.h"
 #include "types_build.h"
+#include "wordset.h"
 
 /* abi.Kind */
 enum {
@@ -81,8 +82,7 @@ struct td {
 	size_t ndescs, capdescs;
 	uint64_t *queue;
 	size_t nqueue, capqueue;
-	uint64_t *seen;            /* open addressing set of descriptor addresses */
-	size_t seencap, nseen;
+	struct wordset seen;       /* descriptor addresses (nonzero) */
 	char **strs;               /* names made here */
 	size_t nstrs, capstrs;
 	uint64_t md;               /* runtime.firstmoduledata (image address) */
@@ -438,32 +438,11 @@ static const char *type_name(struct td *T, uint64_t a, int depth)
 
 /* ---- finding the descriptors ------------------------------------------ */
 
+/* True if a was not seen yet (and is now); false if it was, or when
+ * memory ran out. */
 static bool seen_add(struct td *T, uint64_t a)
 {
-	if ((T->nseen + 1) * 2 > T->seencap) {
-		size_t nc = T->seencap ? T->seencap * 2 : 4096;
-		uint64_t *n = calloc(nc, sizeof(*n));
-		if (!n)
-			return false;
-		for (size_t i = 0; i < T->seencap; i++) {
-			if (!T->seen[i])
-				continue;
-			size_t h = (size_t)((T->seen[i] >> 3) * 0x9e3779b97f4a7c15ull) & (nc - 1);
-			while (n[h])
-				h = (h + 1) & (nc - 1);
-			n[h] = T->seen[i];
-		}
-		free(T->seen);
-		T->seen = n;
-		T->seencap = nc;
-	}
-	size_t h = (size_t)((a >> 3) * 0x9e3779b97f4a7c15ull) & (T->seencap - 1);
-	for (; T->seen[h]; h = (h + 1) & (T->seencap - 1))
-		if (T->seen[h] == a)
-			return false;
-	T->seen[h] = a;
-	T->nseen++;
-	return true;
+	return wordset_add(&T->seen, a) > 0;
 }
 
 /* Does a descriptor start at a?  Its header must make sense for its kind,
@@ -1542,7 +1521,7 @@ out:
 	free(T.tb);
 	free(T.descs);
 	free(T.queue);
-	free(T.seen);
+	wordset_free(&T.seen);
 	for (size_t i = 0; i < T.nstrs; i++)
 		free(T.strs[i]);
 	free(T.strs);
