@@ -27,6 +27,7 @@
 #include <zlib.h>
 
 #include "format.h"
+#include "group.h"
 
 /* ---- protobuf --------------------------------------------------------- */
 
@@ -269,26 +270,6 @@ static void fr_end(struct frames *f)
 	fr_add(f, 0, f->len);
 }
 
-/* Past the bracket or brace that opens at s[0], within s[0..n): nested
- * ones and quoted strings (a map key's) skipped whole; 0 when it does not
- * close. */
-static size_t close_of(const char *s, size_t n)
-{
-	int depth = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"') {
-			for (i++; i < n && s[i] != '"'; i++)
-				if (s[i] == '\\')
-					i++;
-		} else if (s[i] == '[' || s[i] == '{' || s[i] == '(') {
-			depth++;
-		} else if ((s[i] == ']' || s[i] == '}' || s[i] == ')') && --depth == 0) {
-			return i + 1;
-		}
-	}
-	return 0;
-}
-
 /* Copy s[0..n) collapsing an index or a map value's key, "[123]",
  * "[\"alice\"]", into "[*]" and a descent through a tree, "{.left.right}",
  * into "{*}" (the maps of every element, entry and depth under one frame). */
@@ -297,7 +278,7 @@ static void fr_put_collapsed(struct frames *f, const char *s, size_t n)
 	size_t i = 0;
 	while (i < n) {
 		if (s[i] == '[') {
-			size_t k = close_of(s + i, n - i);
+			size_t k = group_close(s + i, n - i);
 			if (k) {
 				fr_put(f, "[*]", 3);
 				i += k;
@@ -334,7 +315,7 @@ static size_t hop_len(const char *s)
 	else if (s[0] == '+' || s[0] == '.')
 		i = 1;
 	if (s[i] == '(' || s[i] == '[') {
-		size_t k = close_of(s + i, strlen(s + i));
+		size_t k = group_close(s + i, SIZE_MAX);
 		return k ? i + k : i + strlen(s + i);
 	}
 	for (; s[i]; i++)

@@ -26,25 +26,30 @@ static bool ends_with(const char *out, size_t len, const char *suffix)
 	return len >= k && !memcmp(out + len - k, suffix, k);
 }
 
-/* Past the "[...]" at p (brackets and braces nested, quoted strings
- * skipped whole), or NULL when it does not close. */
-static const char *key_end(const char *p)
+size_t group_close(const char *s, size_t n)
 {
 	int depth = 0;
-	for (; *p; p++) {
-		if (*p == '"') {
-			for (p++; *p && *p != '"'; p++)
-				if (*p == '\\' && p[1])
-					p++;
-			if (!*p)
-				return NULL;
-		} else if (*p == '[' || *p == '{') {
+	for (size_t i = 0; i < n && s[i]; i++) {
+		if (s[i] == '"') {
+			for (i++; i < n && s[i] && s[i] != '"'; i++)
+				if (s[i] == '\\' && i + 1 < n && s[i + 1])
+					i++;
+			if (i >= n || !s[i])
+				return 0;
+		} else if (s[i] == '[' || s[i] == '{' || s[i] == '(') {
 			depth++;
-		} else if ((*p == ']' || *p == '}') && --depth == 0) {
-			return *p == ']' ? p + 1 : NULL;
+		} else if ((s[i] == ']' || s[i] == '}' || s[i] == ')') && --depth == 0) {
+			return i + 1;
 		}
 	}
-	return NULL;
+	return 0;
+}
+
+/* Past the "[...]" at p, or NULL when it does not close with "]". */
+static const char *key_end(const char *p)
+{
+	size_t k = group_close(p, SIZE_MAX);
+	return k && p[k - 1] == ']' ? p + k : NULL;
 }
 
 /* Two or more words of untyped memory in a row, in a pattern. */

@@ -25,6 +25,12 @@
  * the type and stay.  Returns the length written. */
 size_t group_pattern(const char *path, char *out, size_t n);
 
+/* Past the bracket, brace or parenthesis that opens at s[0], within
+ * s[0..n) or up to its end: nested ones and quoted strings (a map key's)
+ * skipped whole.  0 when it does not close.  Paths' keys ["a]\"b"] and
+ * tree descents {.left} are read with it here and in the pprof frames. */
+size_t group_close(const char *s, size_t n);
+
 /* Group the maps of r by `by` (GROUP_NONE drops any grouping).  Fills
  * r->groups, in the order the maps of r first meet them (formatters sort
  * them as they show them), and every map's group.  Patterns and types are
