@@ -73,7 +73,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from run import FIXTURE, TOOLCHAINS, Failure, Report, capture_core  # noqa: E402
+from run import FIXTURE, TOOLCHAINS, Failure, Report, capture_core, key_end  # noqa: E402
 
 SAMPLES = os.path.join(ROOT, "testdata", "samples")
 EXIT_FORMAT = 4
@@ -113,30 +113,19 @@ def without_source(doc):
 
 def collapse_keys(path):
     """path with every index and map key read as [*] and every descent
-    through a tree as {*} (quoted strings in keys skipped whole), as the
-    profile's frames have them."""
+    through a tree as {*} (quoted strings in keys skipped whole, as
+    run.py's key_end reads them), as the profile's frames have them."""
     out, i = "", 0
     while i < len(path):
-        c = path[i]
-        if c in "[{":
-            depth, j = 0, i
-            while j < len(path):
-                if path[j] == '"':
-                    j += 1
-                    while j < len(path) and path[j] != '"':
-                        j += 2 if path[j] == "\\" else 1
-                elif path[j] in "[{(":
-                    depth += 1
-                elif path[j] in "]})":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
-            if j < len(path):
-                out += "[*]" if c == "[" else "{*}"
-                i = j + 1
-                continue
-        out += c
+        e = key_end(path, i) if path[i] == "[" else None
+        if e:
+            out, i = out + "[*]", e
+            continue
+        e = path.find("}", i) if path[i] == "{" else -1
+        if e >= 0:
+            out, i = out + "{*}", e + 1
+            continue
+        out += path[i]
         i += 1
     return out
 
