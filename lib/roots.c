@@ -328,6 +328,14 @@ static bool map_index_set(struct roots *R, uint64_t addr, size_t idx)
 	return true;
 }
 
+/* Does a step of this kind hold a number (u.index), not a name?  A map
+ * value's holds its key's reference (R->keys). */
+static bool step_indexed(unsigned kind)
+{
+	return kind == P_INDEX || kind == P_CHANBUF || kind == P_GOROUTINE || kind == P_STACKWORD ||
+	       kind == P_WORD || kind == P_FRAMEWORD || kind == P_MAPVAL;
+}
+
 static uint32_t node_new(struct roots *R, uint32_t parent, enum pkind kind, const char *name,
 			 uint64_t index)
 {
@@ -347,8 +355,7 @@ static uint32_t node_new(struct roots *R, uint32_t parent, enum pkind kind, cons
 		R->nodes = nn;
 		R->capnodes = nc;
 	}
-	bool indexed = kind == P_INDEX || kind == P_CHANBUF || kind == P_GOROUTINE ||
-		       kind == P_STACKWORD || kind == P_WORD || kind == P_FRAMEWORD || kind == P_MAPVAL;
+	bool indexed = step_indexed(kind);
 	/* The same step as the parent's: one more of a run, which then
 	 * renders (and groups) as one step and a count, and costs one step
 	 * to render however long it is. */
@@ -570,8 +577,7 @@ static void push(struct roots *R, uint64_t addr, type_id type, struct path *pp)
 	}
 	it->parent = path_node(R, pp->up);
 	it->kind = pp->kind;
-	if (pp->kind == P_INDEX || pp->kind == P_CHANBUF || pp->kind == P_GOROUTINE ||
-	    pp->kind == P_STACKWORD || pp->kind == P_WORD || pp->kind == P_FRAMEWORD)
+	if (step_indexed(pp->kind))
 		it->u.index = pp->index;
 	else
 		it->u.name = pp->name;
@@ -2914,8 +2920,7 @@ static void drain_one(struct roots *R, const struct qitem *it)
 		visit(R, it->addr, it->type, it->parent ? &up : NULL);
 		return;
 	}
-	bool idx = it->kind == P_INDEX || it->kind == P_CHANBUF || it->kind == P_GOROUTINE ||
-		   it->kind == P_STACKWORD || it->kind == P_WORD || it->kind == P_FRAMEWORD;
+	bool idx = step_indexed(it->kind);
 	struct path hop = { it->parent ? &up : NULL, 0, it->kind, idx ? NULL : it->u.name,
 			    idx ? it->u.index : 0, 0 };
 	visit(R, it->addr, it->type, &hop);
