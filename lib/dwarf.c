@@ -588,6 +588,18 @@ static int add_local(struct loader *L, Dwarf_Die die, bool param, const struct s
 	return gtb_add_local(L->b, s->f, name, tref, param, L->ranges, L->nranges);
 }
 
+/* Append [lo, hi) to the n ranges of *r (room for cap), unless it is
+ * empty; false when memory ran out. */
+static bool range_add(struct pcrange **r, size_t *n, size_t *cap, uint64_t lo, uint64_t hi)
+{
+	if (lo >= hi)
+		return true;
+	if (grow_array((void **)r, cap, *n + 1, sizeof(**r), 4))
+		return false;
+	(*r)[(*n)++] = (struct pcrange){ lo, hi };
+	return true;
+}
+
 /* The pc ranges of a scope given by DW_AT_ranges (DWARF 5 range lists,
  * DWARF 4 .debug_ranges), each within the enclosing scope's: a fresh array
  * in *out (free it) and their number, 0 when they cannot be read or do not
@@ -618,22 +630,6 @@ static size_t die_ranges(struct loader *L, Dwarf_Die die, const struct scope *up
 		dwarf_dealloc_attribute(a);
 		return 0;
 	}
-#define ADD(x, y)                                                                    \
-	do {                                                                         \
-		if ((x) < (y)) {                                                     \
-			if (n == cap) {                                              \
-				size_t nc = cap ? cap * 2 : 4;                       \
-				struct pcrange *nr = realloc(r, nc * sizeof(*nr));   \
-				if (!nr) {                                           \
-					bad = true;                                  \
-					break;                                       \
-				}                                                    \
-				r = nr;                                              \
-				cap = nc;                                            \
-			}                                                            \
-			r[n++] = (struct pcrange){ (x), (y) };                       \
-		}                                                                    \
-	} while (0)
 	if (L->version >= 5 || form == DW_FORM_rnglistx) {
 		Dwarf_Rnglists_Head head = 0;
 		Dwarf_Unsigned count = 0, goff = 0;
@@ -657,7 +653,7 @@ static size_t die_ranges(struct loader *L, Dwarf_Die die, const struct scope *up
 					break;
 				if (code == DW_RLE_base_address || code == DW_RLE_base_addressx)
 					continue;
-				ADD(c1, c2);
+				bad = !range_add(&r, &n, &cap, c1, c2);
 			}
 			dwarf_dealloc_rnglists_head(head);
 		} else {
@@ -678,14 +674,14 @@ static size_t die_ranges(struct loader *L, Dwarf_Die die, const struct scope *up
 					base = buf[i].dwr_addr2;
 					continue;
 				}
-				ADD(base + buf[i].dwr_addr1, base + buf[i].dwr_addr2);
+				bad = !range_add(&r, &n, &cap, base + buf[i].dwr_addr1,
+						 base + buf[i].dwr_addr2);
 			}
 			dwarf_ranges_dealloc(L->dbg, buf, count);
 		} else {
 			bad = true;
 		}
 	}
-#undef ADD
 	dwarf_dealloc_attribute(a);
 	/* Every range inside the enclosing scope's, or the list is not
 	 * what it seems (a base address misread). */
@@ -1109,6 +1105,29 @@ static void child_failed(const char *path, const struct sandbox_result *res,
 	}
 }
 
+/* One builder of the n flat forms part[] (a load's parts, in order), or
+ * NULL with err set. */
+static struct gtb *parts_builder(const unsigned char *const *part, const size_t *len, unsigned n,
+				 const char *path, struct ms_error *err)
+{
+	struct gtb *b = NULL;
+	for (unsigned k = 0; k < n; k++) {
+		struct gtb *p = gtb_deserialize(part[k], len[k], path, err);
+		if (!p) {
+			gtb_free(b);
+			return NULL;
+		}
+		if (!b) {
+			b = p;
+		} else if (gtb_append(b, p)) {
+			gtb_free(b);
+			ms_err(err, MS_EINTERNAL, "out of memory loading DWARF of %s", path);
+			return NULL;
+		}
+	}
+	return b;
+}
+
 /* For tests/e2e/ecosystem.py, which sets MAPSCAN_TEST_CACHE_MIN: where
  * the model came from. */
 static void cache_trace(const char *how)
@@ -1144,21 +1163,9 @@ struct gtypes *gtypes_load(const char *path, struct ms_error *err)
 	/* A model kept from an earlier run (dwcache.h): no DWARF to read. */
 	struct dwcache cache;
 	if (dwcache_open(&cache, &st)) {
-		struct gtb *b = NULL;
 		struct ms_error cerr;
-		bool ok = true;
-		for (unsigned k = 0; k < cache.nparts && ok; k++) {
-			struct gtb *p = gtb_deserialize(cache.part[k], cache.len[k], path, &cerr);
-			if (!p)
-				ok = false;
-			else if (!b)
-				b = p;
-			else if (gtb_append(b, p))
-				ok = false;
-		}
-		struct gtypes *g = ok ? finish_model(b, path, &cerr) : NULL;
-		if (!ok)
-			gtb_free(b);
+		struct gtb *b = parts_builder(cache.part, cache.len, cache.nparts, path, &cerr);
+		struct gtypes *g = b ? finish_model(b, path, &cerr) : NULL;
 		if (g) {
 			dwcache_close(&cache);
 			close(fd);
@@ -1198,37 +1205,26 @@ struct gtypes *gtypes_load(const char *path, struct ms_error *err)
 	for (unsigned k = 0; k < nparts; k++)
 		if (!rc[k])
 			rc[k] = sandbox_wait(&ch[k], &lim, &res[k]);
-	/* The first part that failed says why. */
+	/* The first part that failed says why: the parts before the first
+	 * child that failed are read first. */
+	const unsigned char *part[MAX_PARTS];
+	size_t len[MAX_PARTS];
+	unsigned nok = 0;
+	while (nok < nparts && !rc[nok]) {
+		part[nok] = res[nok].data;
+		len[nok] = res[nok].len;
+		nok++;
+	}
 	struct gtb *b = NULL;
-	int bad = 0;
-	for (unsigned k = 0; k < nparts && !bad; k++) {
-		struct gtb *p = NULL;
-		if (rc[k])
-			child_failed(path, &res[k], &lim, err);
-		else
-			p = gtb_deserialize(res[k].data, res[k].len, path, err);
-		if (!p)
-			bad = -1;
-		else if (!b)
-			b = p;
-		else if (gtb_append(b, p))
-			bad = ms_err(err, MS_EINTERNAL, "out of memory loading DWARF of %s", path);
-	}
-	if (bad) {
-		for (unsigned k = 0; k < nparts; k++)
-			sandbox_result_free(&res[k]);
-		dwcache_close(&cache);
-		gtb_free(b);
-		return NULL;
-	}
-	struct gtypes *g = finish_model(b, path, err);
-	if (g) {
-		const unsigned char *part[MAX_PARTS];
-		size_t len[MAX_PARTS];
-		for (unsigned k = 0; k < nparts; k++)
-			part[k] = res[k].data, len[k] = res[k].len;
-		if (dwcache_store(&cache, part, len, nparts))
+	struct gtypes *g = NULL;
+	if (!nok || (b = parts_builder(part, len, nok, path, err))) {
+		if (nok < nparts) {
+			child_failed(path, &res[nok], &lim, err);
+			gtb_free(b);
+		} else if ((g = finish_model(b, path, err)) &&
+			   dwcache_store(&cache, part, len, nparts)) {
 			cache_trace("read from the DWARF");
+		}
 	}
 	for (unsigned k = 0; k < nparts; k++)
 		sandbox_result_free(&res[k]);
