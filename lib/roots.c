@@ -2664,11 +2664,12 @@ static int htrie_node(struct roots *R, const struct htrie *h, uint64_t p)
 static void visit_htrie(struct roots *R, uint64_t addr, type_id rid, struct path *pp)
 {
 	const struct htrie *h = htrie_of(R, rid);
+	bool keys = h && gtypes_may_hold_map(R->g, h->key);
+	bool vals = h && gtypes_may_hold_map(R->g, h->value);
 	uint64_t root;
-	if (!h || (!gtypes_may_hold_map(R->g, h->key) && !gtypes_may_hold_map(R->g, h->value)) ||
-	    target_read_u64(R->t, addr + h->root, &root) || htrie_node(R, h, root) != 0)
+	if ((!keys && !vals) || target_read_u64(R->t, addr + h->root, &root) ||
+	    htrie_node(R, h, root) != 0)
 		return;      /* (unique's table holds strings and weak pointers) */
-	bool keys = gtypes_may_hold_map(R->g, h->key), vals = gtypes_may_hold_map(R->g, h->value);
 	struct { uint64_t node, next; } st[HTRIE_DEPTH];
 	int depth = 0;
 	st[0].node = root;
